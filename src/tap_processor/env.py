@@ -1,0 +1,8 @@
+"""Names of the environment variables the processor reads; the only place they are spelled."""
+
+from typing import Final
+
+TABLE_NAME: Final = "TABLE_NAME"
+ENVIRONMENT: Final = "ENVIRONMENT"
+DLQ_URL: Final = "DLQ_URL"
+LOG_LEVEL: Final = "LOG_LEVEL"
