@@ -1,0 +1,1 @@
+"""tap: one event-driven ingestion pipeline per environment, with offline tooling."""

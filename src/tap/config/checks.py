@@ -1,0 +1,166 @@
+"""Rules that span fields of one environment, or span environments."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from tap.config.errors import ConfigProblem
+from tap.config.model import ROLE_ARN_RE, EnvironmentConfig
+
+Canonical = Any
+"""A hashable, order-insensitive form of a config value (see `canonical`)."""
+
+
+def canonical(value: Any) -> Canonical:
+    """Freeze `value` so that comparing two of them ignores the order of every collection."""
+    if isinstance(value, Mapping):
+        return frozenset((k, canonical(v)) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [canonical(v) for v in value]
+        return tuple(sorted(items, key=repr))
+    return value
+
+
+def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
+    """Problems within one environment that no single field can see."""
+    found: list[ConfigProblem] = []
+
+    def add(path: str, message: str) -> None:
+        found.append(ConfigProblem(stack, path, message))
+
+    if stack != config.environment:
+        add("environment", f"is '{config.environment}', but the stack is named '{stack}'")
+    match = ROLE_ARN_RE.match(config.deploy_role_arn)
+    if match and match.group(2) != config.account_id:
+        add(
+            "deployRoleArn",
+            f"is in account {match.group(2)}, but accountId is {config.account_id}; "
+            "a stack may only assume a role in its own account",
+        )
+    for i, region in enumerate(config.table.replica_regions):
+        if region == config.region:
+            add(
+                f"table.replicaRegions[{i}]",
+                f"{region} is the table's own region; a replica must be in another region",
+            )
+    if len(set(config.table.replica_regions)) != len(config.table.replica_regions):
+        add("table.replicaRegions", "lists a region more than once")
+    names = [b.name for b in config.buckets]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            add(f"buckets[{i}].name", f"'{name}' is used by another bucket")
+    if not config.kms_key:
+        for i, bucket in enumerate(config.buckets):
+            if bucket.encryption.algorithm == "aws:kms":
+                add(
+                    f"buckets[{i}].encryption.algorithm",
+                    "is aws:kms but kmsKey is false; set kmsKey: true or use AES256",
+                )
+    if config.production:
+        if not config.table.deletion_protection:
+            add("table.deletionProtection", "must be true in production")
+        if not config.table.point_in_time_recovery:
+            add("table.pointInTimeRecovery", "must be true in production")
+        if not [r for r in config.table.replica_regions if r != config.region]:
+            add(
+                "table.replicaRegions",
+                "production needs at least one replica region other than its own region",
+            )
+    return found
+
+
+def _bucket_shape(config: EnvironmentConfig) -> dict[str, dict[str, Canonical]]:
+    return {
+        b.name: {
+            "versioning": b.versioning,
+            "encryption.algorithm": b.encryption.algorithm,
+            "lifecycleRules": canonical(
+                [r.model_dump(mode="json", by_alias=True) for r in b.lifecycle_rules]
+            ),
+        }
+        for b in config.buckets
+    }
+
+
+def _processor_shape(config: EnvironmentConfig) -> dict[str, Canonical]:
+    p = config.processor
+    return {"runtime": p.runtime, "architecture": p.architecture, "handler": p.handler}
+
+
+def _reference(configs: Mapping[str, EnvironmentConfig]) -> str:
+    """Production is the reference others must match; otherwise the first stack by name."""
+    production = sorted(s for s, c in configs.items() if c.production)
+    return production[0] if production else sorted(configs)[0]
+
+
+def check_environments(configs: Mapping[str, EnvironmentConfig]) -> list[ConfigProblem]:
+    """Problems between environments: drift in what must match, and shared accounts."""
+    if not configs:
+        return []
+    found: list[ConfigProblem] = []
+    ref = _reference(configs)
+    ref_buckets = _bucket_shape(configs[ref])
+    ref_processor = _processor_shape(configs[ref])
+    for stack in sorted(configs):
+        if stack == ref:
+            continue
+        config = configs[stack]
+        buckets = _bucket_shape(config)
+        index = {b.name: i for i, b in enumerate(config.buckets)}
+        for name in sorted(ref_buckets.keys() - buckets.keys()):
+            found.append(
+                ConfigProblem(stack, "buckets", f"has no bucket '{name}', which {ref} has")
+            )
+        for name in sorted(buckets.keys() & ref_buckets.keys()):
+            for field, value in buckets[name].items():
+                if value != ref_buckets[name][field]:
+                    found.append(
+                        ConfigProblem(
+                            stack,
+                            f"buckets[{index[name]}].{field}",
+                            f"differs from {ref} (bucket '{name}'); it must be identical "
+                            "in every environment",
+                        )
+                    )
+        for name in sorted(buckets.keys() - ref_buckets.keys()):
+            found.append(
+                ConfigProblem(
+                    stack, f"buckets[{index[name]}]", f"bucket '{name}' does not exist in {ref}"
+                )
+            )
+        for field, value in _processor_shape(config).items():
+            if value != ref_processor[field]:
+                found.append(
+                    ConfigProblem(
+                        stack,
+                        f"processor.{field}",
+                        f"is {value!r} but {ref} has {ref_processor[field]!r}; "
+                        "it must be identical in every environment",
+                    )
+                )
+    found.extend(_shared_accounts(configs))
+    return found
+
+
+def _shared_accounts(configs: Mapping[str, EnvironmentConfig]) -> list[ConfigProblem]:
+    by_account: dict[str, list[str]] = defaultdict(list)
+    for stack, config in configs.items():
+        by_account[config.account_id].append(stack)
+    found: list[ConfigProblem] = []
+    for account, stacks in sorted(by_account.items()):
+        if len(stacks) < 2:
+            continue
+        for stack in sorted(stacks):
+            if not configs[stack].allow_shared_account:
+                others = ", ".join(s for s in sorted(stacks) if s != stack)
+                found.append(
+                    ConfigProblem(
+                        stack,
+                        "accountId",
+                        f"{account} is also used by {others}; environments need separate "
+                        "accounts (set allowSharedAccount: true in each to share on purpose)",
+                    )
+                )
+    return found

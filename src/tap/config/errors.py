@@ -1,0 +1,29 @@
+"""Config problems: collected, never raised one at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigProblem:
+    """One thing wrong with one stack's config, at one dotted path."""
+
+    stack: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.stack}: {self.path or '<root>'}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Config that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigReadError(Exception):
+    """A stack file that cannot be read or parsed at all."""

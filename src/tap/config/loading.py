@@ -1,0 +1,235 @@
+"""Load environment settings from stack YAML files (CLI) or `pulumi.Config` (the program)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pydantic import ValidationError
+
+from tap.config.checks import check_environment, check_environments
+from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
+from tap.config.model import EnvironmentConfig
+
+NAMESPACE = "tap"
+SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a marker, not a credential
+
+_STRING_KEYS = frozenset(
+    info.alias or name
+    for name, info in EnvironmentConfig.model_fields.items()
+    if info.annotation in (str, str | None)
+)
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """One `Pulumi.<stack>.yaml`: the stack's name and its raw `tap:` settings."""
+
+    stack: str
+    path: Path
+    settings: dict[str, Any]
+    other_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    """Every stack of a project directory, validated alone and together."""
+
+    name: str
+    directory: Path
+    files: dict[str, StackFile]
+    configs: dict[str, EnvironmentConfig] = field(default_factory=dict)
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+
+def _camel_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model accepts at the parent of `loc` (for 'did you mean')."""
+    model: Any = EnvironmentConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = {info.alias or n: info for n, info in model.model_fields.items()}
+        info = fields.get(str(part))
+        if info is None:
+            return []
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next(
+            (a for a in (annotation, *args) if isinstance(a, type) and hasattr(a, "model_fields")),
+            None,
+        )
+        if model is None:
+            return []
+    return [info.alias or n for n, info in model.model_fields.items()]
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        loc = tuple(error["loc"])
+        close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key{hint}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentConfig:
+    """Validate one stack's `tap:` settings; raise ConfigError with every problem found."""
+    try:
+        config = EnvironmentConfig.model_validate(dict(settings))
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem(stack, _camel_path(tuple(e["loc"])), _describe(e)) for e in exc.errors()
+        ]
+        raise ConfigError(problems) from None
+    problems = check_environment(stack, config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return ConfigReadError(f"{path}: not valid YAML{where}: {problem}")
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Parse a `Pulumi.<stack>.yaml`; raise ConfigReadError if it cannot be read."""
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from None
+    if not isinstance(document, dict):
+        raise ConfigReadError(f"{path}: expected a mapping at the top level")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigReadError(f"{path}: 'config' must be a mapping")
+    settings: dict[str, Any] = {}
+    others: list[str] = []
+    for key, value in config.items():
+        namespace, _, name = str(key).partition(":")
+        if namespace == NAMESPACE and name:
+            settings[name] = _unwrap_secret(value)
+        else:
+            others.append(str(key))
+    return StackFile(stack=stack, path=path, settings=settings, other_keys=tuple(others))
+
+
+def _unwrap_secret(value: Any) -> Any:
+    """A `secure:` value can only be decrypted by the Pulumi CLI; stand in a placeholder."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER
+    return value
+
+
+def read_project_name(directory: Path) -> str:
+    """The `name` in `Pulumi.yaml`."""
+    path = directory / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from None
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise ConfigReadError(f"{path}: needs a 'name'")
+    return str(document["name"])
+
+
+def load_project(directory: Path) -> Project:
+    """Read and validate every stack in `directory`, alone and together."""
+    name = read_project_name(directory)
+    paths = sorted(directory.glob("Pulumi.*.yaml"))
+    if not paths:
+        raise ConfigReadError(f"{directory}: no Pulumi.<stack>.yaml files")
+    files = {f.stack: f for f in (read_stack_file(p) for p in paths)}
+    configs: dict[str, EnvironmentConfig] = {}
+    problems: list[ConfigProblem] = []
+    for stack, stack_file in files.items():
+        try:
+            configs[stack] = parse_environment(stack, stack_file.settings)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    problems.extend(check_environments(configs))
+    return Project(name, directory, files, configs, sorted(problems))
+
+
+def load_stack(directory: Path, stack: str) -> tuple[Project, EnvironmentConfig]:
+    """Load one stack's config, validated together with its siblings."""
+    project = load_project(directory)
+    if stack not in project.files:
+        known = ", ".join(sorted(project.files))
+        raise ConfigReadError(f"no stack '{stack}' in {directory} (stacks: {known})")
+    if project.problems:
+        raise ConfigError(project.problems)
+    return project, project.configs[stack]
+
+
+def to_pulumi_config(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Settings as the Pulumi CLI hands them to a program: full keys, JSON for structures."""
+    return {
+        f"{NAMESPACE}:{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in settings.items()
+    }
+
+
+def _present_keys() -> set[str]:
+    """Every `tap:` key the engine passed to this program run."""
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
+
+
+def from_pulumi(stack: str | None = None) -> EnvironmentConfig:
+    """Read the running stack's settings through `pulumi.Config`."""
+    config = pulumi.Config(NAMESPACE)
+    settings: dict[str, Any] = {}
+    for key in sorted(_present_keys()):
+        raw = config.get(key)
+        if raw is None:
+            continue
+        settings[key] = raw if key in _STRING_KEYS else _decode(raw)
+    return parse_environment(stack or pulumi.get_stack(), settings)
+
+
+def _decode(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "ConfigReadError",
+    "Project",
+    "StackFile",
+    "from_pulumi",
+    "load_project",
+    "load_stack",
+    "parse_environment",
+    "read_stack_file",
+    "to_pulumi_config",
+]

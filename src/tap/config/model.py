@@ -1,0 +1,259 @@
+"""Typed settings of one environment, as written under `tap:` in `Pulumi.<stack>.yaml`."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Annotated, Literal
+
+import botocore.session
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+HANDLER = "process_handler.lambda_handler"
+"""The one handler entry point; the artifact puts `process_handler.py` at its root."""
+
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+"""The values CloudWatch Logs accepts for a log group's retention."""
+
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ENV_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_LOGICAL_RE = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+_RULE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Every region code botocore's endpoint data knows, across partitions."""
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        for service in ("s3", "dynamodb", "lambda", "sqs", "events"):
+            regions.update(session.get_available_regions(service, partition_name=partition))
+    return frozenset(regions)
+
+
+def _region(value: str) -> str:
+    if value not in aws_regions():
+        raise ValueError(f"'{value}' is not an AWS region code (e.g. us-east-1, eu-west-2)")
+    return value
+
+
+def _account(value: str) -> str:
+    if not _ACCOUNT_RE.match(value):
+        raise ValueError(f"'{value}' is not a 12-digit AWS account id (quote it in YAML)")
+    return value
+
+
+def _role_arn(value: str) -> str:
+    if not ROLE_ARN_RE.match(value):
+        raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    return value
+
+
+def _logical(value: str) -> str:
+    if not _LOGICAL_RE.match(value):
+        raise ValueError(
+            f"'{value}' must be 1-24 lowercase letters, digits or '-', starting with a letter"
+        )
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+AccountId = Annotated[str, AfterValidator(_account)]
+LogicalName = Annotated[str, AfterValidator(_logical)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
+
+
+class TapModel(BaseModel):
+    """Base for every settings model: camelCase keys, unknown keys are errors, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=False,
+    )
+
+
+class Transition(TapModel):
+    """Move objects (or noncurrent versions) to another storage class after some days."""
+
+    days: int = Field(ge=0)
+    storage_class: Literal[
+        "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+    ]
+
+
+class LifecycleRule(TapModel):
+    """One S3 lifecycle rule; every action is optional but at least one is required."""
+
+    id: Annotated[str, Field(pattern=_RULE_ID_RE.pattern)]
+    enabled: bool = True
+    prefix: str = ""
+    transitions: tuple[Transition, ...] = ()
+    expiration_days: int | None = Field(default=None, ge=1)
+    noncurrent_version_transitions: tuple[Transition, ...] = ()
+    noncurrent_version_expiration_days: int | None = Field(default=None, ge=1)
+    abort_incomplete_multipart_upload_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _has_an_action(self) -> LifecycleRule:
+        if not (
+            self.transitions
+            or self.expiration_days
+            or self.noncurrent_version_transitions
+            or self.noncurrent_version_expiration_days
+            or self.abort_incomplete_multipart_upload_days
+        ):
+            raise ValueError("a lifecycle rule needs at least one transition or expiration")
+        return self
+
+
+S3EventType = Literal["Object Created", "Object Deleted"]
+
+
+class Route(TapModel):
+    """Which of a bucket's S3 events reach the processor."""
+
+    name: LogicalName
+    events: tuple[S3EventType, ...] = ("Object Created", "Object Deleted")
+    prefix: str | None = None
+    suffix: str | None = None
+
+    @model_validator(mode="after")
+    def _events_unique(self) -> Route:
+        if not self.events:
+            raise ValueError("a route needs at least one event type")
+        if len(set(self.events)) != len(self.events):
+            raise ValueError("events must not repeat")
+        return self
+
+
+class BucketEncryption(TapModel):
+    """Default encryption: SSE-S3 (`AES256`) or SSE-KMS with the environment's key."""
+
+    algorithm: Literal["AES256", "aws:kms"] = "aws:kms"
+
+
+class Bucket(TapModel):
+    """One data bucket and the routes that feed the processor from it."""
+
+    name: LogicalName
+    versioning: bool = True
+    encryption: BucketEncryption = BucketEncryption()
+    lifecycle_rules: tuple[LifecycleRule, ...] = ()
+    routes: tuple[Route, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Bucket:
+        for label, names in (
+            ("lifecycle rule id", [r.id for r in self.lifecycle_rules]),
+            ("route name", [r.name for r in self.routes]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {label}: {', '.join(dupes)}")
+        return self
+
+
+class Processor(TapModel):
+    """The processor Lambda function."""
+
+    runtime: Literal["python3.12", "python3.13", "python3.14"] = "python3.12"
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    handler: str = HANDLER
+    memory_mb: int = Field(default=256, ge=128, le=10240)
+    timeout_seconds: int = Field(default=30, ge=1, le=900)
+    reserved_concurrency: int | None = Field(default=None, ge=0)
+    log_retention_days: int = 30
+
+    @model_validator(mode="after")
+    def _retention_is_valid(self) -> Processor:
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+            raise ValueError(f"logRetentionDays must be one of {allowed}")
+        return self
+
+
+class Table(TapModel):
+    """The items table."""
+
+    point_in_time_recovery: bool = True
+    deletion_protection: bool = True
+    replica_regions: tuple[Region, ...] = ()
+
+
+class AsyncRetry(TapModel):
+    """Lambda's asynchronous retries before the on-failure destination."""
+
+    maximum_retry_attempts: int = Field(default=2, ge=0, le=2)
+    maximum_event_age_seconds: int = Field(default=3600, ge=60, le=21600)
+
+
+class DeliveryRetry(TapModel):
+    """EventBridge's retries delivering to the processor before the delivery DLQ."""
+
+    maximum_retry_attempts: int = Field(default=185, ge=0, le=185)
+    maximum_event_age_seconds: int = Field(default=86400, ge=60, le=86400)
+
+
+class FailureHandling(TapModel):
+    """Retry budgets for both failure paths."""
+
+    processing: AsyncRetry = AsyncRetry()
+    delivery: DeliveryRetry = DeliveryRetry()
+
+
+class Alarms(TapModel):
+    """Where alarms notify."""
+
+    email: str | None = None
+    evaluation_period_seconds: int = Field(default=60, ge=10)
+
+    @model_validator(mode="after")
+    def _email_shape(self) -> Alarms:
+        if self.email is not None and not _EMAIL_RE.match(self.email):
+            raise ValueError(f"'{self.email}' is not an email address")
+        return self
+
+
+class Suppression(TapModel):
+    """A guardrail finding accepted on purpose, with the reason."""
+
+    rule: str
+    resource: str
+    reason: str = Field(min_length=10)
+
+
+class EnvironmentConfig(TapModel):
+    """Everything one environment (one stack, one account, one region) needs."""
+
+    environment: Annotated[str, Field(pattern=_ENV_RE.pattern)]
+    production: bool = False
+    account_id: AccountId
+    region: Region
+    deploy_role_arn: RoleArn
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    allow_shared_account: bool = False
+    name_prefix: LogicalName = "tap"
+    kms_key: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+    buckets: tuple[Bucket, ...] = Field(min_length=1)
+    processor: Processor = Processor()
+    table: Table = Table()
+    failure_handling: FailureHandling = FailureHandling()
+    alarms: Alarms = Alarms()
+    suppressions: tuple[Suppression, ...] = ()
