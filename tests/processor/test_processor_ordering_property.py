@@ -1,0 +1,63 @@
+"""Property: delivery order and redelivery never change an object's final state."""
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tap_processor.handler import Processor
+
+from .support import Account, Event, load_event, with_object
+
+_counter = itertools.count()
+
+# Sequencers like S3's: 16-18 hex digits, either case; compared after right-padding.
+_sequencers = st.text("0123456789abcdefABCDEF", min_size=16, max_size=18)
+
+
+def _padded(sequencer: str) -> str:
+    return sequencer.upper().ljust(32, "0")
+
+
+@st.composite
+def _histories(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
+    """A history of distinct events for one key, and a delivery: shuffled, with repeats."""
+    sequencers = draw(st.lists(_sequencers, min_size=1, max_size=6, unique_by=_padded))
+    history = []
+    for sequencer in sequencers:
+        deleted = draw(st.booleans())
+        base = load_event("s3_object_deleted_marker" if deleted else "s3_object_created")
+        fields: dict[str, object] = {"sequencer": sequencer, "etag": f"etag-{sequencer}"}
+        if not deleted:
+            fields["size"] = draw(st.integers(min_value=0, max_value=2**53))
+        history.append(with_object(base, **fields))
+    repeats = draw(st.lists(st.sampled_from(history), max_size=6))
+    delivery = draw(st.permutations(history + repeats))
+    return history, delivery
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_histories())
+def test_final_item_is_the_state_of_the_greatest_sequencer_in_any_delivery_order(
+    processor: Processor, account: Account, histories: tuple[list[Event], list[Event]]
+) -> None:
+    # GIVEN a fresh key (the fixture's table is shared across examples) and a shuffled delivery
+    history, delivery = histories
+    key = f"property/{next(_counter)}"
+    history = [with_object(e, key=key) for e in history]
+    delivery = [with_object(e, key=key) for e in delivery]
+    # WHEN every delivered event is processed
+    outcomes = [processor.process(e).outcome.value for e in delivery]
+    # THEN exactly one item exists and it is the latest event's state
+    latest = max(history, key=lambda e: _padded(e["detail"]["object"]["sequencer"]))
+    latest_object = latest["detail"]["object"]
+    item = account.item(f"amzn-s3-demo-bucket1/{key}")
+    assert item["sequencer"] == _padded(latest_object["sequencer"])
+    assert item["etag"] == latest_object["etag"]
+    assert item["status"] == ("deleted" if latest["detail-type"] == "Object Deleted" else "present")
+    assert item.get("size") == latest_object.get("size")
+    # AND each distinct event was applied at most once
+    assert outcomes.count("processed") <= len(history)
+    assert "rejected" not in outcomes
