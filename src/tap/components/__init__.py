@@ -1,0 +1,1 @@
+"""One ComponentResource per concern; TapPipeline composes them for one environment."""

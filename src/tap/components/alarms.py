@@ -1,0 +1,220 @@
+"""PipelineAlarms: an alarm on every failure path, a topic they notify, and a dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from tap.config.model import Alarms
+
+
+@dataclass(frozen=True)
+class WatchedRule:
+    """A rule whose delivery failures are alarmed."""
+
+    key: str
+    """Short stable label for resource names, e.g. `data-ingest`."""
+    rule: aws.cloudwatch.EventRule
+
+
+@dataclass(frozen=True)
+class PipelineAlarmsArgs:
+    """Inputs of PipelineAlarms."""
+
+    settings: Alarms
+    """Email and evaluation period."""
+    topic_name: str
+    """Physical SNS topic name."""
+    alarm_name: Callable[[str], str]
+    """Physical alarm name for a short label (from `tap.naming`)."""
+    dashboard_name: str
+    """Physical dashboard name."""
+    region: str
+    """The dashboard's region."""
+    queues: Sequence[tuple[str, aws.sqs.Queue]]
+    """Each DLQ, labelled."""
+    rules: Sequence[WatchedRule]
+    """Every routing rule."""
+    function: aws.lambda_.Function
+    """The processor."""
+    table: aws.dynamodb.Table
+    """The items table."""
+    kms_key_arn: pulumi.Output[str] | None = None
+    """Encrypts the topic when set."""
+
+
+@dataclass(frozen=True)
+class _Watch:
+    label: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    description: str
+    statistic: str = "Sum"
+
+
+class PipelineAlarms(pulumi.ComponentResource):
+    """Alarms that fire on the first failure anywhere, notifying one topic."""
+
+    topic: aws.sns.Topic
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+
+    def __init__(
+        self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:alarms:PipelineAlarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic", name=args.topic_name, kms_master_key_id=args.kms_key_arn, opts=child
+        )
+        if args.settings.email:
+            self.subscription = aws.sns.TopicSubscription(
+                f"{name}-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.settings.email,
+                opts=child,
+            )
+        self.alarms = {watch.label: self._alarm(name, watch, args) for watch in _watches(args)}
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=args.dashboard_name,
+            dashboard_body=_dashboard_body(args),
+            opts=child,
+        )
+        self.register_outputs({"topicArn": self.topic.arn, "alarmCount": len(self.alarms)})
+
+    def _alarm(
+        self, name: str, watch: _Watch, args: PipelineAlarmsArgs
+    ) -> aws.cloudwatch.MetricAlarm:
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-{watch.label}",
+            name=args.alarm_name(watch.label),
+            alarm_description=watch.description,
+            namespace=watch.namespace,
+            metric_name=watch.metric,
+            dimensions=watch.dimensions,
+            statistic=watch.statistic,
+            period=args.settings.evaluation_period_seconds,
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
+    watches = [
+        _Watch(
+            f"{label}-depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": queue.name},
+            f"Messages are waiting in the {label}: events failed and need a redrive",
+            statistic="Maximum",
+        )
+        for label, queue in args.queues
+    ]
+    for watched in args.rules:
+        rule = {"RuleName": watched.rule.name}
+        watches += [
+            _Watch(
+                f"{watched.key}-failed-invocations",
+                "AWS/Events",
+                "FailedInvocations",
+                rule,
+                "EventBridge failed to invoke the processor",
+            ),
+            _Watch(
+                f"{watched.key}-sent-to-dlq",
+                "AWS/Events",
+                "InvocationsSentToDLQ",
+                rule,
+                "EventBridge gave up on events and dead-lettered them",
+            ),
+        ]
+    function = {"FunctionName": args.function.name}
+    watches += [
+        _Watch("processor-errors", "AWS/Lambda", "Errors", function, "The processor raised"),
+        _Watch("processor-throttles", "AWS/Lambda", "Throttles", function, "Invocations throttled"),
+        _Watch(
+            "processor-destination-failures",
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            function,
+            "Lambda could not deliver a failed event to the on-failure destination: data at risk",
+        ),
+        _Watch(
+            "items-throttled-writes",
+            "AWS/DynamoDB",
+            "ThrottledRequests",
+            {"TableName": args.table.name, "Operation": "PutItem"},
+            "Writes to the items table are throttled",
+        ),
+    ]
+    return watches
+
+
+def _dashboard_body(args: PipelineAlarmsArgs) -> pulumi.Output[str]:
+    def widget(title: str, metrics: list[list[pulumi.Input[str]]]) -> dict[str, object]:
+        return {
+            "type": "metric",
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": args.region,
+                "stat": "Sum",
+                "period": 300,
+                "metrics": metrics,
+            },
+        }
+
+    fn = args.function.name
+    widgets = [
+        widget(
+            "Processor",
+            [
+                ["AWS/Lambda", "Invocations", "FunctionName", fn],
+                ["AWS/Lambda", "Errors", "FunctionName", fn],
+                ["AWS/Lambda", "Throttles", "FunctionName", fn],
+                ["AWS/Lambda", "DestinationDeliveryFailures", "FunctionName", fn],
+            ],
+        ),
+        widget(
+            "Routing",
+            [
+                ["AWS/Events", metric, "RuleName", w.rule.name]
+                for w in args.rules
+                for metric in ("MatchedEvents", "FailedInvocations", "InvocationsSentToDLQ")
+            ],
+        ),
+        widget(
+            "Dead-letter queues",
+            [
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.name]
+                for _, q in args.queues
+            ],
+        ),
+        widget(
+            "Items table",
+            [
+                ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", args.table.name],
+                [
+                    "AWS/DynamoDB",
+                    "ThrottledRequests",
+                    "TableName",
+                    args.table.name,
+                    "Operation",
+                    "PutItem",
+                ],
+            ],
+        ),
+    ]
+    return pulumi.Output.json_dumps({"widgets": widgets})

@@ -1,0 +1,94 @@
+"""EncryptionKey: the environment's customer-managed KMS key, rotated, with an alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from tap import iam
+
+DELETION_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class EncryptionKeyArgs:
+    """Inputs of EncryptionKey."""
+
+    account_id: str
+    """The environment's account; its IAM principals administer and use the key."""
+    alias: str
+    """Alias name, `alias/...`."""
+    replica_regions: tuple[str, ...] = ()
+    """Regions that need a replica of the key (the items table's replicas)."""
+    sender_services: tuple[str, ...] = field(
+        default=("events.amazonaws.com", "cloudwatch.amazonaws.com")
+    )
+    """Services that send to resources encrypted with the key: EventBridge to the delivery DLQ,
+    CloudWatch alarms to the alarm topic."""
+
+
+def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
+    """Account principals manage and use the key through IAM; named services may only encrypt."""
+    return iam.document(
+        # AWS's default key statement: without it the key becomes unmanageable.
+        iam.allow(
+            "AccountAdministersKeyThroughIam",
+            ["kms:*"],
+            ["*"],
+            principal={"AWS": args.account_id},  # the account itself, i.e. its root
+        ),
+        iam.allow(
+            "ServicesSendEncryptedMessages",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            ["*"],
+            principal={"Service": sorted(args.sender_services)},
+            condition={"StringEquals": {"aws:SourceAccount": args.account_id}},
+        ),
+    )
+
+
+class EncryptionKey(pulumi.ComponentResource):
+    """A rotated customer-managed key, multi-Region when the table has replicas."""
+
+    key: aws.kms.Key
+    replicas: dict[str, aws.kms.ReplicaKey]
+
+    def __init__(
+        self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:key:EncryptionKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        policy = key_policy(args)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"tap {args.alias}: data, items, queues and alarms",
+            enable_key_rotation=True,
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            multi_region=bool(args.replica_regions),
+            policy=policy,
+            opts=child,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=child
+        )
+        self.replicas = {
+            region: aws.kms.ReplicaKey(
+                f"{name}-replica-{region}",
+                primary_key_arn=self.key.arn,
+                region=region,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                description=f"tap {args.alias}: replica for the items table in {region}",
+                policy=policy,
+                opts=child,
+            )
+            for region in args.replica_regions
+        }
+        self.register_outputs(
+            {
+                "keyArn": self.key.arn,
+                "aliasName": self.alias.name,
+                "replicaKeyArns": {r: k.arn for r, k in self.replicas.items()},
+            }
+        )

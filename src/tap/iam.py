@@ -1,0 +1,87 @@
+"""IAM policy documents, built as plain data from values or Outputs; never inside an `apply`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from tap_processor.permissions import HandlerNeed, ResourceKind
+
+VERSION = "2012-10-17"
+
+Statement = dict[str, Any]
+Input = str | pulumi.Output[str]
+
+
+def document(*statements: Statement) -> pulumi.Output[str]:
+    """A policy document as a JSON string Output; nested Outputs resolve through `json_dumps`."""
+    return pulumi.Output.json_dumps({"Version": VERSION, "Statement": list(statements)})
+
+
+def allow(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[Input],
+    *,
+    principal: Mapping[str, Any] | None = None,
+    condition: Mapping[str, Any] | None = None,
+) -> Statement:
+    """An Allow statement with sorted actions."""
+    stmt: Statement = {"Sid": sid, "Effect": "Allow"}
+    if principal is not None:
+        stmt["Principal"] = dict(principal)
+    stmt["Action"] = sorted(actions)
+    stmt["Resource"] = list(resources)
+    if condition:
+        stmt["Condition"] = dict(condition)
+    return stmt
+
+
+def deny_insecure_transport(
+    actions: Sequence[str], resources: Sequence[Input], *, sid: str = "DenyInsecureTransport"
+) -> Statement:
+    """Deny every request that does not use TLS."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": list(actions),
+        "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def service_trust(service: str) -> pulumi.Output[str]:
+    """A role trust policy letting one AWS service assume the role."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+_SID = {
+    ResourceKind.TABLE: "WriteItems",
+    ResourceKind.DLQ: "SendToDeadLetterQueue",
+    ResourceKind.KMS_KEY: "UseEnvironmentKey",
+    ResourceKind.LOG_GROUP: "WriteOwnLogs",
+    ResourceKind.ANY: "ActionsWithoutResourceLevelPermissions",
+}
+
+
+def needs_policy(
+    needs: Sequence[HandlerNeed], resources: Mapping[ResourceKind, Sequence[Input]]
+) -> pulumi.Output[str]:
+    """Grant exactly `needs`: one statement per resource kind, scoped to that kind's ARNs."""
+    statements: list[Statement] = []
+    for kind in ResourceKind:
+        actions = sorted({n.action for n in needs if n.resource == kind})
+        if not actions:
+            continue
+        arns: Sequence[Input] = ["*"] if kind == ResourceKind.ANY else resources[kind]
+        statements.append(allow(_SID[kind], actions, arns))
+    return document(*statements)

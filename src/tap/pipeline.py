@@ -1,0 +1,178 @@
+"""TapPipeline: every component of one environment, wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from tap.components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedRule
+from tap.components.bucket import DataBucket, DataBucketArgs
+from tap.components.key import EncryptionKey, EncryptionKeyArgs
+from tap.components.processor import ProcessorFunction, ProcessorFunctionArgs
+from tap.components.queues import FailureQueues, FailureQueuesArgs
+from tap.components.routing import EventRouting, EventRoutingArgs
+from tap.components.table import ItemsTable, ItemsTableArgs
+from tap.config import EnvironmentConfig
+from tap.naming import Names
+
+
+@dataclass(frozen=True)
+class TapPipelineArgs:
+    """Inputs of TapPipeline."""
+
+    config: EnvironmentConfig
+    """The environment's validated settings."""
+    code_path: str
+    """The processor artifact; the same zip in every environment."""
+
+
+class TapPipeline(pulumi.ComponentResource):
+    """S3 → EventBridge → Lambda → DynamoDB, with DLQs, alarms and (in prod) a replica."""
+
+    bucket_names: pulumi.Output[dict[str, str]]
+    table_name: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    alias_arn: pulumi.Output[str]
+    rule_arns: pulumi.Output[dict[str, str]]
+    delivery_dlq_url: pulumi.Output[str]
+    processor_dlq_url: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: TapPipelineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:pipeline:TapPipeline", name, None, opts)
+        config = args.config
+        names = Names.of(config)
+        child = pulumi.ResourceOptions(parent=self)
+
+        key = None
+        replica_keys: dict[str, pulumi.Output[str]] = {}
+        if config.kms_key:
+            key = EncryptionKey(
+                f"{name}-key",
+                EncryptionKeyArgs(
+                    account_id=config.account_id,
+                    alias=names.kms_alias,
+                    replica_regions=config.table.replica_regions,
+                ),
+                opts=child,
+            )
+            replica_keys = {region: k.arn for region, k in key.replicas.items()}
+        key_arn = key.key.arn if key else None
+
+        buckets = {
+            b.name: DataBucket(
+                f"{name}-{b.name}",
+                DataBucketArgs(
+                    bucket_name=names.bucket(b.name),
+                    settings=b,
+                    kms_key_arn=key_arn,
+                    protect=config.production,
+                ),
+                opts=child,
+            )
+            for b in config.buckets
+        }
+        table = ItemsTable(
+            f"{name}-items",
+            ItemsTableArgs(
+                table_name=names.table,
+                region=config.region,
+                settings=config.table,
+                kms_key_arn=key_arn,
+                replica_kms_key_arns=replica_keys,
+            ),
+            opts=child,
+        )
+        queues = FailureQueues(
+            f"{name}-queues",
+            FailureQueuesArgs(
+                delivery_dlq_name=names.delivery_dlq,
+                processor_dlq_name=names.processor_dlq,
+                kms_key_arn=key_arn,
+            ),
+            opts=child,
+        )
+        processor = ProcessorFunction(
+            f"{name}-processor",
+            ProcessorFunctionArgs(
+                function_name=names.function,
+                role_name=names.processor_role,
+                log_group_name=names.log_group,
+                environment=config.environment,
+                settings=config.processor,
+                retry=config.failure_handling.processing,
+                code_path=args.code_path,
+                table=table.table,
+                dlq=queues.processor_dlq,
+                kms_key_arn=key_arn,
+            ),
+            opts=child,
+        )
+        routes = {
+            f"{b.name}-{r.name}": EventRouting(
+                f"{name}-{b.name}-{r.name}",
+                EventRoutingArgs(
+                    rule_name=names.rule(b.name, r.name),
+                    route=r,
+                    bucket=buckets[b.name].bucket,
+                    function=processor.function,
+                    alias=processor.alias,
+                    delivery_dlq=queues.delivery_dlq,
+                    retry=config.failure_handling.delivery,
+                ),
+                opts=child,
+            )
+            for b in config.buckets
+            for r in b.routes
+        }
+        queues.admit_rules([routing.rule.arn for routing in routes.values()])
+        alarms = PipelineAlarms(
+            f"{name}-alarms",
+            PipelineAlarmsArgs(
+                settings=config.alarms,
+                topic_name=names.alarm_topic,
+                alarm_name=names.alarm,
+                dashboard_name=names.dashboard,
+                region=config.region,
+                queues=[
+                    ("delivery-dlq", queues.delivery_dlq),
+                    ("processor-dlq", queues.processor_dlq),
+                ],
+                rules=[WatchedRule(k, r.rule) for k, r in routes.items()],
+                function=processor.function,
+                table=table.table,
+                kms_key_arn=key_arn,
+            ),
+            opts=child,
+        )
+
+        self.bucket_names = pulumi.Output.all(
+            **{k: b.bucket.bucket for k, b in buckets.items()}
+        ).apply(dict)
+        self.table_name = table.table.name
+        self.table_arn = table.table.arn
+        self.function_name = processor.function.name
+        self.alias_arn = processor.alias.arn
+        self.rule_arns = pulumi.Output.all(**{k: r.rule.arn for k, r in routes.items()}).apply(dict)
+        self.delivery_dlq_url = queues.delivery_dlq.url
+        self.processor_dlq_url = queues.processor_dlq.url
+        self.alarm_topic_arn = alarms.topic.arn
+        self.register_outputs(self.exports())
+
+    def exports(self) -> dict[str, pulumi.Output[object]]:
+        """The stack outputs, by their exported names."""
+        return {
+            "bucketNames": self.bucket_names,
+            "tableName": self.table_name,
+            "tableArn": self.table_arn,
+            "functionName": self.function_name,
+            "aliasArn": self.alias_arn,
+            "ruleArns": self.rule_arns,
+            "deliveryDlqUrl": self.delivery_dlq_url,
+            "processorDlqUrl": self.processor_dlq_url,
+            "alarmTopicArn": self.alarm_topic_arn,
+        }

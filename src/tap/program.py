@@ -1,0 +1,27 @@
+"""The Pulumi program: stack config → provider → TapPipeline → exports."""
+
+from __future__ import annotations
+
+import pulumi
+
+from tap.config import from_pulumi
+from tap.packaging import build_artifact
+from tap.pipeline import TapPipeline, TapPipelineArgs
+from tap.provider import build_provider
+
+
+def main() -> TapPipeline:
+    """Build the running stack's pipeline; called by `__main__.py` and by `tap synth`."""
+    config = from_pulumi()
+    provider = build_provider(config)
+    artifact = build_artifact(
+        runtime=config.processor.runtime, architecture=config.processor.architecture
+    )
+    pipeline = TapPipeline(
+        config.environment,
+        TapPipelineArgs(config=config, code_path=str(artifact.path)),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    for name, value in pipeline.exports().items():
+        pulumi.export(name, value)
+    return pipeline
