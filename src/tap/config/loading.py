@@ -89,13 +89,25 @@ def _describe(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _counts_only_invalid_items(error: Mapping[str, Any], locs: list[tuple[Any, ...]]) -> bool:
+    """pydantic also reports a list as too short when its only items failed; that is noise."""
+    loc = tuple(error["loc"])
+    return error["type"] == "too_short" and any(
+        len(other) > len(loc) and other[: len(loc)] == loc for other in locs
+    )
+
+
 def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentConfig:
     """Validate one stack's `tap:` settings; raise ConfigError with every problem found."""
     try:
         config = EnvironmentConfig.model_validate(dict(settings))
     except ValidationError as exc:
+        errors = exc.errors()
+        locs = [tuple(e["loc"]) for e in errors]
         problems = [
-            ConfigProblem(stack, _camel_path(tuple(e["loc"])), _describe(e)) for e in exc.errors()
+            ConfigProblem(stack, _camel_path(tuple(e["loc"])), _describe(e))
+            for e in errors
+            if not _counts_only_invalid_items(e, locs)
         ]
         raise ConfigError(problems) from None
     problems = check_environment(stack, config)

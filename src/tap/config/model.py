@@ -70,6 +70,19 @@ def _logical(value: str) -> str:
     return value
 
 
+def _retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+        raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {allowed}")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise ValueError(f"'{value}' is not an email address")
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
 LogicalName = Annotated[str, AfterValidator(_logical)]
@@ -178,14 +191,7 @@ class Processor(TapModel):
     memory_mb: int = Field(default=256, ge=128, le=10240)
     timeout_seconds: int = Field(default=30, ge=1, le=900)
     reserved_concurrency: int | None = Field(default=None, ge=0)
-    log_retention_days: int = 30
-
-    @model_validator(mode="after")
-    def _retention_is_valid(self) -> Processor:
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
-            raise ValueError(f"logRetentionDays must be one of {allowed}")
-        return self
+    log_retention_days: Annotated[int, AfterValidator(_retention)] = 30
 
 
 class Table(TapModel):
@@ -220,14 +226,8 @@ class FailureHandling(TapModel):
 class Alarms(TapModel):
     """Where alarms notify."""
 
-    email: str | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
     evaluation_period_seconds: int = Field(default=60, ge=10)
-
-    @model_validator(mode="after")
-    def _email_shape(self) -> Alarms:
-        if self.email is not None and not _EMAIL_RE.match(self.email):
-            raise ValueError(f"'{self.email}' is not an email address")
-        return self
 
 
 class Suppression(TapModel):

@@ -1,0 +1,287 @@
+"""Single-field rules of the settings model, seen through `parse_environment`."""
+
+from typing import Any
+
+import pytest
+
+from tap.config import ConfigError, parse_environment
+from tap.config.model import HANDLER, LOG_RETENTION_DAYS, EnvironmentConfig, aws_regions
+
+Settings = dict[str, Any]
+
+
+def problem_lines(stack: str, settings: Settings) -> list[str]:
+    """Every problem `parse_environment` reports, as the user reads it."""
+    with pytest.raises(ConfigError) as caught:
+        parse_environment(stack, settings)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_shipped_dev_settings_parse_to_typed_values(dev_settings: Settings) -> None:
+    config = parse_environment("dev", dev_settings)
+
+    assert config.environment == "dev"
+    assert config.account_id == "111122223333"
+    assert config.region == "us-east-1"
+    assert config.processor.log_retention_days == 14
+    assert config.processor.handler == HANDLER
+    assert [r.id for r in config.buckets[0].lifecycle_rules] == [
+        "raw-to-infrequent-access",
+        "expire-noncurrent-versions",
+        "abort-incomplete-multipart",
+        "expire-tmp",
+    ]
+
+
+def test_omitted_keys_take_production_safe_defaults() -> None:
+    config = parse_environment(
+        "qa",
+        {
+            "environment": "qa",
+            "accountId": "123456789012",
+            "region": "eu-west-1",
+            "deployRoleArn": "arn:aws:iam::123456789012:role/deployer",
+            "buckets": [{"name": "data", "routes": [{"name": "ingest"}]}],
+        },
+    )
+
+    assert config.production is False
+    assert config.name_prefix == "tap"
+    assert config.kms_key is True
+    assert config.allow_shared_account is False
+    assert config.external_id is None
+    bucket = config.buckets[0]
+    assert bucket.versioning is True
+    assert bucket.encryption.algorithm == "aws:kms"
+    assert bucket.routes[0].events == ("Object Created", "Object Deleted")
+    assert config.table.point_in_time_recovery is True
+    assert config.table.deletion_protection is True
+    assert config.processor.runtime == "python3.12"
+    assert config.processor.architecture == "arm64"
+    assert config.processor.log_retention_days == 30
+    assert config.failure_handling.processing.maximum_retry_attempts == 2
+    assert config.failure_handling.delivery.maximum_retry_attempts == 185
+
+
+def test_parsed_config_is_immutable(dev_settings: Settings) -> None:
+    config = parse_environment("dev", dev_settings)
+
+    with pytest.raises(ValueError, match="frozen"):
+        config.region = "us-west-2"  # type: ignore[misc]
+
+
+def test_unknown_top_level_key_suggests_the_closest_key(dev_settings: Settings) -> None:
+    dev_settings["regoin"] = "us-east-1"
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: regoin: unknown key; did you mean 'region'?"
+    ]
+
+
+def test_unknown_nested_key_names_its_dotted_path_and_suggestion(dev_settings: Settings) -> None:
+    dev_settings["processor"]["memroyMb"] = 512
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: processor.memroyMb: unknown key; did you mean 'memoryMb'?"
+    ]
+
+
+def test_unknown_key_inside_a_list_item_uses_the_index_in_its_path(
+    dev_settings: Settings,
+) -> None:
+    dev_settings["buckets"][0]["lifecycleRules"][1]["expirationDay"] = 3
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets[0].lifecycleRules[1].expirationDay: unknown key; "
+        "did you mean 'expirationDays'?"
+    ]
+
+
+def test_unknown_key_without_a_close_match_gets_no_suggestion(dev_settings: Settings) -> None:
+    dev_settings["table"]["zzz"] = True
+
+    assert problem_lines("dev", dev_settings) == ["dev: table.zzz: unknown key"]
+
+
+def test_snake_case_keys_are_not_the_documented_spelling_but_are_accepted(
+    dev_settings: Settings,
+) -> None:
+    dev_settings["processor"] = {"memory_mb": 512}
+
+    assert parse_environment("dev", dev_settings).processor.memory_mb == 512
+
+
+def test_misspelled_region_is_rejected_with_an_example(dev_settings: Settings) -> None:
+    dev_settings["region"] = "us-wset-2"
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: region: 'us-wset-2' is not an AWS region code (e.g. us-east-1, eu-west-2)"
+    ]
+
+
+def test_misspelled_replica_region_names_its_index(prod_settings: Settings) -> None:
+    prod_settings["table"]["replicaRegions"] = ["us-west-2", "eu-wset-1"]
+
+    assert problem_lines("prod", prod_settings) == [
+        "prod: table.replicaRegions[1]: 'eu-wset-1' is not an AWS region code "
+        "(e.g. us-east-1, eu-west-2)"
+    ]
+
+
+def test_region_list_comes_from_botocore_and_covers_the_shipped_regions() -> None:
+    regions = aws_regions()
+
+    assert {"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"} <= regions
+    assert "us-wset-2" not in regions
+
+
+@pytest.mark.parametrize("account", ["11112222333", "1111222233334", "11112222333x"])
+def test_account_id_must_be_twelve_digits(dev_settings: Settings, account: str) -> None:
+    dev_settings["accountId"] = account
+
+    assert problem_lines("dev", dev_settings) == [
+        f"dev: accountId: '{account}' is not a 12-digit AWS account id (quote it in YAML)"
+    ]
+
+
+def test_unquoted_account_id_is_rejected_rather_than_coerced(dev_settings: Settings) -> None:
+    dev_settings["accountId"] = 111122223333
+
+    assert problem_lines("dev", dev_settings) == ["dev: accountId: Input should be a valid string"]
+
+
+def test_deploy_role_must_be_an_iam_role_arn(dev_settings: Settings) -> None:
+    dev_settings["deployRoleArn"] = "arn:aws:iam::111122223333:user/deployer"
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: deployRoleArn: 'arn:aws:iam::111122223333:user/deployer' is not an IAM role ARN "
+        "(arn:aws:iam::<account>:role/<name>)"
+    ]
+
+
+@pytest.mark.parametrize("environment", ["Dev", "d", "dev-1", "averyveryverylongname"])
+def test_environment_name_must_be_short_lowercase_alphanumeric(
+    dev_settings: Settings, environment: str
+) -> None:
+    dev_settings["environment"] = environment
+
+    lines = problem_lines(environment, dev_settings)
+
+    assert lines == [
+        f"{environment}: environment: String should match pattern '^[a-z][a-z0-9]{{1,11}}$'"
+    ]
+
+
+@pytest.mark.parametrize("days", [0, 2, 13, 366, 10000])
+def test_log_retention_outside_cloudwatch_values_is_rejected_at_its_field(
+    dev_settings: Settings, days: int
+) -> None:
+    dev_settings["processor"]["logRetentionDays"] = days
+    allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+
+    assert problem_lines("dev", dev_settings) == [
+        f"dev: processor.logRetentionDays: {days} is not a CloudWatch Logs retention; "
+        f"use one of {allowed}"
+    ]
+
+
+@pytest.mark.parametrize("days", sorted(LOG_RETENTION_DAYS))
+def test_every_cloudwatch_log_retention_is_accepted(dev_settings: Settings, days: int) -> None:
+    dev_settings["processor"]["logRetentionDays"] = days
+
+    assert parse_environment("dev", dev_settings).processor.log_retention_days == days
+
+
+def test_lifecycle_rule_without_any_action_is_rejected(dev_settings: Settings) -> None:
+    dev_settings["buckets"][0]["lifecycleRules"].append({"id": "does-nothing", "prefix": "x/"})
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets[0].lifecycleRules[4]: "
+        "a lifecycle rule needs at least one transition or expiration"
+    ]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"transitions": [{"days": 1, "storageClass": "GLACIER"}]},
+        {"expirationDays": 1},
+        {"noncurrentVersionTransitions": [{"days": 1, "storageClass": "GLACIER"}]},
+        {"noncurrentVersionExpirationDays": 1},
+        {"abortIncompleteMultipartUploadDays": 1},
+    ],
+)
+def test_lifecycle_rule_with_any_single_action_is_accepted(
+    dev_settings: Settings, action: Settings
+) -> None:
+    dev_settings["buckets"][0]["lifecycleRules"] = [{"id": "one-action", **action}]
+
+    rule = parse_environment("dev", dev_settings).buckets[0].lifecycle_rules[0]
+
+    assert rule.id == "one-action"
+
+
+def test_duplicate_lifecycle_rule_ids_are_rejected(dev_settings: Settings) -> None:
+    rules = dev_settings["buckets"][0]["lifecycleRules"]
+    rules.append({**rules[0]})
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets[0]: duplicate lifecycle rule id: raw-to-infrequent-access"
+    ]
+
+
+def test_route_with_unknown_event_type_names_the_event(dev_settings: Settings) -> None:
+    dev_settings["buckets"][0]["routes"] = [{"name": "ingest", "events": ["Object Restored"]}]
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets[0].routes[0].events[0]: Input should be 'Object Created' or 'Object Deleted'"
+    ]
+
+
+def test_invalid_item_does_not_also_report_its_list_as_empty(dev_settings: Settings) -> None:
+    dev_settings["buckets"] = [{"name": "Data", "routes": [{"name": "ingest"}]}]
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets[0].name: 'Data' must be 1-24 lowercase letters, digits or '-', "
+        "starting with a letter"
+    ]
+
+
+def test_empty_bucket_list_is_reported_as_too_short(dev_settings: Settings) -> None:
+    dev_settings["buckets"] = []
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: buckets: Tuple should have at least 1 item after validation, not 0"
+    ]
+
+
+def test_alarm_email_is_checked_at_its_field(prod_settings: Settings) -> None:
+    prod_settings["alarms"]["email"] = "oncall-at-example.com"
+
+    assert problem_lines("prod", prod_settings) == [
+        "prod: alarms.email: 'oncall-at-example.com' is not an email address"
+    ]
+
+
+def test_suppression_reason_must_say_why(dev_settings: Settings) -> None:
+    dev_settings["suppressions"] = [{"rule": "s3-versioning", "resource": "data", "reason": "x"}]
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: suppressions[0].reason: String should have at least 10 characters"
+    ]
+
+
+def test_required_keys_are_each_reported_missing() -> None:
+    assert problem_lines("qa", {}) == [
+        "qa: accountId: Field required",
+        "qa: buckets: Field required",
+        "qa: deployRoleArn: Field required",
+        "qa: environment: Field required",
+        "qa: region: Field required",
+    ]
+
+
+def test_model_fields_are_camel_case_aliases() -> None:
+    aliases = {info.alias for info in EnvironmentConfig.model_fields.values()}
+
+    assert {"accountId", "deployRoleArn", "allowSharedAccount", "namePrefix", "kmsKey"} <= aliases
