@@ -190,7 +190,12 @@ def test_locked_dependency_is_installed_for_the_lambda_platform_and_vendored(
     # GIVEN a pip runner that records its arguments
     seen: list[Sequence[str]] = []
     real_run_pip = packaging.run_pip
-    monkeypatch.setattr(packaging, "run_pip", lambda args: (seen.append(args), real_run_pip(args)))
+
+    def recording_pip(args: Sequence[str]) -> None:
+        seen.append(args)
+        real_run_pip(args)
+
+    monkeypatch.setattr(packaging, "run_pip", recording_pip)
     # WHEN built for x86_64 on python3.13
     artifact = build_artifact(
         runtime="python3.13",
