@@ -1,0 +1,116 @@
+"""`tap validate`: exit codes and the exact lines a user reads."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tap.cli import app
+
+runner = CliRunner()
+
+
+def validate(directory: Path) -> tuple[int, list[str], list[str]]:
+    """Run `tap validate -C directory`; return the exit code, stdout and stderr lines."""
+    result = runner.invoke(app, ["validate", "-C", str(directory)])
+    return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_shipped_stacks_are_valid(repo_root: Path) -> None:
+    code, out, err = validate(repo_root)
+
+    assert code == 0
+    assert out == ["✓ 3 stacks valid: dev, prod, staging"]
+    assert err == []
+
+
+def test_copy_of_shipped_stacks_is_valid(stack_dir: Path) -> None:
+    code, out, _ = validate(stack_dir)
+
+    assert code == 0
+    assert "3 stacks valid" in out[0]
+
+
+def test_broken_stacks_print_one_line_per_problem_and_exit_1(stack_dir: Path) -> None:
+    staging = stack_dir / "Pulumi.staging.yaml"
+    edit(staging, "region: us-west-2", "region: us-wset-2")
+    edit(staging, "memoryMb: 512", "memroyMb: 512")
+    edit(stack_dir / "Pulumi.dev.yaml", "runtime: python3.12", "runtime: python3.13")
+
+    code, out, err = validate(stack_dir)
+
+    assert code == 1
+    assert out == [
+        "✗ dev: processor.runtime: is 'python3.13' but prod has 'python3.12'; "
+        "it must be identical in every environment",
+        "✗ staging: processor.memroyMb: unknown key; did you mean 'memoryMb'?",
+        "✗ staging: region: 'us-wset-2' is not an AWS region code (e.g. us-east-1, eu-west-2)",
+        "3 problem(s) in 2 of 3 stacks (dev, prod, staging)",
+    ]
+    assert not [line for line in out if line.startswith("✗ prod")]
+    assert err == []
+
+
+def test_production_rule_failure_is_reported_for_prod_only(stack_dir: Path) -> None:
+    edit(stack_dir / "Pulumi.prod.yaml", "replicaRegions: [us-west-2]", "replicaRegions: []")
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 1
+    assert out == [
+        "✗ prod: table.replicaRegions: production needs at least one replica region other "
+        "than its own region",
+        "1 problem(s) in 1 of 3 stacks (dev, prod, staging)",
+    ]
+
+
+def test_missing_directory_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+
+    result = runner.invoke(app, ["validate", "-C", str(missing)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {missing / 'Pulumi.yaml'}: cannot read: No such file or directory"
+    ]
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+def test_missing_pulumi_yaml_is_a_one_line_usage_error(stack_dir: Path) -> None:
+    (stack_dir / "Pulumi.yaml").unlink()
+
+    result = runner.invoke(app, ["validate", "-C", str(stack_dir)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {stack_dir / 'Pulumi.yaml'}: cannot read: No such file or directory"
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_unparseable_stack_yaml_is_a_one_line_usage_error(stack_dir: Path) -> None:
+    bad = stack_dir / "Pulumi.dev.yaml"
+    bad.write_text("config:\n  tap:environment: dev\n  tap:tags: {team: [x\n")
+
+    result = runner.invoke(app, ["validate", "-C", str(stack_dir)])
+
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {bad}: not valid YAML at line 4, column 1: ")
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_directory_without_stack_files_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: tap\n")
+
+    result = runner.invoke(app, ["validate", "-C", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {tmp_path}: no Pulumi.<stack>.yaml files"]
