@@ -10,7 +10,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from tap.config import ConfigError, ConfigReadError
+from tap.config import ConfigError, ConfigReadError, load_stack
+from tap.packaging import PackagingError, build_artifact
 from tap.validation import validate_project
 
 EXIT_OK = 0
@@ -59,6 +60,8 @@ def user_errors() -> Iterator[None]:
         for problem in exc.problems:
             err.print(f"[red]✗[/red] {problem}")
         _fail(f"{len(exc.problems)} config problem(s)", EXIT_FINDINGS)
+    except PackagingError as exc:
+        _fail(f"packaging failed: {exc}", EXIT_FINDINGS)
 
 
 @app.command()
@@ -77,6 +80,32 @@ def validate(project_dir: ProjectDir = Path()) -> None:
         )
         raise typer.Exit(EXIT_FINDINGS)
     out.print(f"[green]✓[/green] {len(project.files)} stacks valid: {stacks}")
+
+
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")]
+
+
+@app.command()
+def package(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Copy the zip into this directory.", file_okay=False),
+    ] = None,
+    stack: StackOption = "dev",
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Build the processor's deterministic zip; print its path and sha256."""
+    with user_errors():
+        _, config = load_stack(project_dir, stack)
+        artifact = build_artifact(
+            runtime=config.processor.runtime,
+            architecture=config.processor.architecture,
+            output_dir=output,
+        )
+    out.print(f"{artifact.path}")
+    out.print(
+        f"sha256 {artifact.sha256}  ({artifact.size} bytes{', cached' if artifact.cached else ''})"
+    )
 
 
 def main() -> None:
