@@ -86,5 +86,9 @@ def test_stack_copied_without_changing_environment_is_caught(stack_dir: Path) ->
     project = validate_project(stack_dir)
 
     assert [str(p) for p in project.problems] == [
+        "dev: accountId: 111122223333 is also used by qa; environments need separate accounts "
+        "(set allowSharedAccount: true in each to share on purpose)",
+        "qa: accountId: 111122223333 is also used by dev; environments need separate accounts "
+        "(set allowSharedAccount: true in each to share on purpose)",
         "qa: environment: is 'dev', but the stack is named 'qa'",
     ]

@@ -97,21 +97,27 @@ def _counts_only_invalid_items(error: Mapping[str, Any], locs: list[tuple[Any, .
     )
 
 
-def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentConfig:
-    """Validate one stack's `tap:` settings; raise ConfigError with every problem found."""
+def _validate(
+    stack: str, settings: Mapping[str, Any]
+) -> tuple[EnvironmentConfig | None, list[ConfigProblem]]:
+    """The model when the shape is valid, and every problem, shape or cross-field."""
     try:
         config = EnvironmentConfig.model_validate(dict(settings))
     except ValidationError as exc:
         errors = exc.errors()
         locs = [tuple(e["loc"]) for e in errors]
-        problems = [
+        return None, [
             ConfigProblem(stack, _camel_path(tuple(e["loc"])), _describe(e))
             for e in errors
             if not _counts_only_invalid_items(e, locs)
         ]
-        raise ConfigError(problems) from None
-    problems = check_environment(stack, config)
-    if problems:
+    return config, check_environment(stack, config)
+
+
+def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentConfig:
+    """Validate one stack's `tap:` settings; raise ConfigError with every problem found."""
+    config, problems = _validate(stack, settings)
+    if config is None or problems:
         raise ConfigError(problems)
     return config
 
@@ -178,12 +184,16 @@ def load_project(directory: Path) -> Project:
     files = {f.stack: f for f in (read_stack_file(p) for p in paths)}
     configs: dict[str, EnvironmentConfig] = {}
     problems: list[ConfigProblem] = []
+    shaped: dict[str, EnvironmentConfig] = {}
     for stack, stack_file in files.items():
-        try:
-            configs[stack] = parse_environment(stack, stack_file.settings)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    problems.extend(check_environments(configs))
+        config, found = _validate(stack, stack_file.settings)
+        problems.extend(found)
+        if config is not None:
+            # Cross-environment rules still see a stack with cross-field problems of its own.
+            shaped[stack] = config
+            if not found:
+                configs[stack] = config
+    problems.extend(check_environments(shaped))
     return Project(name, directory, files, configs, sorted(problems))
 
 
