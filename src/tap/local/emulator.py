@@ -1,0 +1,149 @@
+"""The embedded emulator: moto's ThreadedMotoServer on 127.0.0.1, as the stack's account."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tap.local.errors import EmulatorError
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+HOST = "127.0.0.1"
+OPERATOR_USER = "tap-local-operator"
+"""A local-only IAM user whose access key makes moto answer as the stack's account."""
+_ACCOUNT_HEADER = "x-moto-account-id"
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An access key the emulator maps to one account."""
+
+    access_key_id: str
+    secret_access_key: str
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Emulator:
+    """A running moto server and clients for it, all acting as one account in one region."""
+
+    def __init__(
+        self, server: ThreadedMotoServer, *, port: int, account_id: str, region: str
+    ) -> None:
+        self._server = server
+        self.port = port
+        self.account_id = account_id
+        self.region = region
+        self.credentials = _bootstrap_credentials(self.endpoint, account_id, region)
+        self._stopped = False
+
+    @property
+    def endpoint(self) -> str:
+        """The server's base URL."""
+        return f"http://{HOST}:{self.port}"
+
+    def session(self, region: str | None = None) -> boto3.session.Session:
+        """A boto3 session with the account's credentials, independent of the environment."""
+        return boto3.session.Session(
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
+            region_name=region or self.region,
+        )
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client for one service, pointed at the emulator."""
+        return self.session(region).client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            config=_CLIENT_CONFIG,
+        )
+
+    def stop(self) -> None:
+        """Stop the server; safe to call twice."""
+        if not self._stopped:
+            self._stopped = True
+            self._server.stop()
+
+
+def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Credentials:
+    """Create the operator user in `account_id`; its key identifies that account from then on.
+
+    moto maps a request to an account by its access key, so no process-wide MOTO_ACCOUNT_ID is set
+    and a plain `aws` command with this key sees the same account.
+    """
+    iam = boto3.session.Session(
+        aws_access_key_id="bootstrap",
+        aws_secret_access_key="bootstrap",  # noqa: S106 - the emulator accepts any key
+        region_name=region,
+    ).client("iam", endpoint_url=endpoint, config=_CLIENT_CONFIG)
+
+    def add_account_header(request: Any, **_: Any) -> None:
+        request.headers[_ACCOUNT_HEADER] = account_id
+
+    iam.meta.events.register("before-sign.iam.*", add_account_header)
+    try:
+        iam.create_user(UserName=OPERATOR_USER)
+        key = iam.create_access_key(UserName=OPERATOR_USER)["AccessKey"]
+    except (BotoCoreError, ClientError) as error:
+        raise EmulatorError(f"the emulator at {endpoint} did not answer: {error}") from error
+    return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+@contextmanager
+def running_emulator(
+    *, account_id: str, region: str, keep_running: bool = False
+) -> Iterator[Emulator]:
+    """Start a ThreadedMotoServer on a free port; stop it on exit unless `keep_running`.
+
+    The server is stopped on any exception, KeyboardInterrupt included, even with keep_running.
+    """
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request at INFO, even with verbose=False.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    try:
+        server.start()
+    except OSError as error:
+        raise EmulatorError(f"cannot start the emulator on {HOST}:{port}: {error}") from error
+    completed = False
+    try:
+        emulator = Emulator(server, port=port, account_id=account_id, region=region)
+        yield emulator
+        completed = True
+    finally:
+        if not (completed and keep_running):
+            server.stop()
+
+
+def aws_scan_command(
+    *, endpoint: str, table_name: str, region: str, credentials: Credentials
+) -> str:
+    """The exact `aws` command that scans the items table on a kept-running emulator."""
+    env = (
+        f"AWS_ACCESS_KEY_ID={shlex.quote(credentials.access_key_id)} "
+        f"AWS_SECRET_ACCESS_KEY={shlex.quote(credentials.secret_access_key)}"
+    )
+    return (
+        f"{env} aws --endpoint-url {shlex.quote(endpoint)} dynamodb scan "
+        f"--table-name {shlex.quote(table_name)} --region {shlex.quote(region)}"
+    )
