@@ -1,0 +1,161 @@
+"""Run a Pulumi program under the recording mock monitor and return its ResourceGraph."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import threading
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Final
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import Settings, get_root_resource
+from pulumi.runtime.stack import massage, run_pulumi_func
+
+from tap.synth.errors import SynthError
+from tap.synth.fake_aws import FakeAws
+from tap.synth.graph import ResourceGraph
+from tap.synth.monitor import RecordingMonitor
+from tap.synth.values import decode_struct, to_json_value
+
+DISABLE_DEFAULT_PROVIDERS_KEY: Final = "pulumi:disable-default-providers"
+ENGINE_LOGGER: Final = logging.getLogger("tap.synth.engine")
+
+Program = Callable[[], object]
+"""A Pulumi program: creates resources and exports outputs when called."""
+
+
+def run_program(
+    program: Program,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    preview: bool = False,
+    account_id: str,
+    region: str,
+    secret_keys: Collection[str] = (),
+) -> ResourceGraph:
+    """Run `program` as `project`/`stack` under the fake AWS provider; return what it registered.
+
+    `config` maps full keys (`tap:accountId`) to raw strings, structured values as JSON, as the
+    Pulumi CLI passes them; `secret_keys` names the ones that are secrets. Each run has its own
+    thread, event loop and context, so runs in one process share no Pulumi runtime state.
+    """
+    outcome: list[ResourceGraph] = []
+    failure: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(
+                contextvars.Context().run(
+                    _synthesize,
+                    program,
+                    project=project,
+                    stack=stack,
+                    config=dict(config),
+                    preview=preview,
+                    account_id=account_id,
+                    region=region,
+                    secret_keys=sorted(secret_keys),
+                )
+            )
+        except BaseException as exc:  # handed to the calling thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _synthesize(
+    program: Program,
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    preview: bool,
+    account_id: str,
+    region: str,
+    secret_keys: list[str],
+) -> ResourceGraph:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        # A fresh context holds no settings; constructing Settings seeds every one of them.
+        Settings(project=project, stack=stack)
+        pulumi.runtime.set_all_config(config, secret_keys=secret_keys)
+        fake = FakeAws(account_id=account_id, region=region)
+        monitor = RecordingMonitor(
+            fake,
+            project=project,
+            stack=stack,
+            preview=preview,
+            disabled_default_providers=_disabled_default_providers(config),
+        )
+        pulumi.runtime.set_mocks(
+            fake,
+            project=project,
+            stack=stack,
+            preview=preview,
+            logger=ENGINE_LOGGER,
+            monitor=monitor,
+        )
+        try:
+            loop.run_until_complete(run_pulumi_func(lambda: _call(program)))
+            exports = loop.run_until_complete(_stack_exports())
+        except Exception as exc:
+            raise _as_synth_error(exc, monitor) from exc
+        if monitor.errors:
+            # The program caught an engine failure; the graph would be incomplete.
+            raise _as_synth_error(monitor.errors[0], monitor)
+        return ResourceGraph(
+            project=project,
+            stack=stack,
+            resources=monitor.resources_recorded(),
+            outputs=exports,
+        )
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _call(program: Program) -> None:
+    program()
+
+
+async def _stack_exports() -> dict[str, Any]:
+    """The stack's `pulumi.export`s, resolved the way the engine would store them."""
+    root = get_root_resource()
+    exports = getattr(root, "outputs", None) or {}
+    struct = await rpc.serialize_properties(massage(dict(exports), []), {})
+    exported: dict[str, Any] = to_json_value(decode_struct(struct))
+    return exported
+
+
+def _disabled_default_providers(config: Mapping[str, str]) -> frozenset[str]:
+    raw = config.get(DISABLE_DEFAULT_PROVIDERS_KEY)
+    if not raw:
+        return frozenset()
+    try:
+        packages = json.loads(raw)
+    except json.JSONDecodeError:
+        packages = [raw]
+    if not isinstance(packages, list):
+        raise SynthError(f"{DISABLE_DEFAULT_PROVIDERS_KEY} must be a list of package names")
+    return frozenset(str(p) for p in packages)
+
+
+def _as_synth_error(exc: BaseException, monitor: RecordingMonitor) -> SynthError:
+    """The engine-side failure if there was one (it is the cause), else the program's own."""
+    cause = monitor.errors[0] if monitor.errors else exc
+    if isinstance(cause, SynthError):
+        return cause
+    return SynthError(str(cause) or type(cause).__name__)
