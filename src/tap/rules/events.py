@@ -1,0 +1,342 @@
+"""EventBridge rules: patterns that match their bucket's documented S3 events, and safe targets."""
+
+# ruff: noqa: ARG001 - every rule takes (graph, context), whether it reads the context or not
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from moto.events.models import EventPattern
+
+from tap.naming import Names
+from tap.rules.lookup import (
+    BUCKET,
+    EVENT_RULE,
+    EVENT_TARGET,
+    EVENTS_PRINCIPAL,
+    PERMISSION,
+    QUEUE,
+    QUEUE_POLICY,
+    as_list,
+    bucket_name,
+    by_arn,
+    condition_values,
+    is_known,
+    of_type,
+    out,
+    parse_json,
+    principal_services,
+    prop,
+    referring,
+    statements,
+)
+from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+from tap.rules.samples import SAMPLE_BUCKET, SAMPLE_FILES, sample_event
+
+if TYPE_CHECKING:
+    from tap.config.model import Route
+    from tap.synth.graph import Resource, ResourceGraph
+
+EXAMPLE_KEY = "example-key"
+
+
+def _s3_rules(graph: ResourceGraph) -> list[Resource]:
+    """Rules whose pattern selects S3 events."""
+    return [
+        r
+        for r in of_type(graph, EVENT_RULE)
+        if "aws.s3" in as_list((parse_json(prop(r, "eventPattern")) or {}).get("source"))
+    ]
+
+
+def events_rule_on_default_bus(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """S3 rules live on the default bus: S3 sends its events nowhere else."""
+    rules = _s3_rules(graph)
+    if not rules:
+        yield not_applicable("no rule selects S3 events")
+    for rule in rules:
+        bus = prop(rule, "eventBusName")
+        if bus in (None, "default"):
+            yield compliant(rule.urn)
+        else:
+            yield non_compliant(
+                rule.urn, f"rule {rule.name} is on bus {bus}; S3 only sends to the default bus"
+            )
+
+
+def _key_for(filters: object) -> str:
+    """A key that satisfies a pattern's `detail.object.key` filter (its first alternative)."""
+    first = as_list(filters)[0] if as_list(filters) else EXAMPLE_KEY
+    if isinstance(first, str):
+        return first
+    if isinstance(first, dict):
+        if "prefix" in first:
+            return f"{first['prefix']}{EXAMPLE_KEY}"
+        if "suffix" in first:
+            return f"{EXAMPLE_KEY}{first['suffix']}"
+        if "wildcard" in first:
+            text = str(first["wildcard"]).replace("\\\\", "\0").replace("\\*", "\1")
+            return text.replace("*", EXAMPLE_KEY).replace("\1", "*").replace("\0", "\\")
+    return EXAMPLE_KEY
+
+
+def _route_of(rule: Resource, context: RuleContext) -> Route | None:
+    config = context.config
+    if config is None:
+        return None
+    names = Names.of(config)
+    for bucket in config.buckets:
+        for route in bucket.routes:
+            if names.rule(bucket.name, route.name) == prop(rule, "name"):
+                return route
+    return None
+
+
+def _matches(pattern: str, event: dict[str, Any]) -> bool:
+    """moto's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
+    return bool(EventPattern.load(pattern).matches_event(event))  # type: ignore[arg-type]
+
+
+def _pattern_problems(
+    pattern: dict[str, Any], graph: ResourceGraph, route: Route | None
+) -> list[str]:
+    detail = pattern.get("detail") if isinstance(pattern.get("detail"), dict) else {}
+    names = as_list(((detail or {}).get("bucket") or {}).get("name"))
+    if not names:
+        return ["does not filter on detail.bucket.name"]
+    buckets = of_type(graph, BUCKET)
+    by_name = {bucket_name(b): b for b in buckets}
+    problems: list[str] = []
+    for name in names:
+        if name in by_name:
+            continue
+        if not is_known(name):
+            problems.append("filters on a bucket name that is not known")
+        elif any(name == out(b, "arn") for b in buckets):
+            problems.append(f"filters on the bucket ARN {name}, not its name")
+        elif any(name == out(b, "id") for b in buckets):
+            problems.append(f"filters on the bucket id {name}, not its name")
+        else:
+            problems.append(f"filters on {name}, which is no bucket of this stack")
+    if problems:
+        return problems
+    types = [str(t) for t in as_list(pattern.get("detail-type"))]
+    undocumented = sorted(set(types) - set(SAMPLE_FILES))
+    if undocumented:
+        return [f"matches detail-type {', '.join(undocumented)}, which S3 never sends"]
+    wanted = list(route.events) if route else types
+    if route:
+        key = f"{route.prefix or ''}{EXAMPLE_KEY}{route.suffix or ''}"
+    else:
+        key = _key_for(((detail or {}).get("object") or {}).get("key"))
+    text = json.dumps(pattern)
+    for name in names:
+        for detail_type in SAMPLE_FILES:
+            matched = _matches(text, sample_event(detail_type, str(name), key))
+            if detail_type in wanted and not matched:
+                problems.append(f"does not match AWS's sample {detail_type} event for {name}/{key}")
+            if detail_type not in wanted and matched:
+                problems.append(f"matches {detail_type} events, which its route does not take")
+            if _matches(text, sample_event(detail_type, SAMPLE_BUCKET, key)):
+                problems.append(f"matches {detail_type} events from another bucket")
+        if route and (route.prefix or route.suffix):
+            outside = (
+                f"not-{route.prefix}{EXAMPLE_KEY}{route.suffix or ''}"
+                if route.prefix
+                else f"{EXAMPLE_KEY}{route.suffix}.not"
+            )
+            if any(_matches(text, sample_event(t, str(name), outside)) for t in wanted):
+                problems.append(f"matches key {outside}, outside its route's prefix/suffix")
+    return problems
+
+
+def events_rule_matches_bucket_events(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """Each S3 rule names its bucket by NAME and matches AWS's sample events for it, no other's."""
+    rules = _s3_rules(graph)
+    if not rules:
+        yield not_applicable("no rule selects S3 events")
+    for rule in rules:
+        pattern = parse_json(prop(rule, "eventPattern"))
+        if not isinstance(pattern, dict):
+            yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is not a JSON object")
+            continue
+        problems = _pattern_problems(pattern, graph, _route_of(rule, context))
+        if problems:
+            yield non_compliant(rule.urn, f"rule {rule.name}'s pattern {'; '.join(problems)}")
+        else:
+            yield compliant(rule.urn)
+
+
+def _rule_of(graph: ResourceGraph, target: Resource) -> Resource | None:
+    """The rule a target belongs to (its `rule` is the rule's name)."""
+    name = prop(target, "rule")
+    bus = prop(target, "eventBusName") or "default"
+    for rule in of_type(graph, EVENT_RULE):
+        if (prop(rule, "name") == name or out(rule, "id") == name) and (
+            prop(rule, "eventBusName") or "default"
+        ) == bus:
+            return rule
+    return None
+
+
+def _lambda_targets(graph: ResourceGraph) -> list[Resource]:
+    return [
+        t
+        for t in of_type(graph, EVENT_TARGET)
+        if str(prop(t, "arn") or "").startswith("arn:") and ":lambda:" in str(prop(t, "arn"))
+    ]
+
+
+def _targets(graph: ResourceGraph) -> Iterator[tuple[Resource, Resource | None]]:
+    for target in of_type(graph, EVENT_TARGET):
+        yield target, _rule_of(graph, target)
+
+
+def _split_function_arn(arn: str) -> tuple[str, str | None]:
+    """`arn:aws:lambda:r:a:function:name[:qualifier]` as (function name, qualifier)."""
+    parts = arn.split(":")
+    return parts[6], (parts[7] if len(parts) > 7 else None)
+
+
+def _function_name(value: object) -> str:
+    text = str(value)
+    return _split_function_arn(text)[0] if text.startswith("arn:") else text
+
+
+def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Each Lambda target has an invoke permission for exactly its rule's ARN and qualifier."""
+    targets = _lambda_targets(graph)
+    if not targets:
+        yield not_applicable("no rule targets a Lambda function")
+    for target in targets:
+        rule = _rule_of(graph, target)
+        rule_arn = out(rule, "arn") if rule else None
+        if rule is None or rule_arn is None:
+            yield non_compliant(target.urn, f"target {target.name}'s rule is not in the stack")
+            continue
+        function, qualifier = _split_function_arn(str(prop(target, "arn")))
+        grants = [
+            p
+            for p in of_type(graph, PERMISSION)
+            if prop(p, "principal") == EVENTS_PRINCIPAL
+            and prop(p, "action") == "lambda:InvokeFunction"
+            and _function_name(prop(p, "function")) == function
+        ]
+        exact = [
+            p
+            for p in grants
+            if prop(p, "sourceArn") == rule_arn and (prop(p, "qualifier") or None) == qualifier
+        ]
+        if exact:
+            yield compliant(target.urn)
+            continue
+        found = sorted(f"{prop(p, 'sourceArn')} (qualifier {prop(p, 'qualifier')})" for p in grants)
+        yield non_compliant(
+            target.urn,
+            f"no permission lets rule {rule_arn} invoke {function}"
+            f"{':' + qualifier if qualifier else ''}; found {', '.join(found) or 'none'}",
+        )
+
+
+def events_lambda_target_no_role(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Lambda targets carry no role: EventBridge is authorised by the function's policy."""
+    targets = _lambda_targets(graph)
+    if not targets:
+        yield not_applicable("no rule targets a Lambda function")
+    for target in targets:
+        role = prop(target, "roleArn")
+        if role:
+            yield non_compliant(target.urn, f"target {target.name} sets roleArn {role}")
+        else:
+            yield compliant(target.urn)
+
+
+def events_target_retry_policy(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every target has an explicit retry policy (attempts and maximum event age)."""
+    targets = of_type(graph, EVENT_TARGET)
+    if not targets:
+        yield not_applicable("no event targets")
+    for target in targets:
+        policy = prop(target, "retryPolicy") or {}
+        missing = [
+            k
+            for k in ("maximumRetryAttempts", "maximumEventAgeInSeconds")
+            if not isinstance(policy.get(k), int)
+        ]
+        if missing:
+            yield non_compliant(
+                target.urn, f"target {target.name}'s retry policy lacks {', '.join(missing)}"
+            )
+        else:
+            yield compliant(target.urn)
+
+
+def events_target_dead_letter_queue(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """Every target dead-letters to a standard SQS queue of this stack."""
+    targets = of_type(graph, EVENT_TARGET)
+    if not targets:
+        yield not_applicable("no event targets")
+    for target in targets:
+        arn = (prop(target, "deadLetterConfig") or {}).get("arn")
+        queue = by_arn(graph, arn, QUEUE)
+        if not arn:
+            yield non_compliant(target.urn, f"target {target.name} has no dead-letter queue")
+        elif queue is None:
+            yield non_compliant(
+                target.urn, f"target {target.name}'s dead-letter queue {arn} is not in the stack"
+            )
+        elif prop(queue, "fifoQueue") is True:
+            yield non_compliant(target.urn, f"target {target.name}'s DLQ {arn} is FIFO")
+        else:
+            yield compliant(target.urn)
+
+
+def _admits(statement: dict[str, Any], queue_arn: str, rule_arn: str) -> bool:
+    return (
+        statement.get("Effect") == "Allow"
+        and EVENTS_PRINCIPAL in principal_services(statement)
+        and "sqs:SendMessage" in as_list(statement.get("Action"))
+        and bool({queue_arn, "*"} & set(as_list(statement.get("Resource"))))
+        and rule_arn in condition_values(statement, "aws:SourceArn")
+    )
+
+
+def events_dead_letter_queue_admits_rule(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """Each target's DLQ policy lets events.amazonaws.com SendMessage for that rule only."""
+    checked = False
+    for target, rule in _targets(graph):
+        queue = by_arn(graph, (prop(target, "deadLetterConfig") or {}).get("arn"), QUEUE)
+        if queue is None:
+            continue
+        checked = True
+        rule_arn = out(rule, "arn") if rule else None
+        queue_arn = out(queue, "arn")
+        if rule_arn is None or queue_arn is None:
+            yield not_applicable(
+                f"target {target.name}'s rule or queue ARN is not known", target.urn
+            )
+            continue
+        policies = referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
+        docs = [statements(parse_json(prop(p, "policy"))) for p in policies]
+        if any(_admits(s, queue_arn, rule_arn) for doc in docs for s in doc):
+            yield compliant(target.urn)
+        elif not policies:
+            yield non_compliant(
+                target.urn, f"DLQ {prop(queue, 'name')} of target {target.name} has no queue policy"
+            )
+        else:
+            yield non_compliant(
+                target.urn,
+                f"DLQ {prop(queue, 'name')}'s policy does not let {EVENTS_PRINCIPAL} "
+                f"sqs:SendMessage with aws:SourceArn {rule_arn}",
+            )
+    if not checked:
+        yield not_applicable("no target dead-letters to a queue of this stack")

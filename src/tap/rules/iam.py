@@ -1,0 +1,228 @@
+"""IAM rules: well-formed documents, no wildcards, `*` only where AWS needs it, least privilege."""
+
+# ruff: noqa: ARG001 - every rule takes (graph, context), whether it reads the context or not
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from tap.rules.actions import is_known_action, supports_resource_scoping
+from tap.rules.lookup import (
+    FUNCTION,
+    KMS_KEY,
+    KMS_REPLICA_KEY,
+    QUEUE,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    as_list,
+    by_arn,
+    identifiers,
+    of_type,
+    parse_json,
+    policy_documents,
+    prop,
+    statements,
+)
+from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+from tap_processor.env import DLQ_URL
+from tap_processor.permissions import needs
+
+if TYPE_CHECKING:
+    from tap.synth.graph import Resource, ResourceGraph
+
+POLICY_VERSION = "2012-10-17"
+KEY_POLICY_TYPES = (KMS_KEY, KMS_REPLICA_KEY)
+_ACCOUNT_ROOT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$")
+
+
+def _where(resource: Resource, key: str) -> str:
+    return f"{resource.type} {resource.name} {key}"
+
+
+def _document_problems(raw: Any) -> list[str]:
+    document = parse_json(raw)
+    if not isinstance(document, dict):
+        return ["is not a JSON object"]
+    problems: list[str] = []
+    if document.get("Version") != POLICY_VERSION:
+        problems.append(f"has Version {document.get('Version')!r}, not {POLICY_VERSION}")
+    raw_statements = as_list(document.get("Statement"))
+    if not raw_statements:
+        problems.append("has no Statement")
+    for index, statement in enumerate(raw_statements):
+        if not isinstance(statement, dict):
+            problems.append(f"Statement[{index}] is not an object")
+            continue
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            problems.append(f"Statement[{index}] has Effect {statement.get('Effect')!r}")
+        for field in ("Resource", "NotResource"):
+            for value in as_list(statement.get(field)):
+                if not (isinstance(value, str) and (value == "*" or value.startswith("arn:"))):
+                    problems.append(f"Statement[{index}].{field} {value!r} is not an ARN or '*'")
+    return problems
+
+
+def iam_policy_document_valid(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every policy input is JSON, Version 2012-10-17, with ARN-or-`*` resources."""
+    found = False
+    for resource, key, raw in policy_documents(graph):
+        found = True
+        problems = _document_problems(raw)
+        if problems:
+            yield non_compliant(resource.urn, f"{_where(resource, key)} {'; '.join(problems)}")
+        else:
+            yield compliant(resource.urn)
+    if not found:
+        yield not_applicable("no policy documents")
+
+
+def _is_key_administration(resource: Resource, statement: dict[str, Any]) -> bool:
+    """AWS's default key-policy statement: the account root holds `kms:*` on the key."""
+    principal = statement.get("Principal")
+    roots = as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+    return (
+        resource.type in KEY_POLICY_TYPES
+        and as_list(statement.get("Action")) == ["kms:*"]
+        and bool(roots)
+        and all(isinstance(r, str) and _ACCOUNT_ROOT.match(r) for r in roots)
+    )
+
+
+def iam_no_wildcard_actions(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Allow statements name actions one by one (the KMS account-root statement excepted)."""
+    found = False
+    for resource, key, raw in policy_documents(graph):
+        found = True
+        problems: list[str] = []
+        for statement in statements(parse_json(raw)):
+            if statement.get("Effect") != "Allow" or _is_key_administration(resource, statement):
+                continue
+            if "NotAction" in statement:
+                problems.append(f"allows NotAction {statement['NotAction']}")
+            wild = [a for a in as_list(statement.get("Action")) if "*" in str(a)]
+            if wild:
+                problems.append(f"allows wildcard actions {', '.join(map(str, wild))}")
+        if problems:
+            yield non_compliant(resource.urn, f"{_where(resource, key)} {'; '.join(problems)}")
+        else:
+            yield compliant(resource.urn)
+    if not found:
+        yield not_applicable("no policy documents")
+
+
+def iam_resource_star_only_where_required(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """Allow on `*` only for actions with no resource-level permissions (key policies excepted)."""
+    found = False
+    for resource, key, raw in policy_documents(graph):
+        if resource.type in KEY_POLICY_TYPES:
+            continue  # in a key policy, "*" means "this key"
+        found = True
+        scoped: set[str] = set()
+        for statement in statements(parse_json(raw)):
+            if statement.get("Effect") == "Allow" and "*" in as_list(statement.get("Resource")):
+                scoped.update(
+                    str(a)
+                    for a in as_list(statement.get("Action"))
+                    if "*" not in str(a) and supports_resource_scoping(str(a))
+                )
+        if scoped:
+            yield non_compliant(
+                resource.urn,
+                f"{_where(resource, key)} allows {', '.join(sorted(scoped))} on '*' "
+                "although they can be scoped to resource ARNs",
+            )
+        else:
+            yield compliant(resource.urn)
+    if not found:
+        yield not_applicable("no identity or resource policies outside key policies")
+
+
+def iam_actions_exist(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every action a policy names exists in AWS's service reference (typos grant nothing)."""
+    found = False
+    for resource, key, raw in policy_documents(graph):
+        found = True
+        unknown = sorted(
+            {
+                str(a)
+                for s in statements(parse_json(raw))
+                for field in ("Action", "NotAction")
+                for a in as_list(s.get(field))
+                if "*" not in str(a) and not is_known_action(str(a))
+            }
+        )
+        if unknown:
+            yield non_compliant(
+                resource.urn, f"{_where(resource, key)} names unknown actions {', '.join(unknown)}"
+            )
+        else:
+            yield compliant(resource.urn)
+    if not found:
+        yield not_applicable("no policy documents")
+
+
+def _granted_actions(graph: ResourceGraph, role: Resource) -> set[str]:
+    names = identifiers(role, "id", "name", "arn")
+    documents = [
+        parse_json(prop(p, "policy"))
+        for p in of_type(graph, ROLE_POLICY)
+        if prop(p, "role") in names
+    ]
+    documents += [
+        parse_json(p.get("policy"))
+        for p in as_list(prop(role, "inlinePolicies"))
+        if isinstance(p, dict)
+    ]
+    return {
+        str(a)
+        for d in documents
+        for s in statements(d)
+        if s.get("Effect") == "Allow"
+        for a in as_list(s.get("Action"))
+    }
+
+
+def _dlq_uses_cmk(graph: ResourceGraph, function: Resource, context: RuleContext) -> bool:
+    variables = ((prop(function, "environment") or {}).get("variables")) or {}
+    url = variables.get(DLQ_URL)
+    queue = next((q for q in of_type(graph, QUEUE) if url in identifiers(q, "url", "id")), None)
+    if queue is not None:
+        return bool(prop(queue, "kmsMasterKeyId"))
+    return bool(context.config and context.config.kms_key)
+
+
+def iam_processor_role_matches_handler_needs(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """The processor's role grants exactly the actions `tap_processor.permissions` declares."""
+    functions = of_type(graph, FUNCTION)
+    if not functions:
+        yield not_applicable("no Lambda functions")
+    for function in functions:
+        role = by_arn(graph, prop(function, "role"), ROLE)
+        if role is None:
+            yield non_compliant(
+                function.urn, f"function {function.name}'s role is not in the stack"
+            )
+            continue
+        wanted = {n.action for n in needs(dlq_uses_cmk=_dlq_uses_cmk(graph, function, context))}
+        granted = _granted_actions(graph, role)
+        names = identifiers(role, "id", "name", "arn")
+        attached = [p for p in of_type(graph, ROLE_POLICY_ATTACHMENT) if prop(p, "role") in names]
+        problems = []
+        if granted - wanted:
+            problems.append(f"grants unneeded {', '.join(sorted(granted - wanted))}")
+        if wanted - granted:
+            problems.append(f"lacks needed {', '.join(sorted(wanted - granted))}")
+        if attached:
+            arns = ", ".join(str(prop(p, "policyArn")) for p in attached)
+            problems.append(f"has managed policies attached ({arns})")
+        if problems:
+            yield non_compliant(role.urn, f"role {prop(role, 'name')} {'; '.join(problems)}")
+        else:
+            yield compliant(role.urn)

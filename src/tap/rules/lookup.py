@@ -1,0 +1,172 @@
+"""Typed access to a resource graph: resources by type, properties, and references between them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tap.synth.graph import Resource, ResourceGraph
+
+AWS_PROVIDER = "pulumi:providers:aws"
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+FUNCTION = "aws:lambda/function:Function"
+ALIAS = "aws:lambda/alias:Alias"
+PERMISSION = "aws:lambda/permission:Permission"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+TABLE = "aws:dynamodb/table:Table"
+TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+KMS_KEY = "aws:kms/key:Key"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+TOPIC = "aws:sns/topic:Topic"
+
+POLICY_PROPERTIES = ("policy", "assumeRolePolicy")
+"""Inputs that hold an IAM policy document, on whichever resource type carries them."""
+
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+
+_UNKNOWN = frozenset(
+    {
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (also the SDK's generic unknown)
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+        "[unknown]",  # graph JSON's marker (tap.synth.values.UNKNOWN_MARK)
+        "[secret]",  # graph JSON's marker for secrets: present, but not readable here
+    }
+)
+"""Values a rule cannot judge: the engine's unknown sentinels (preview) and graph markers."""
+
+
+def is_known(value: object) -> bool:
+    """False for None and for the engine's unknown-value sentinels."""
+    return value is not None and not (isinstance(value, str) and value in _UNKNOWN)
+
+
+def of_type(graph: ResourceGraph, *types: str) -> list[Resource]:
+    """Every resource of the given type tokens, in graph order."""
+    return [r for r in graph.resources if r.type in types]
+
+
+def prop(resource: Resource, key: str) -> Any:
+    """A property: the input when declared (what the program asked for), else the output."""
+    value = resource.inputs.get(key)
+    if is_known(value):
+        return value
+    return resource.outputs.get(key)
+
+
+def out(resource: Resource, key: str) -> Any:
+    """A computed output, e.g. `arn`, `id`, `url`; None when unknown."""
+    value = resource.outputs.get(key)
+    return value if is_known(value) else None
+
+
+def identifiers(resource: Resource, *keys: str) -> set[str]:
+    """The known string values of `keys` (e.g. id, name, arn) that other resources refer by."""
+    values = {out(resource, k) for k in keys} | {prop(resource, k) for k in keys}
+    return {v for v in values if isinstance(v, str) and is_known(v)}
+
+
+def referring(
+    graph: ResourceGraph, type_: str, key: str, target: Resource, *ids: str
+) -> list[Resource]:
+    """Resources of `type_` whose `key` property names `target` by one of its `ids` outputs."""
+    names = identifiers(target, *ids)
+    return [r for r in of_type(graph, type_) if prop(r, key) in names]
+
+
+def bucket_name(bucket: Resource) -> str | None:
+    """The physical bucket name (`bucket` property)."""
+    name = prop(bucket, "bucket")
+    return name if isinstance(name, str) and is_known(name) else None
+
+
+def bucket_children(graph: ResourceGraph, type_: str, bucket: Resource) -> list[Resource]:
+    """Bucket sub-resources of `type_` configuring `bucket` (their `bucket` is its id or name)."""
+    return referring(graph, type_, "bucket", bucket, "id", "bucket")
+
+
+def by_arn(graph: ResourceGraph, arn: object, *types: str) -> Resource | None:
+    """The resource of one of `types` whose `arn` output is `arn`."""
+    if not isinstance(arn, str) or not is_known(arn):
+        return None
+    return next((r for r in of_type(graph, *types) if out(r, "arn") == arn), None)
+
+
+def as_list(value: object) -> list[Any]:
+    """A policy field that may be a single value or a list, as a list."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def parse_json(value: object) -> Any:
+    """A JSON property (policy, event pattern) as data; dicts pass through; None when unparsable."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return None
+
+
+def policy_documents(graph: ResourceGraph) -> Iterator[tuple[Resource, str, Any]]:
+    """Every (resource, property, raw value) that holds an IAM policy document."""
+    for resource in graph.resources:
+        if not resource.type.startswith("aws:"):
+            continue
+        for key in POLICY_PROPERTIES:
+            raw = prop(resource, key)
+            if is_known(raw) and raw != "":
+                yield resource, key, raw
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
+    """A parsed policy's statements as a list of dicts (non-dict entries dropped)."""
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def principal_services(statement: dict[str, Any]) -> set[str]:
+    """The service principals a statement names."""
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return set()
+    return {s for s in as_list(principal.get("Service")) if isinstance(s, str)}
+
+
+def condition_values(statement: dict[str, Any], key: str) -> set[str]:
+    """Every value any condition operator of `statement` tests `key` against."""
+    condition = statement.get("Condition")
+    values: set[str] = set()
+    if isinstance(condition, dict):
+        for tests in condition.values():
+            if isinstance(tests, dict):
+                values.update(str(v) for v in as_list(tests.get(key)))
+    return values

@@ -1,0 +1,62 @@
+"""SQS rules: queues are encrypted at rest and refuse requests without TLS."""
+
+# ruff: noqa: ARG001 - every rule takes (graph, context), whether it reads the context or not
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from tap.rules.lookup import (
+    QUEUE,
+    QUEUE_POLICY,
+    as_list,
+    of_type,
+    out,
+    parse_json,
+    prop,
+    referring,
+    statements,
+)
+from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+
+if TYPE_CHECKING:
+    from tap.synth.graph import ResourceGraph
+
+
+def sqs_queue_encrypted(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every queue is encrypted: a KMS key (kmsMasterKeyId) or SSE-SQS."""
+    queues = of_type(graph, QUEUE)
+    if not queues:
+        yield not_applicable("no queues")
+    for queue in queues:
+        if prop(queue, "kmsMasterKeyId") or prop(queue, "sqsManagedSseEnabled") is True:
+            yield compliant(queue.urn)
+        else:
+            yield non_compliant(queue.urn, f"queue {prop(queue, 'name')} is not encrypted")
+
+
+def sqs_queue_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every queue's policy denies requests made without TLS."""
+    queues = of_type(graph, QUEUE)
+    if not queues:
+        yield not_applicable("no queues")
+    for queue in queues:
+        arn = out(queue, "arn")
+        denies = any(
+            s.get("Effect") == "Deny"
+            and {"sqs:*", "*"} & set(as_list(s.get("Action")))
+            and arn in as_list(s.get("Resource"))
+            and str(
+                ((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
+            ).lower()
+            == "false"
+            for p in referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
+            for s in statements(parse_json(prop(p, "policy")))
+        )
+        if denies:
+            yield compliant(queue.urn)
+        else:
+            yield non_compliant(
+                queue.urn, f"queue {prop(queue, 'name')} has no policy denying non-TLS requests"
+            )
