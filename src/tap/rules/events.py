@@ -110,9 +110,11 @@ def _pattern_problems(
     by_name = {bucket_name(b): b for b in buckets}
     problems: list[str] = []
     for name in names:
-        if name in by_name:
+        if not isinstance(name, str):
+            problems.append(f"filters detail.bucket.name with {name}, not exact bucket names")
+        elif name in by_name:
             continue
-        if not is_known(name):
+        elif not is_known(name):
             problems.append("filters on a bucket name that is not known")
         elif any(name == out(b, "arn") for b in buckets):
             problems.append(f"filters on the bucket ARN {name}, not its name")
