@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, without
-from rules.judge import all_compliant, failures
 
+from rules.judge import all_compliant, failures
 from tap.config.model import Route
 from tap.rules import events
 from tap.rules.lookup import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY

@@ -1,13 +1,12 @@
-"""S3 rules: valid, prefix-free names; public access blocked, TLS-only, versioned, encrypted, events on."""
+"""S3 rules: valid prefix-free names; private, TLS-only, versioned, encrypted, events on."""
 
 import json
 
 import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, with_added, without
-from rules.judge import all_compliant, failures
 
+from rules.judge import all_compliant, failures
 from tap.rules import s3
-from tap.rules.model import RuleCheck
 from tap.rules.lookup import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -16,6 +15,7 @@ from tap.rules.lookup import (
     BUCKET_VERSIONING,
     PUBLIC_ACCESS_BLOCK,
 )
+from tap.rules.model import RuleCheck
 
 BUCKET_RULES = [
     s3.s3_bucket_name_valid,
@@ -112,7 +112,8 @@ def test_a_bucket_policy_that_allows_plain_http_is_reported() -> None:
     g = edit(g, only(g, BUCKET_POLICY), _policy_edit(lambda s: s.update(Condition={})))
     [failure] = failures(s3.s3_bucket_tls_only, g, context("dev"))
     assert failure.message == (
-        "bucket tap-data-dev-useast1 has no policy denying s3:* on arn:aws:s3:::tap-data-dev-useast1 "
+        "bucket tap-data-dev-useast1 has no policy denying s3:* on "
+        "arn:aws:s3:::tap-data-dev-useast1 "
         "and arn:aws:s3:::tap-data-dev-useast1/* when aws:SecureTransport is false"
     )
 

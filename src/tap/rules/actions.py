@@ -12,7 +12,7 @@ ANY_RESOURCE = "*"
 @cache
 def resource_formats(action: str) -> frozenset[str] | None:
     """The ARN formats `action` can be scoped to (`*` alone: none); None for an unknown action."""
-    service, _, name = action.partition(":")
+    service, _, name = action.lower().partition(":")
     if not service or not name:
         return None
     rows = get_action_data(service, name).get(service) or []

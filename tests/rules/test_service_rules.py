@@ -1,0 +1,216 @@
+"""DynamoDB, SQS, KMS, alarm and program-wide rules."""
+
+import pytest
+from pipeline.shipped import STACKS, context, edit, graph, only, without
+
+from rules.judge import all_compliant, failures, judge
+from tap.rules import alarms, dynamodb, kms, program, sqs
+from tap.rules.lookup import KMS_KEY, METRIC_ALARM, QUEUE, QUEUE_POLICY, TABLE, TABLE_REPLICA
+from tap.rules.model import RuleCheck, Status
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [dynamodb.dynamodb_table_point_in_time_recovery, dynamodb.dynamodb_table_deletion_protection],
+)
+def test_the_prod_table_is_recoverable_and_protected(rule: RuleCheck) -> None:
+    assert all_compliant(rule, graph("prod"), context("prod")) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "pointInTimeRecovery",
+            {"enabled": False},
+            "table tap-items-prod-useast1 has no point-in-time recovery",
+        ),
+        (
+            "deletionProtectionEnabled",
+            False,
+            "table tap-items-prod-useast1 has no deletion protection",
+        ),
+    ],
+)
+def test_an_unprotected_prod_table_is_reported(field: str, value: object, message: str) -> None:
+    g = graph("prod")
+    g = edit(g, only(g, TABLE), lambda p: p.update({field: value}))
+    rules = [
+        dynamodb.dynamodb_table_point_in_time_recovery,
+        dynamodb.dynamodb_table_deletion_protection,
+    ]
+    assert [f.message for rule in rules for f in failures(rule, g, context("prod"))] == [message]
+
+
+def test_table_protection_is_not_required_outside_production() -> None:
+    [outcome] = judge(dynamodb.dynamodb_table_point_in_time_recovery, graph("dev"), context("dev"))
+    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.message == "dev is not production"
+
+
+def test_the_prod_replica_is_in_another_region() -> None:
+    assert (
+        all_compliant(dynamodb.dynamodb_replica_in_other_region, graph("prod"), context("prod"))
+        == 1
+    )
+
+
+def test_a_replica_in_the_tables_own_region_is_reported() -> None:
+    g = graph("prod")
+    g = edit(g, only(g, TABLE_REPLICA), lambda p: p.update(region="us-east-1"))
+    [failure] = failures(dynamodb.dynamodb_replica_in_other_region, g, context("prod"))
+    assert failure.message == (
+        "replica prod-items-replica-us-west-2 of table tap-items-prod-useast1 is in us-east-1, "
+        "its table's own region us-east-1"
+    )
+
+
+def test_an_inline_replica_in_the_tables_own_region_is_reported() -> None:
+    g = graph("dev")
+    g = edit(g, only(g, TABLE), lambda p: p.update(replicas=[{"regionName": "us-east-1"}]))
+    [failure] = failures(dynamodb.dynamodb_replica_in_other_region, g, context("dev"))
+    assert failure.message == "table tap-items-dev-useast1 replicates into its own region"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(
+    "rule", [sqs.sqs_queue_encrypted, sqs.sqs_queue_tls_only], ids=lambda r: r.__name__
+)
+def test_shipped_queues_comply(rule: RuleCheck, stack: str) -> None:
+    assert all_compliant(rule, graph(stack), context(stack)) == 2
+
+
+def test_an_unencrypted_queue_is_reported() -> None:
+    g = graph("dev")
+    g = edit(g, only(g, QUEUE, "delivery-dlq"), lambda p: p.pop("kmsMasterKeyId"))
+    [failure] = failures(sqs.sqs_queue_encrypted, g, context("dev"))
+    assert failure.message == "queue tap-delivery-dlq-dev-useast1 is not encrypted"
+
+
+def test_sse_sqs_counts_as_encrypted() -> None:
+    g = graph("dev")
+    g = edit(
+        g,
+        only(g, QUEUE, "delivery-dlq"),
+        lambda p: p.update(kmsMasterKeyId=None, sqsManagedSseEnabled=True),
+    )
+    assert failures(sqs.sqs_queue_encrypted, g, context("dev")) == []
+
+
+def test_a_queue_without_tls_policy_is_reported() -> None:
+    g = graph("dev")
+    [failure] = failures(
+        sqs.sqs_queue_tls_only,
+        without(g, only(g, QUEUE_POLICY, "processor-dlq-policy")),
+        context("dev"),
+    )
+    assert (
+        failure.message
+        == "queue tap-processor-dlq-dev-useast1 has no policy denying non-TLS requests"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_keys_rotate(stack: str) -> None:
+    assert all_compliant(kms.kms_key_rotation, graph(stack), context(stack)) == 1
+
+
+def test_a_key_without_rotation_is_reported() -> None:
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), lambda p: p.update(enableKeyRotation=False))
+    [failure] = failures(kms.kms_key_rotation, g, context("dev"))
+    assert failure.message == "key dev-key-key does not rotate"
+
+
+ALARM_RULES = [
+    (alarms.alarms_cover_dead_letter_queues, 2),
+    (alarms.alarms_cover_rule_failures, 1),
+    (alarms.alarms_cover_lambda_failures, 1),
+    (alarms.alarms_cover_dynamodb_throttles, 1),
+]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(
+    ("rule", "count"), ALARM_RULES, ids=lambda r: getattr(r, "__name__", str(r))
+)
+def test_every_failure_path_of_a_shipped_stack_is_alarmed(
+    rule: RuleCheck, count: int, stack: str
+) -> None:
+    assert all_compliant(rule, graph(stack), context(stack)) == count
+
+
+@pytest.mark.parametrize(
+    ("alarm", "rule", "message"),
+    [
+        (
+            "delivery-dlq-depth",
+            alarms.alarms_cover_dead_letter_queues,
+            "DLQ tap-delivery-dlq-dev-useast1 has no depth alarm with an action",
+        ),
+        (
+            "processor-dlq-depth",
+            alarms.alarms_cover_dead_letter_queues,
+            "DLQ tap-processor-dlq-dev-useast1 has no depth alarm with an action",
+        ),
+        (
+            "data-ingest-failed-invocations",
+            alarms.alarms_cover_rule_failures,
+            "rule tap-data-ingest-dev-useast1 has no alarm with an action on FailedInvocations",
+        ),
+        (
+            "data-ingest-sent-to-dlq",
+            alarms.alarms_cover_rule_failures,
+            "rule tap-data-ingest-dev-useast1 has no alarm with an action on InvocationsSentToDLQ",
+        ),
+        (
+            "processor-errors",
+            alarms.alarms_cover_lambda_failures,
+            "function tap-processor-dev-useast1 has no alarm with an action on Errors",
+        ),
+        (
+            "processor-throttles",
+            alarms.alarms_cover_lambda_failures,
+            "function tap-processor-dev-useast1 has no alarm with an action on Throttles",
+        ),
+        (
+            "processor-destination-failures",
+            alarms.alarms_cover_lambda_failures,
+            "function tap-processor-dev-useast1 has no alarm with an action on "
+            "DestinationDeliveryFailures",
+        ),
+        (
+            "items-throttled-writes",
+            alarms.alarms_cover_dynamodb_throttles,
+            "table tap-items-dev-useast1 has no throttling alarm with an action",
+        ),
+    ],
+)
+def test_each_missing_alarm_is_reported(alarm: str, rule: RuleCheck, message: str) -> None:
+    g = graph("dev")
+    [failure] = failures(rule, without(g, only(g, METRIC_ALARM, f"-{alarm}")), context("dev"))
+    assert failure.message == message
+
+
+def test_an_alarm_without_action_does_not_count() -> None:
+    g = graph("dev")
+    g = edit(g, only(g, METRIC_ALARM, "-processor-errors"), lambda p: p.update(alarmActions=[]))
+    [failure] = failures(alarms.alarms_cover_lambda_failures, g, context("dev"))
+    assert failure.message.endswith("on Errors")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_shipped_input_holds_an_output_repr(stack: str) -> None:
+    g = graph(stack)
+    assert all_compliant(program.no_unresolved_output_text, g, context(stack)) == len(g.resources)
+
+
+def test_an_output_repr_anywhere_in_an_input_is_reported() -> None:
+    g = graph("dev")
+    text = "arn:Calling __str__ on an Output[T] is not supported"
+    g = edit(g, only(g, QUEUE, "processor-dlq"), lambda p: p.update(tags={"source": text}))
+    [failure] = failures(program.no_unresolved_output_text, g, context("dev"))
+    assert failure.message == (
+        "aws:sqs/queue:Queue dev-queues-processor-dlq has "
+        "'Calling __str__ on an Output' in tags.source"
+    )
