@@ -405,6 +405,17 @@ def _provider_settings(inputs: Mapping[str, Any]) -> ProviderSettings:
     )
 
 
+def _tags_all(
+    default_tags: Mapping[str, str], request: ResourceRequest, inputs: Mapping[str, Any]
+) -> Any:
+    """Provider default tags overlaid with the resource's tags, keeping secret tags secret."""
+    request.optional("tags")  # unknown tags make tagsAll unknown
+    tags = inputs.get("tags") or {}
+    if isinstance(tags, Mapping):
+        return {**default_tags, **tags}
+    return tags  # a secret wrapper around the whole map: keep it opaque
+
+
 class FakeAws(Mocks):
     """Answers resource registrations and invokes for one stack's account and region."""
 
@@ -439,8 +450,7 @@ class FakeAws(Mocks):
         resource_id, computed = fake.compute(request)
         outputs = {**args.inputs, **computed}
         if fake.tagged:
-            tags = request.optional("tags") or {}
-            outputs["tagsAll"] = {**(provider.default_tags or {}), **tags}
+            outputs["tagsAll"] = _tags_all(provider.default_tags or {}, request, args.inputs)
         return resource_id, outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

@@ -14,13 +14,28 @@ from tap.synth.fake_aws import FakeAws, provider_urn_of
 from tap.synth.graph import PROVIDER_TYPE_PREFIX, Resource
 from tap.synth.values import (
     UNKNOWN,
+    Secret,
+    contains_secret,
     decode_struct,
     encode_struct,
+    mentions,
+    secret_leaves,
     to_json_value,
 )
 
 STACK_TYPE: Final = "pulumi:pulumi:Stack"
 GET_RESOURCE_TOKEN: Final = "pulumi:pulumi:getResource"  # noqa: S105 - an invoke token
+
+
+def _keep_secrets_secret(inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """Mark secret every output that repeats a secret input's plaintext, as the engine would."""
+    leaves = secret_leaves(inputs)
+    if not leaves:
+        return state
+    return {
+        key: Secret(value) if not contains_secret(value) and mentions(value, leaves) else value
+        for key, value in state.items()
+    }
 
 
 def _package_of(token: str) -> str:
@@ -125,6 +140,7 @@ class RecordingMonitor(MockMonitor):
         if self.preview and custom:
             # A preview of a create knows the inputs only; id and computed outputs are unknown.
             resource_id, state = "", dict(inputs)
+        state = _keep_secrets_secret(inputs, state)
         record = Resource(
             urn=urn,
             type=request.type,

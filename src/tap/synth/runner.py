@@ -23,6 +23,8 @@ from tap.synth.values import decode_struct, to_json_value
 
 DISABLE_DEFAULT_PROVIDERS_KEY: Final = "pulumi:disable-default-providers"
 ENGINE_LOGGER: Final = logging.getLogger("tap.synth.engine")
+# Pulumi keeps some state per process (callback servers, resource modules): runs take turns.
+_ONE_RUN_AT_A_TIME: Final = threading.Lock()
 
 Program = Callable[[], object]
 """A Pulumi program: creates resources and exports outputs when called."""
@@ -67,8 +69,9 @@ def run_program(
             failure.append(exc)
 
     worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}")
-    worker.start()
-    worker.join()
+    with _ONE_RUN_AT_A_TIME:
+        worker.start()
+        worker.join()
     if failure:
         raise failure[0]
     return outcome[0]
@@ -86,6 +89,7 @@ def _synthesize(
     secret_keys: list[str],
 ) -> ResourceGraph:
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_note_unretrieved)
     asyncio.set_event_loop(loop)
     try:
         # A fresh context holds no settings; constructing Settings seeds every one of them.
@@ -125,6 +129,16 @@ def _synthesize(
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _note_unretrieved(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Log, without a traceback, the futures a failed run leaves unretrieved.
+
+    The failure itself is raised as a SynthError; asyncio's default handler would print every
+    dependent Output's copy of it to stderr when the futures are collected, from any thread,
+    and Python 3.11's traceback formatting is not safe to run in two threads at once.
+    """
+    ENGINE_LOGGER.debug("unretrieved after a failed run: %s", context.get("exception"))
 
 
 def _call(program: Program) -> None:

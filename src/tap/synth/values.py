@@ -66,6 +66,29 @@ def contains_secret(value: object) -> bool:
     return False
 
 
+def secret_leaves(value: Any, *, inside: bool = False) -> set[str]:
+    """The plaintext strings hidden under secret wrappers inside a value."""
+    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
+        inner = value.value if isinstance(value, Secret) else rpc.unwrap_rpc_secret(value)
+        return secret_leaves(inner, inside=True)
+    if isinstance(value, Mapping):
+        return set().union(*(secret_leaves(v, inside=inside) for v in value.values()))
+    if isinstance(value, list | tuple):
+        return set().union(*(secret_leaves(v, inside=inside) for v in value))
+    return {value} if inside and isinstance(value, str) and value else set()
+
+
+def mentions(value: Any, needles: set[str]) -> bool:
+    """Whether any string inside a (revealed) value contains one of `needles`."""
+    if isinstance(value, str):
+        return any(needle in value for needle in needles)
+    if isinstance(value, Mapping):
+        return any(mentions(v, needles) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(mentions(v, needles) for v in value)
+    return False
+
+
 def reveal(value: Any) -> Any:
     """The value with every secret wrapper removed (what a provider sees)."""
     if isinstance(value, Secret):
