@@ -167,5 +167,8 @@ def queue_policy(
     ctx.client("sqs", inputs).set_queue_attributes(
         QueueUrl=url, Attributes={"Policy": required_str(inputs, "policy", resource.urn)}
     )
-    ctx.adapt("bucket and queue policies are applied but not enforced by the emulator")
+    ctx.adapt(
+        "queue policies are stored but not evaluated by moto: EventBridge's right to send to "
+        "the delivery DLQ is not checked"
+    )
     return {"id": url}

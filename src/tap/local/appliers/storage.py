@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,15 +132,43 @@ def lifecycle(
     return {"id": name}
 
 
+MOTO_CONDITION_OPERATORS = frozenset({"StringEquals"})
+"""The only condition operator moto evaluates in a bucket policy; any other one always matches."""
+
+
+def _moto_safe(policy: str) -> tuple[str, list[str]]:
+    """The policy without statements whose conditions moto would misjudge, and their Sids."""
+    document = json.loads(policy)
+    statements = document.get("Statement")
+    if not isinstance(statements, list):
+        statements = [statements]
+    kept, dropped = [], []
+    for statement in statements:
+        operators = set((statement.get("Condition") or {}).keys())
+        if operators - MOTO_CONDITION_OPERATORS:
+            dropped.append(str(statement.get("Sid") or "<no Sid>"))
+        else:
+            kept.append(statement)
+    return json.dumps({**document, "Statement": kept}), dropped
+
+
 def policy(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketPolicy:BucketPolicy (stored; moto does not evaluate bucket policies)."""
+    """aws:s3/bucketPolicy:BucketPolicy, minus statements whose conditions moto cannot evaluate.
+
+    moto ignores a `Bool aws:SecureTransport=false` condition, so the TLS-only Deny would deny
+    every object request, TLS or not.
+    """
     name = required_str(inputs, "bucket", resource.urn)
-    ctx.client("s3", inputs).put_bucket_policy(
-        Bucket=name, Policy=required_str(inputs, "policy", resource.urn)
-    )
-    ctx.adapt("bucket and queue policies are applied but not enforced by the emulator")
+    applied, dropped = _moto_safe(required_str(inputs, "policy", resource.urn))
+    if dropped:
+        ctx.adapt(
+            f"bucket policy statements {', '.join(sorted(dropped))} are not applied: their "
+            "conditions (e.g. Bool aws:SecureTransport) are ignored by moto, which would make a "
+            "conditional Deny unconditional"
+        )
+    ctx.client("s3", inputs).put_bucket_policy(Bucket=name, Policy=applied)
     return {"id": name}
 
 

@@ -1,0 +1,36 @@
+"""`tap local`: the whole pipeline end to end on an embedded emulator, as a library."""
+
+from tap.local.emulator import aws_scan_command
+from tap.local.errors import (
+    ApplyError,
+    ArtifactError,
+    EmulatorError,
+    GraphError,
+    InvalidOptionsError,
+    LocalRunError,
+    PolicyEvaluationError,
+    UnsupportedResourceError,
+)
+from tap.local.function import EventHandler, HandlerFactory, HandlerRuntime, LambdaContext
+from tap.local.options import LocalOptions
+from tap.local.report import LocalReport
+from tap.local.runner import run_local
+
+__all__ = [
+    "ApplyError",
+    "ArtifactError",
+    "EmulatorError",
+    "EventHandler",
+    "GraphError",
+    "HandlerFactory",
+    "HandlerRuntime",
+    "InvalidOptionsError",
+    "LambdaContext",
+    "LocalOptions",
+    "LocalReport",
+    "LocalRunError",
+    "PolicyEvaluationError",
+    "UnsupportedResourceError",
+    "aws_scan_command",
+    "run_local",
+]

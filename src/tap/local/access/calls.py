@@ -1,0 +1,95 @@
+"""Recording the AWS calls a session's clients make, with the IAM action and resource ARN."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlparse
+
+
+class CallSource(StrEnum):
+    """Who made a call with the execution role's credentials."""
+
+    HANDLER = "handler"
+    """The handler's own code."""
+    DESTINATION = "destination"
+    """Lambda delivering an invocation record to the on-failure destination, as the role."""
+    IMPLIED = "implied"
+    """A call AWS makes on the caller's behalf, e.g. KMS for a CMK-encrypted queue."""
+    RUNTIME = "runtime"
+    """The Lambda runtime itself: logs and traces."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwsCall:
+    """One API call: the IAM action it needs and the resource it acts on."""
+
+    action: str
+    """`service:Operation`, e.g. `dynamodb:PutItem`."""
+    resource: str
+    """The resource ARN derived from the parameters, or `*`."""
+    source: CallSource
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"action": self.action, "resource": self.resource, "source": self.source.value}
+
+
+def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
+    """The ARN a call acts on, from its parameters: TableName, QueueUrl, KeyId; else `*`."""
+    if service == "dynamodb" and isinstance(params.get("TableName"), str):
+        name = params["TableName"]
+        if name.startswith("arn:"):
+            return str(name)
+        return f"arn:aws:dynamodb:{region}:{account_id}:table/{name}"
+    if service == "sqs" and isinstance(params.get("QueueUrl"), str):
+        path = urlparse(params["QueueUrl"]).path.strip("/").split("/")
+        if len(path) == 2:
+            owner, name = path
+            return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if service == "kms" and isinstance(params.get("KeyId"), str):
+        key = params["KeyId"]
+        return (
+            str(key) if key.startswith("arn:") else f"arn:aws:kms:{region}:{account_id}:key/{key}"
+        )
+    return "*"
+
+
+class CallRecorder:
+    """Records calls through botocore's `before-parameter-build` hook, once per API call."""
+
+    def __init__(self, *, region: str, account_id: str) -> None:
+        self._region = region
+        self._account_id = account_id
+        self._lock = threading.Lock()
+        self._calls: list[AwsCall] = []
+        self.source = CallSource.HANDLER
+        """The source attributed to calls made from now on."""
+
+    def __call__(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
+        """The botocore hook: derive the action and resource and keep them."""
+        service_model = model.service_model
+        prefix = service_model.signing_name or service_model.endpoint_prefix
+        call = AwsCall(
+            action=f"{prefix}:{model.name}",
+            resource=resource_arn(
+                service_model.service_name, params, region=self._region, account_id=self._account_id
+            ),
+            source=self.source,
+        )
+        with self._lock:
+            self._calls.append(call)
+
+    def add(self, call: AwsCall) -> None:
+        """Record a call made outside a hooked client."""
+        with self._lock:
+            self._calls.append(call)
+
+    @property
+    def calls(self) -> list[AwsCall]:
+        """Every call so far, in order."""
+        with self._lock:
+            return list(self._calls)

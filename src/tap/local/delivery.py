@@ -1,0 +1,380 @@
+"""EventBridge delivery to a Lambda target and Lambda's async invocation, emulated from the graph.
+
+EventBridge: the invoke is authorised only by a Permission for events.amazonaws.com naming the
+rule's ARN and the target's qualifier; otherwise the event goes straight to the target's DLQ
+(NO_PERMISSIONS, no retries). Throttled invokes are retried per the target's RetryPolicy.
+Lambda: a failed invocation is retried `maximumRetryAttempts` times, then an invocation record
+goes to the on-failure destination. Retries happen at once: time is compressed, so
+`maximumEventAgeInSeconds` never expires locally.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import traceback
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from tap.local.access.calls import CallRecorder, CallSource
+from tap.local.appliers.context import ObserverTarget
+from tap.local.faults import FaultInjector
+from tap.local.function import EventHandler, HandlerRuntime, LambdaContext, function_environment
+from tap.local.observer import Delivery
+
+EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
+DEFAULT_EVENTBRIDGE_RETRIES: Final = 185
+DEFAULT_LAMBDA_RETRIES: Final = 2
+NOT_RETRIED: Final = "NotRetried"
+"""EXHAUSTED_RETRY_CONDITION for errors EventBridge does not retry; AWS documents no value."""
+
+
+class Outcome(StrEnum):
+    """Where one delivery ended."""
+
+    PROCESSED = "processed"
+    """The handler returned."""
+    PROCESSOR_DLQ = "processor_dlq"
+    """Lambda's retries were exhausted; the invocation record went to the on-failure destination."""
+    DELIVERY_DLQ = "delivery_dlq"
+    """EventBridge could not invoke the target; the event went to the target's DLQ."""
+    DROPPED = "dropped"
+    """Failed with no DLQ or destination to take it (or sending there failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaFunction:
+    """A function from the graph, as applied to the emulator."""
+
+    name: str
+    arn: str
+    """Unqualified."""
+    version: str
+    role_arn: str
+    variables: Mapping[str, str]
+    log_group: str
+    memory_mb: int
+    timeout_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncConfig:
+    """A FunctionEventInvokeConfig: retries, then where failed events go."""
+
+    maximum_retry_attempts: int = DEFAULT_LAMBDA_RETRIES
+    on_failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInstance:
+    """A warm container: the function, its handler and the runtime the handler was built in."""
+
+    function: LambdaFunction
+    handler: EventHandler
+    runtime: HandlerRuntime
+    destination_sqs: Any
+    """A client of the role's (hooked) session: destinations are sent to as the role."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """What happened to one delivery."""
+
+    event_id: str
+    bucket: str
+    key: str
+    sequencer: str
+    detail_type: str
+    rule_name: str
+    outcome: Outcome
+    invoke_attempts: int
+    handler_attempts: int
+    error_code: str | None = None
+    result: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "event_id": self.event_id,
+            "bucket": self.bucket,
+            "key": self.key,
+            "sequencer": self.sequencer,
+            "detail_type": self.detail_type,
+            "rule": self.rule_name,
+            "outcome": self.outcome.value,
+            "invoke_attempts": self.invoke_attempts,
+            "handler_attempts": self.handler_attempts,
+            "error_code": self.error_code,
+            "result": self.result,
+        }
+
+
+def parse_lambda_arn(arn: str) -> tuple[str, str | None]:
+    """(function name, qualifier or None) of a function, version or alias ARN."""
+    parts = arn.split(":")
+    return parts[6], parts[7] if len(parts) > 7 else None
+
+
+def invoke_authorised(
+    permissions: Sequence[Mapping[str, Any]],
+    *,
+    function_name: str,
+    qualifier: str | None,
+    rule_arn: str,
+    account_id: str,
+) -> bool:
+    """Whether the function's resource policy lets EventBridge invoke it for this rule.
+
+    A grant covers only the exact ARN it names: an unqualified grant does not cover an alias.
+    """
+    for permission in permissions:
+        if permission.get("principal") != EVENTS_PRINCIPAL:
+            continue
+        if permission.get("action") not in ("lambda:InvokeFunction", "lambda:*"):
+            continue
+        named = str(permission.get("function") or "")
+        name, arn_qualifier = parse_lambda_arn(named) if named.startswith("arn:") else (named, None)
+        if name != function_name:
+            continue
+        if (permission.get("qualifier") or arn_qualifier) != qualifier:
+            continue
+        if permission.get("sourceArn") not in (None, rule_arn):
+            continue
+        if permission.get("sourceAccount") not in (None, account_id):
+            continue
+        return True
+    return False
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class LambdaDelivery:
+    """Delivers events to Lambda targets with EventBridge's and Lambda's failure semantics."""
+
+    def __init__(
+        self,
+        *,
+        functions: Mapping[str, FunctionInstance],
+        async_configs: Mapping[tuple[str, str | None], AsyncConfig],
+        permissions: Sequence[Mapping[str, Any]],
+        queue_urls: Mapping[str, str],
+        operator_sqs: Any,
+        recorder: CallRecorder,
+        faults: FaultInjector,
+        account_id: str,
+        seed: int,
+    ) -> None:
+        self._functions = functions
+        self._async_configs = async_configs
+        self._permissions = permissions
+        self._queue_urls = queue_urls
+        self._sqs = operator_sqs
+        self._recorder = recorder
+        self._faults = faults
+        self._account_id = account_id
+        self._request_ids = random.Random(f"{seed}:request-ids")
+
+    def deliver(self, delivery: Delivery) -> EventRecord:
+        """Deliver one event to its target and return where it ended."""
+        target = delivery.target
+        name, qualifier = parse_lambda_arn(target.target_arn)
+        instance = self._functions.get(name)
+        if instance is None:
+            return self._dead_letter(
+                delivery, "NO_RESOURCE", f"function {target.target_arn} does not exist", 0
+            )
+        if not invoke_authorised(
+            self._permissions,
+            function_name=name,
+            qualifier=qualifier,
+            rule_arn=target.rule_arn,
+            account_id=self._account_id,
+        ):
+            return self._dead_letter(
+                delivery,
+                "NO_PERMISSIONS",
+                f"EventBridge is not authorized to invoke {target.target_arn} for "
+                f"{target.rule_arn}: no lambda:InvokeFunction permission for the rule",
+                0,
+            )
+        retries = int(target.retry_policy.get("maximumRetryAttempts", DEFAULT_EVENTBRIDGE_RETRIES))
+        invoke_attempts = 1
+        while self._faults.invoke_throttled():
+            if invoke_attempts > retries:
+                return self._dead_letter(
+                    delivery,
+                    "THROTTLING",
+                    "Lambda throttled the invocation (TooManyRequestsException)",
+                    retries,
+                    exhausted="MaximumRetryAttempts",
+                    invoke_attempts=invoke_attempts,
+                )
+            invoke_attempts += 1
+        return self._invoke_async(delivery, instance, qualifier, invoke_attempts)
+
+    def _invoke_async(
+        self,
+        delivery: Delivery,
+        instance: FunctionInstance,
+        qualifier: str | None,
+        invoke_attempts: int,
+    ) -> EventRecord:
+        function = instance.function
+        config = self._async_configs.get((function.name, qualifier)) or AsyncConfig()
+        invoked_arn = f"{function.arn}:{qualifier}" if qualifier else function.arn
+        error: BaseException | None = None
+        attempts = 0
+        for attempts in range(1, config.maximum_retry_attempts + 2):
+            request_id = str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+            context = LambdaContext(
+                function_name=function.name,
+                function_version=function.version,
+                invoked_function_arn=invoked_arn,
+                memory_limit_in_mb=function.memory_mb,
+                aws_request_id=request_id,
+                log_group_name=function.log_group,
+                timeout_ms=function.timeout_s * 1000,
+            )
+            self._recorder.source = CallSource.HANDLER
+            try:
+                with function_environment(instance.runtime.variables, instance.runtime.log_stream):
+                    result = instance.handler(delivery.event, context)
+            except Exception as failure:  # Lambda catches whatever the handler raises.
+                error = failure
+                continue
+            return self._record(
+                delivery,
+                Outcome.PROCESSED,
+                invoke_attempts=invoke_attempts,
+                handler_attempts=attempts,
+                error_code=None,
+                result=result,
+            )
+        assert error is not None
+        if config.on_failure is None:
+            return self._record(
+                delivery,
+                Outcome.DROPPED,
+                invoke_attempts=invoke_attempts,
+                handler_attempts=attempts,
+                error_code=type(error).__name__,
+            )
+        record = {
+            "version": "1.0",
+            "timestamp": _now(),
+            "requestContext": {
+                "requestId": str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4)),
+                "functionArn": invoked_arn,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": delivery.event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": function.version,
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exception(error)[-3:],
+            },
+        }
+        self._recorder.source = CallSource.DESTINATION
+        try:
+            instance.destination_sqs.send_message(
+                QueueUrl=self._queue_urls[config.on_failure], MessageBody=json.dumps(record)
+            )
+        except Exception:  # A failed destination delivery drops the event, as in AWS.
+            return self._record(
+                delivery,
+                Outcome.DROPPED,
+                invoke_attempts=invoke_attempts,
+                handler_attempts=attempts,
+                error_code="DestinationDeliveryFailure",
+            )
+        finally:
+            self._recorder.source = CallSource.HANDLER
+        return self._record(
+            delivery,
+            Outcome.PROCESSOR_DLQ,
+            invoke_attempts=invoke_attempts,
+            handler_attempts=attempts,
+            error_code=type(error).__name__,
+        )
+
+    def _dead_letter(
+        self,
+        delivery: Delivery,
+        code: str,
+        message: str,
+        retry_attempts: int,
+        *,
+        exhausted: str = NOT_RETRIED,
+        invoke_attempts: int = 0,
+    ) -> EventRecord:
+        target: ObserverTarget = delivery.target
+        if target.dead_letter_arn is None or target.dead_letter_arn not in self._queue_urls:
+            return self._record(
+                delivery,
+                Outcome.DROPPED,
+                invoke_attempts=invoke_attempts,
+                handler_attempts=0,
+                error_code=code,
+            )
+        attributes = {
+            "RULE_ARN": target.rule_arn,
+            "TARGET_ARN": target.target_arn,
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message,
+            "EXHAUSTED_RETRY_CONDITION": exhausted,
+            "RETRY_ATTEMPTS": str(retry_attempts),
+        }
+        self._sqs.send_message(
+            QueueUrl=self._queue_urls[target.dead_letter_arn],
+            MessageBody=json.dumps(delivery.event),
+            MessageAttributes={
+                k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+            },
+        )
+        return self._record(
+            delivery,
+            Outcome.DELIVERY_DLQ,
+            invoke_attempts=invoke_attempts,
+            handler_attempts=0,
+            error_code=code,
+        )
+
+    def _record(
+        self,
+        delivery: Delivery,
+        outcome: Outcome,
+        *,
+        invoke_attempts: int,
+        handler_attempts: int,
+        error_code: str | None,
+        result: Any = None,
+    ) -> EventRecord:
+        bucket, key = delivery.object_ref
+        detail = delivery.event.get("detail") or {}
+        return EventRecord(
+            event_id=str(delivery.event.get("id")),
+            bucket=bucket,
+            key=key,
+            sequencer=str((detail.get("object") or {}).get("sequencer")),
+            detail_type=str(delivery.event.get("detail-type")),
+            rule_name=delivery.target.rule_name,
+            outcome=outcome,
+            invoke_attempts=invoke_attempts,
+            handler_attempts=handler_attempts,
+            error_code=error_code,
+            result=result
+            if isinstance(result, dict | list | str | int | float | None)
+            else repr(result),
+        )

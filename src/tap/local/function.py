@@ -1,0 +1,102 @@
+"""The processor function as Lambda would run it: its environment, clients, context and handler."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from tap.local.artifact import LoadedArtifact
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers commonly read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    timeout_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Local invocations never run out of time."""
+        return self.timeout_ms
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerRuntime:
+    """What a handler factory gets: the artifact, a hooked session, the function's settings."""
+
+    artifact: LoadedArtifact
+    session: boto3.session.Session
+    """Its clients are recorded for the access proof, and faults are injected into them."""
+    endpoint: str
+    function_name: str
+    variables: Mapping[str, str]
+    """The function's environment from the graph (translated) plus the emulator's endpoint."""
+    log_stream: io.StringIO = field(default_factory=io.StringIO)
+    """Stands in for CloudWatch Logs: the handler's stdout and log records."""
+
+    def client(self, service: str) -> Any:
+        """A client of the hooked session, pointed at the emulator."""
+        from botocore.config import Config
+
+        return self.session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
+
+EventHandler = Callable[[dict[str, Any], LambdaContext], object]
+"""Processes one event; raising means the invocation failed and Lambda may retry it."""
+HandlerFactory = Callable[[HandlerRuntime], EventHandler]
+"""Builds a handler once per function, as a Lambda container would at cold start."""
+
+
+def artifact_handler(runtime: HandlerRuntime) -> EventHandler:
+    """The real processor from the artifact, with the hooked clients and a captured logger."""
+    handler_module = runtime.artifact.module("tap_processor.handler")
+    logs_module = runtime.artifact.module("tap_processor.logs")
+    logger = logging.getLogger(f"tap.local.function.{runtime.function_name}")
+    logger.handlers.clear()
+    stream_handler = logging.StreamHandler(runtime.log_stream)
+    stream_handler.setFormatter(logs_module.JsonFormatter())
+    logger.addHandler(stream_handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    processor = handler_module.Processor(
+        dynamodb_client=runtime.client("dynamodb"),
+        sqs_client=runtime.client("sqs"),
+        logger=logger,
+    )
+
+    def handle(event: dict[str, Any], _context: LambdaContext) -> object:
+        return processor.process(event).as_dict()
+
+    return handle
+
+
+@contextmanager
+def function_environment(variables: Mapping[str, str], log_stream: io.StringIO) -> Iterator[None]:
+    """Set the function's environment variables and capture stdout, restoring both on exit."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        with redirect_stdout(log_stream):
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,108 @@
+"""LocalReport: what a local run did and whether the pipeline kept every object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap.local.access.proof import Grant, JudgedCall
+from tap.local.delivery import EventRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LocalReport:
+    """Counters, the access proof and the emulator adaptations of one run."""
+
+    uploaded: int
+    """Distinct objects uploaded."""
+    deleted: int
+    """Objects whose last operation was a delete."""
+    operations: int
+    """S3 requests made: uploads, overwrites and deletes."""
+    events_emitted: int
+    """Distinct S3 events that reached an observer queue."""
+    events_delivered: int
+    """Deliveries to a Lambda target, redelivered duplicates included."""
+    processed: int
+    """Deliveries the handler completed (any outcome: written, duplicate, stale, rejected)."""
+    items: int
+    """Items in the table, from an independent scan."""
+    in_dlq: int
+    """Messages in every DLQ, from an independent receive."""
+    in_delivery_dlq: int
+    in_processor_dlq: int
+    duplicate_items: int
+    """Extra items for an object that already has one."""
+    stale_overwrites: int
+    """Objects whose item is not their final state and that no DLQ holds (counted in `lost`)."""
+    lost: int
+    """Objects neither in the table with their final state nor in a DLQ."""
+    lost_objects: tuple[tuple[str, str], ...]
+    requests_per_object: float
+    """AWS requests the handler made per uploaded object, injected throttles included."""
+    unauthorized_calls: tuple[JudgedCall, ...]
+    evaluator_disagreements: tuple[JudgedCall, ...]
+    unused_permissions: tuple[Grant, ...]
+    runtime_permissions: tuple[Grant, ...]
+    """Grants only the Lambda runtime uses (logs, traces): implied by the runtime, not unused."""
+    evaluators: tuple[str, ...]
+    injected: dict[str, int]
+    """Faults injected: throttled writes, duplicates, reordered batches, invoke throttles."""
+    adaptations: tuple[str, ...]
+    """Where the run departs from AWS because of the emulator, and how."""
+    events: tuple[EventRecord, ...]
+    table_name: str
+    region: str
+    account_id: str
+    duration_seconds: float
+    endpoint: str | None = None
+    """Set when the emulator was kept running."""
+    scan_command: str | None = None
+    """The `aws ... dynamodb scan` command for a kept-running emulator."""
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """False if anything was lost, duplicated, unauthorized, or the evaluators disagreed."""
+        return (
+            self.lost == 0
+            and self.duplicate_items == 0
+            and not self.unauthorized_calls
+            and not self.evaluator_disagreements
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, `ok` included."""
+        return {
+            "ok": self.ok,
+            "uploaded": self.uploaded,
+            "deleted": self.deleted,
+            "operations": self.operations,
+            "events_emitted": self.events_emitted,
+            "events_delivered": self.events_delivered,
+            "processed": self.processed,
+            "items": self.items,
+            "in_dlq": self.in_dlq,
+            "in_delivery_dlq": self.in_delivery_dlq,
+            "in_processor_dlq": self.in_processor_dlq,
+            "duplicate_items": self.duplicate_items,
+            "stale_overwrites": self.stale_overwrites,
+            "lost": self.lost,
+            "lost_objects": [list(ref) for ref in self.lost_objects],
+            "requests_per_object": self.requests_per_object,
+            "unauthorized_calls": [c.to_dict() for c in self.unauthorized_calls],
+            "evaluator_disagreements": [c.to_dict() for c in self.evaluator_disagreements],
+            "unused_permissions": [g.to_dict() for g in self.unused_permissions],
+            "runtime_permissions": [g.to_dict() for g in self.runtime_permissions],
+            "evaluators": list(self.evaluators),
+            "injected": dict(self.injected),
+            "outcomes": dict(self.outcomes),
+            "adaptations": list(self.adaptations),
+            "events": [e.to_dict() for e in self.events],
+            "table_name": self.table_name,
+            "region": self.region,
+            "account_id": self.account_id,
+            "duration_seconds": self.duration_seconds,
+            "endpoint": self.endpoint,
+            "scan_command": self.scan_command,
+        }
