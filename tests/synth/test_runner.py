@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -367,3 +368,15 @@ def test_duplicate_urn_is_an_error() -> None:
 
     with pytest.raises(DuplicateUrnError, match="aws:sqs/queue:Queue::q"):
         run_toy(program)
+
+
+def test_environment_config_does_not_leak_into_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG_TAP_REGION", "from-env")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"tap:region": "from-env-bag"}))
+
+    def program() -> None:
+        pulumi.export("region", pulumi.Config("tap").get("region"))
+
+    assert run_toy(program).outputs == {}
+    assert run_toy(program, region="eu-west-1").outputs == {"region": "eu-west-1"}
+    assert os.environ["PULUMI_CONFIG_TAP_REGION"] == "from-env"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
+import os
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final
 
 import pulumi
@@ -21,6 +23,7 @@ from tap.synth.graph import ResourceGraph
 from tap.synth.monitor import RecordingMonitor
 from tap.synth.values import decode_struct, to_json_value
 
+ENVIRONMENT_CONFIG_PREFIX: Final = "PULUMI_CONFIG"
 DISABLE_DEFAULT_PROVIDERS_KEY: Final = "pulumi:disable-default-providers"
 ENGINE_LOGGER: Final = logging.getLogger("tap.synth.engine")
 # Pulumi keeps some state per process (callback servers, resource modules): runs take turns.
@@ -44,8 +47,9 @@ def run_program(
     """Run `program` as `project`/`stack` under the fake AWS provider; return what it registered.
 
     `config` maps full keys (`tap:accountId`) to raw strings, structured values as JSON, as the
-    Pulumi CLI passes them; `secret_keys` names the ones that are secrets. Each run has its own
-    thread, event loop and context, so runs in one process share no Pulumi runtime state.
+    Pulumi CLI passes them; `secret_keys` names the ones that are secrets. It is the only config
+    the program sees: `PULUMI_CONFIG*` environment variables are hidden for the run. Each run has
+    its own thread, event loop and context, so runs in one process share no Pulumi state.
     """
     outcome: list[ResourceGraph] = []
     failure: list[BaseException] = []
@@ -69,12 +73,24 @@ def run_program(
             failure.append(exc)
 
     worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}")
-    with _ONE_RUN_AT_A_TIME:
+    with _ONE_RUN_AT_A_TIME, _without_environment_config():
         worker.start()
         worker.join()
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+@contextlib.contextmanager
+def _without_environment_config() -> Iterator[None]:
+    """Hide `PULUMI_CONFIG*` variables, which the SDK reads when a key is not set explicitly."""
+    hidden = {k: v for k, v in os.environ.items() if k.startswith(ENVIRONMENT_CONFIG_PREFIX)}
+    for key in hidden:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def _synthesize(
