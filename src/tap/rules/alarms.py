@@ -17,8 +17,8 @@ from tap.rules.lookup import (
     TABLE,
     as_list,
     of_type,
-    out,
     prop,
+    referenced,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
@@ -51,13 +51,25 @@ def _missing(
 
 
 def _dead_letter_queues(graph: ResourceGraph) -> list[Resource]:
-    arns = {(prop(t, "deadLetterConfig") or {}).get("arn") for t in of_type(graph, EVENT_TARGET)}
-    arns |= {
-        ((prop(c, "destinationConfig") or {}).get("onFailure") or {}).get("destination")
+    """Queues that targets, async configs or functions dead-letter into."""
+    sources = [
+        (t, "deadLetterConfig", (prop(t, "deadLetterConfig") or {}).get("arn"))
+        for t in of_type(graph, EVENT_TARGET)
+    ]
+    sources += [
+        (
+            c,
+            "destinationConfig",
+            ((prop(c, "destinationConfig") or {}).get("onFailure") or {}).get("destination"),
+        )
         for c in of_type(graph, INVOKE_CONFIG)
-    }
-    arns |= {(prop(f, "deadLetterConfig") or {}).get("targetArn") for f in of_type(graph, FUNCTION)}
-    return [q for q in of_type(graph, QUEUE) if out(q, "arn") in arns]
+    ]
+    sources += [
+        (f, "deadLetterConfig", (prop(f, "deadLetterConfig") or {}).get("targetArn"))
+        for f in of_type(graph, FUNCTION)
+    ]
+    found = [referenced(graph, r, key, value, QUEUE) for r, key, value in sources if value]
+    return [q for q in of_type(graph, QUEUE) if q in found]
 
 
 def alarms_cover_dead_letter_queues(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import TABLE, TABLE_REPLICA, as_list, of_type, out, prop
+from tap.rules.lookup import TABLE, TABLE_REPLICA, as_list, of_type, prop, referenced
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def dynamodb_replica_in_other_region(
     if not replicas and not inline:
         yield not_applicable("no table replicas")
     for replica in replicas:
-        table = next((t for t in tables if out(t, "arn") == prop(replica, "globalTableArn")), None)
+        arn = prop(replica, "globalTableArn")
+        table = referenced(graph, replica, "globalTableArn", arn, TABLE)
         home = region_of(graph, table) if table else None
         region = prop(replica, "region")
         if table is None:

@@ -12,16 +12,17 @@ from moto.events.models import EventPattern
 
 from tap.naming import Names
 from tap.rules.lookup import (
+    ALIAS,
     BUCKET,
     EVENT_RULE,
     EVENT_TARGET,
     EVENTS_PRINCIPAL,
+    FUNCTION,
     PERMISSION,
     QUEUE,
     QUEUE_POLICY,
     as_list,
     bucket_name,
-    by_arn,
     condition_values,
     is_known,
     of_type,
@@ -29,7 +30,9 @@ from tap.rules.lookup import (
     parse_json,
     principal_services,
     prop,
+    referenced,
     referring,
+    refers_to,
     statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
@@ -175,27 +178,14 @@ def events_rule_matches_bucket_events(
 
 def _rule_of(graph: ResourceGraph, target: Resource) -> Resource | None:
     """The rule a target belongs to (its `rule` is the rule's name)."""
-    name = prop(target, "rule")
     bus = prop(target, "eventBusName") or "default"
     for rule in of_type(graph, EVENT_RULE):
-        if (prop(rule, "name") == name or out(rule, "id") == name) and (
-            prop(rule, "eventBusName") or "default"
-        ) == bus:
+        if (
+            refers_to(target, "rule", rule, "name", "id")
+            and (prop(rule, "eventBusName") or "default") == bus
+        ):
             return rule
     return None
-
-
-def _lambda_targets(graph: ResourceGraph) -> list[Resource]:
-    return [
-        t
-        for t in of_type(graph, EVENT_TARGET)
-        if str(prop(t, "arn") or "").startswith("arn:") and ":lambda:" in str(prop(t, "arn"))
-    ]
-
-
-def _targets(graph: ResourceGraph) -> Iterator[tuple[Resource, Resource | None]]:
-    for target in of_type(graph, EVENT_TARGET):
-        yield target, _rule_of(graph, target)
 
 
 def _split_function_arn(arn: str) -> tuple[str, str | None]:
@@ -204,9 +194,34 @@ def _split_function_arn(arn: str) -> tuple[str, str | None]:
     return parts[6], (parts[7] if len(parts) > 7 else None)
 
 
+def _invoked(graph: ResourceGraph, target: Resource) -> tuple[str, str | None] | None:
+    """The (function name, qualifier) a target invokes; None when it is no Lambda target."""
+    arn = prop(target, "arn")
+    if is_known(arn):
+        text = str(arn)
+        return (
+            _split_function_arn(text) if text.startswith("arn:aws") and ":lambda:" in text else None
+        )
+    alias = referenced(graph, target, "arn", arn, ALIAS)
+    if alias is not None:
+        return str(prop(alias, "functionName")), str(prop(alias, "name"))
+    function = referenced(graph, target, "arn", arn, FUNCTION)
+    return (str(prop(function, "name")), None) if function is not None else None
+
+
+def _lambda_targets(graph: ResourceGraph) -> list[tuple[Resource, tuple[str, str | None]]]:
+    found = [(t, _invoked(graph, t)) for t in of_type(graph, EVENT_TARGET)]
+    return [(t, invoked) for t, invoked in found if invoked is not None]
+
+
 def _function_name(value: object) -> str:
     text = str(value)
     return _split_function_arn(text)[0] if text.startswith("arn:") else text
+
+
+def _grants_rule(permission: Resource, rule: Resource) -> bool:
+    """Whether the permission's source ARN is the rule's ARN (or, in preview, comes from it)."""
+    return refers_to(permission, "sourceArn", rule, "arn")
 
 
 def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
@@ -214,13 +229,11 @@ def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -
     targets = _lambda_targets(graph)
     if not targets:
         yield not_applicable("no rule targets a Lambda function")
-    for target in targets:
+    for target, (function, qualifier) in targets:
         rule = _rule_of(graph, target)
-        rule_arn = out(rule, "arn") if rule else None
-        if rule is None or rule_arn is None:
+        if rule is None:
             yield non_compliant(target.urn, f"target {target.name}'s rule is not in the stack")
             continue
-        function, qualifier = _split_function_arn(str(prop(target, "arn")))
         grants = [
             p
             for p in of_type(graph, PERMISSION)
@@ -231,7 +244,7 @@ def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -
         exact = [
             p
             for p in grants
-            if prop(p, "sourceArn") == rule_arn and (prop(p, "qualifier") or None) == qualifier
+            if _grants_rule(p, rule) and (prop(p, "qualifier") or None) == qualifier
         ]
         if exact:
             yield compliant(target.urn)
@@ -239,7 +252,7 @@ def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -
         found = sorted(f"{prop(p, 'sourceArn')} (qualifier {prop(p, 'qualifier')})" for p in grants)
         yield non_compliant(
             target.urn,
-            f"no permission lets rule {rule_arn} invoke {function}"
+            f"no permission lets rule {out(rule, 'arn') or rule.name} invoke {function}"
             f"{':' + qualifier if qualifier else ''}; found {', '.join(found) or 'none'}",
         )
 
@@ -249,7 +262,7 @@ def events_lambda_target_no_role(graph: ResourceGraph, context: RuleContext) -> 
     targets = _lambda_targets(graph)
     if not targets:
         yield not_applicable("no rule targets a Lambda function")
-    for target in targets:
+    for target, _ in targets:
         role = prop(target, "roleArn")
         if role:
             yield non_compliant(target.urn, f"target {target.name} sets roleArn {role}")
@@ -286,7 +299,7 @@ def events_target_dead_letter_queue(
         yield not_applicable("no event targets")
     for target in targets:
         arn = (prop(target, "deadLetterConfig") or {}).get("arn")
-        queue = by_arn(graph, arn, QUEUE)
+        queue = referenced(graph, target, "deadLetterConfig", arn, QUEUE)
         if not arn:
             yield non_compliant(target.urn, f"target {target.name} has no dead-letter queue")
         elif queue is None:
@@ -314,21 +327,21 @@ def events_dead_letter_queue_admits_rule(
 ) -> Iterator[Outcome]:
     """Each target's DLQ policy lets events.amazonaws.com SendMessage for that rule only."""
     checked = False
-    for target, rule in _targets(graph):
-        queue = by_arn(graph, (prop(target, "deadLetterConfig") or {}).get("arn"), QUEUE)
+    for target in of_type(graph, EVENT_TARGET):
+        rule = _rule_of(graph, target)
+        arn = (prop(target, "deadLetterConfig") or {}).get("arn")
+        queue = referenced(graph, target, "deadLetterConfig", arn, QUEUE)
         if queue is None:
             continue
         checked = True
         rule_arn = out(rule, "arn") if rule else None
         queue_arn = out(queue, "arn")
-        if rule_arn is None or queue_arn is None:
-            yield not_applicable(
-                f"target {target.name}'s rule or queue ARN is not known", target.urn
-            )
-            continue
         policies = referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
-        docs = [statements(parse_json(prop(p, "policy"))) for p in policies]
-        if any(_admits(s, queue_arn, rule_arn) for doc in docs for s in doc):
+        known = [p for p in policies if is_known(prop(p, "policy"))]
+        docs = [statements(parse_json(prop(p, "policy"))) for p in known]
+        if policies and (rule_arn is None or queue_arn is None or len(known) < len(policies)):
+            yield not_applicable(f"DLQ policy of target {target.name} is known only at deploy")
+        elif any(_admits(s, str(queue_arn), str(rule_arn)) for doc in docs for s in doc):
             yield compliant(target.urn)
         elif not policies:
             yield non_compliant(

@@ -9,21 +9,21 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tap.rules.actions import is_known_action, supports_resource_scoping
+from tap.rules.lambda_ import role_of, role_policies
 from tap.rules.lookup import (
     FUNCTION,
     KMS_KEY,
     KMS_REPLICA_KEY,
     QUEUE,
-    ROLE,
-    ROLE_POLICY,
     ROLE_POLICY_ATTACHMENT,
     as_list,
-    by_arn,
     identifiers,
+    is_known,
     of_type,
     parse_json,
     policy_documents,
     prop,
+    referring,
     statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
@@ -167,21 +167,10 @@ def iam_actions_exist(graph: ResourceGraph, context: RuleContext) -> Iterator[Ou
 
 
 def _granted_actions(graph: ResourceGraph, role: Resource) -> set[str]:
-    names = identifiers(role, "id", "name", "arn")
-    documents = [
-        parse_json(prop(p, "policy"))
-        for p in of_type(graph, ROLE_POLICY)
-        if prop(p, "role") in names
-    ]
-    documents += [
-        parse_json(p.get("policy"))
-        for p in as_list(prop(role, "inlinePolicies"))
-        if isinstance(p, dict)
-    ]
     return {
         str(a)
-        for d in documents
-        for s in statements(d)
+        for d in role_policies(graph, role)
+        for s in statements(parse_json(d))
         if s.get("Effect") == "Allow"
         for a in as_list(s.get("Action"))
     }
@@ -204,16 +193,18 @@ def iam_processor_role_matches_handler_needs(
     if not functions:
         yield not_applicable("no Lambda functions")
     for function in functions:
-        role = by_arn(graph, prop(function, "role"), ROLE)
+        role = role_of(graph, function)
         if role is None:
             yield non_compliant(
                 function.urn, f"function {function.name}'s role is not in the stack"
             )
             continue
         wanted = {n.action for n in needs(dlq_uses_cmk=_dlq_uses_cmk(graph, function, context))}
+        if not all(is_known(d) for d in role_policies(graph, role)):
+            yield not_applicable(f"role {prop(role, 'name')}'s policies are known only at deploy")
+            continue
         granted = _granted_actions(graph, role)
-        names = identifiers(role, "id", "name", "arn")
-        attached = [p for p in of_type(graph, ROLE_POLICY_ATTACHMENT) if prop(p, "role") in names]
+        attached = referring(graph, ROLE_POLICY_ATTACHMENT, "role", role, "id", "name")
         problems = []
         if granted - wanted:
             problems.append(f"grants unneeded {', '.join(sorted(granted - wanted))}")

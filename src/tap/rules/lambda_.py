@@ -17,11 +17,12 @@ from tap.rules.lookup import (
     ROLE_POLICY,
     TOPIC,
     as_list,
-    by_arn,
-    identifiers,
+    is_known,
     of_type,
     parse_json,
     prop,
+    referenced,
+    referring,
     statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
@@ -42,13 +43,11 @@ def _fn_name(function: Resource) -> str:
 
 
 def _invoke_configs(graph: ResourceGraph, function: Resource) -> list[Resource]:
-    names = identifiers(function, "name", "arn", "id")
-    return [c for c in of_type(graph, INVOKE_CONFIG) if prop(c, "functionName") in names]
+    return referring(graph, INVOKE_CONFIG, "functionName", function, "name", "arn", "id")
 
 
 def _aliases(graph: ResourceGraph, function: Resource) -> list[Resource]:
-    names = identifiers(function, "name", "arn", "id")
-    return [a for a in of_type(graph, ALIAS) if prop(a, "functionName") in names]
+    return referring(graph, ALIAS, "functionName", function, "name", "arn", "id")
 
 
 def _destination(config: Resource) -> str | None:
@@ -79,25 +78,28 @@ def lambda_async_failure_destination(
             yield compliant(function.urn)
 
 
-def _role_of(graph: ResourceGraph, function: Resource) -> Resource | None:
-    return by_arn(graph, prop(function, "role"), ROLE)
+def role_of(graph: ResourceGraph, function: Resource) -> Resource | None:
+    """The function's execution role, when it is in the stack."""
+    return referenced(graph, function, "role", prop(function, "role"), ROLE)
+
+
+def role_policies(graph: ResourceGraph, role: Resource) -> list[object]:
+    """The raw documents of the role's inline policies (RolePolicy resources and inline)."""
+    documents = [
+        prop(p, "policy") for p in referring(graph, ROLE_POLICY, "role", role, "id", "name")
+    ]
+    inline = as_list(prop(role, "inlinePolicies"))
+    return documents + [p.get("policy") for p in inline if isinstance(p, dict)]
 
 
 def role_allows(graph: ResourceGraph, role: Resource, action: str, arn: str) -> bool:
     """Whether an Allow statement of the role's inline policies grants `action` on `arn`."""
-    names = identifiers(role, "id", "name", "arn")
-    documents = [parse_json(prop(p, "policy")) for p in of_type(graph, ROLE_POLICY)]
-    owners = [prop(p, "role") for p in of_type(graph, ROLE_POLICY)]
-    inline = as_list(prop(role, "inlinePolicies"))
-    documents += [parse_json(p.get("policy")) for p in inline if isinstance(p, dict)]
-    owners += [next(iter(names), None)] * len(inline)
     return any(
-        owner in names
-        and s.get("Effect") == "Allow"
+        s.get("Effect") == "Allow"
         and action in as_list(s.get("Action"))
         and bool({arn, "*"} & set(as_list(s.get("Resource"))))
-        for document, owner in zip(documents, owners, strict=True)
-        for s in statements(document)
+        for document in role_policies(graph, role)
+        for s in statements(parse_json(document))
     )
 
 
@@ -107,17 +109,18 @@ def lambda_role_reaches_failure_destination(
     """The execution role may send to every on-failure destination of its function."""
     checked = False
     for function in _functions(graph):
-        role = _role_of(graph, function)
+        role = role_of(graph, function)
         for config in _invoke_configs(graph, function):
             destination = _destination(config)
             if destination is None:
                 continue
             checked = True
-            target = next(
-                (t for t in SEND_ACTIONS if by_arn(graph, destination, t) is not None), None
-            )
-            action = SEND_ACTIONS.get(target or "", "sqs:SendMessage")
-            if role is None:
+            target = referenced(graph, config, "destinationConfig", destination, *SEND_ACTIONS)
+            action = SEND_ACTIONS.get(target.type if target else "", "sqs:SendMessage")
+            documents = role_policies(graph, role) if role else []
+            if not is_known(destination) or not all(is_known(d) for d in documents):
+                yield not_applicable("the destination or role policy is known only at deploy")
+            elif role is None:
                 yield non_compliant(
                     config.urn, f"function {_fn_name(function)}'s role is not in the stack"
                 )

@@ -88,12 +88,36 @@ def identifiers(resource: Resource, *keys: str) -> set[str]:
     return {v for v in values if isinstance(v, str) and is_known(v)}
 
 
+def refers_to(resource: Resource, key: str, target: Resource, *ids: str) -> bool:
+    """Whether `resource`'s `key` names `target` by one of its `ids`.
+
+    An unknown value (preview) counts when the property was computed from `target`.
+    """
+    value = prop(resource, key)
+    if is_known(value):
+        return value in identifiers(target, *ids)
+    return target.urn in resource.property_dependencies.get(key, [])
+
+
 def referring(
     graph: ResourceGraph, type_: str, key: str, target: Resource, *ids: str
 ) -> list[Resource]:
     """Resources of `type_` whose `key` property names `target` by one of its `ids` outputs."""
-    names = identifiers(target, *ids)
-    return [r for r in of_type(graph, type_) if prop(r, key) in names]
+    return [r for r in of_type(graph, type_) if refers_to(r, key, target, *ids)]
+
+
+def referenced(
+    graph: ResourceGraph, resource: Resource, key: str, value: object, *types: str
+) -> Resource | None:
+    """The resource of `types` that `value` (found under `resource`'s `key`) is the ARN of.
+
+    An unknown value (preview) resolves to the one resource of `types` the property came from.
+    """
+    if is_known(value):
+        return by_arn(graph, value, *types)
+    sources = set(resource.property_dependencies.get(key, []))
+    found = [r for r in of_type(graph, *types) if r.urn in sources]
+    return found[0] if len(found) == 1 else None
 
 
 def bucket_name(bucket: Resource) -> str | None:

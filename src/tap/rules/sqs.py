@@ -11,6 +11,7 @@ from tap.rules.lookup import (
     QUEUE,
     QUEUE_POLICY,
     as_list,
+    is_known,
     of_type,
     out,
     parse_json,
@@ -43,6 +44,10 @@ def sqs_queue_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[O
         yield not_applicable("no queues")
     for queue in queues:
         arn = out(queue, "arn")
+        policies = referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
+        if arn is None or not all(is_known(prop(p, "policy")) for p in policies):
+            yield not_applicable(f"queue {prop(queue, 'name')}'s policy is known only at deploy")
+            continue
         denies = any(
             s.get("Effect") == "Deny"
             and {"sqs:*", "*"} & set(as_list(s.get("Action")))
@@ -51,7 +56,7 @@ def sqs_queue_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[O
                 ((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
             ).lower()
             == "false"
-            for p in referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
+            for p in policies
             for s in statements(parse_json(prop(p, "policy")))
         )
         if denies:
