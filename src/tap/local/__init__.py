@@ -1,6 +1,6 @@
 """`tap local`: the whole pipeline end to end on an embedded emulator, as a library."""
 
-from tap.local.emulator import aws_scan_command
+from tap.local.emulator import Credentials, aws_scan_command, stop_emulator
 from tap.local.errors import (
     ApplyError,
     ArtifactError,
@@ -19,6 +19,7 @@ from tap.local.runner import run_local
 __all__ = [
     "ApplyError",
     "ArtifactError",
+    "Credentials",
     "EmulatorError",
     "EventHandler",
     "GraphError",
@@ -33,4 +34,5 @@ __all__ = [
     "UnsupportedResourceError",
     "aws_scan_command",
     "run_local",
+    "stop_emulator",
 ]

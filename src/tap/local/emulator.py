@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,6 +120,33 @@ def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Crede
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
+def _reset(endpoint: str) -> None:
+    """Empty every moto backend: ThreadedMotoServer shares them with everything in the process.
+
+    A kept-running emulator from an earlier run in the same process is emptied too.
+    """
+    url = f"{endpoint}/moto-api/reset"
+    request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 - http loopback
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our loopback
+            response.read()
+    except OSError as error:
+        raise EmulatorError(f"the emulator at {endpoint} did not answer: {error}") from error
+
+
+_KEPT: dict[str, Emulator] = {}
+"""Emulators left running by `keep_running`, by endpoint, so they can be stopped later."""
+
+
+def stop_emulator(endpoint: str) -> bool:
+    """Stop an emulator a run kept running; False if none runs at that endpoint."""
+    emulator = _KEPT.pop(endpoint, None)
+    if emulator is None:
+        return False
+    emulator.stop()
+    return True
+
+
 @contextmanager
 def running_emulator(
     *, account_id: str, region: str, keep_running: bool = False
@@ -139,11 +167,14 @@ def running_emulator(
         raise EmulatorError(f"cannot start the emulator on {HOST}:{port}: {error}") from error
     completed = False
     try:
+        _reset(f"http://{HOST}:{port}")
         emulator = Emulator(server, port=port, account_id=account_id, region=region)
         yield emulator
         completed = True
     finally:
-        if not (completed and keep_running):
+        if completed and keep_running:
+            _KEPT[emulator.endpoint] = emulator
+        else:
             server.stop()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tap.local.access.proof import Grant, JudgedCall
 from tap.local.delivery import EventRecord
+from tap.local.emulator import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class LocalReport:
     """Set when the emulator was kept running."""
     scan_command: str | None = None
     """The `aws ... dynamodb scan` command for a kept-running emulator."""
+    credentials: Credentials | None = None
+    """The access key that reaches the stack's account on a kept-running emulator."""
     outcomes: dict[str, int] = field(default_factory=dict)
 
     @property

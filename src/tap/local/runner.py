@@ -462,4 +462,5 @@ class _Run:
             if keep
             else None,
             outcomes=dict(outcomes),
+            credentials=self.emulator.credentials if keep else None,
         )

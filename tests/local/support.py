@@ -1,0 +1,62 @@
+"""Helpers for local-run tests: graph mutation and a kept emulator to inspect independently."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from tap.local import LocalReport
+from tap.synth import ResourceGraph
+
+
+def mutate(
+    graph: ResourceGraph, type_token: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> ResourceGraph:
+    """A copy of the graph with `change` applied to the inputs of every resource of one type."""
+    resources = [
+        r.model_copy(update={"inputs": change(json.loads(json.dumps(r.inputs)))})
+        if r.type == type_token
+        else r
+        for r in graph.resources
+    ]
+    return graph.model_copy(update={"resources": resources})
+
+
+@dataclass
+class KeptRun:
+    """A finished run whose emulator is still up, with clients to inspect it independently."""
+
+    report: LocalReport
+    session: boto3.session.Session
+
+    def client(self, service: str) -> Any:
+        """A client of the kept emulator, as the stack's account."""
+        assert self.report.endpoint is not None
+        return self.session.client(service, endpoint_url=self.report.endpoint)  # type: ignore[call-overload]
+
+    def queue_messages(self, name: str) -> list[dict[str, Any]]:
+        """Every message in the named queue, with attributes."""
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=300,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            messages += batch
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the items table, by an independent Scan."""
+        pages = (
+            self.client("dynamodb").get_paginator("scan").paginate(TableName=self.report.table_name)
+        )
+        return [item for page in pages for item in page["Items"]]
