@@ -1,0 +1,163 @@
+"""docs/rules.md shows, for every rule, the exact line `tap check` prints; re-create each one."""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pipeline.shipped import REPO_ROOT, context, edit, graph, only, replace, without
+
+from tap.rules import TAP_PACK, check_graph, format_finding_line, rules_by_id
+from tap.rules.lookup import (
+    AWS_PROVIDER,
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_NOTIFICATION,
+    BUCKET_POLICY,
+    BUCKET_VERSIONING,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FUNCTION,
+    INVOKE_CONFIG,
+    KMS_KEY,
+    LOG_GROUP,
+    METRIC_ALARM,
+    PERMISSION,
+    PUBLIC_ACCESS_BLOCK,
+    QUEUE,
+    QUEUE_POLICY,
+    ROLE_POLICY,
+    TABLE,
+    TABLE_REPLICA,
+)
+from tap.synth.graph import ResourceGraph
+
+DOC = REPO_ROOT / "docs" / "rules.md"
+Mutation = Callable[[ResourceGraph], ResourceGraph]
+
+
+def _set(type_: str, suffix: str, **values: Any) -> Mutation:
+    return lambda g: edit(g, only(g, type_, suffix), lambda p: p.update(values))
+
+
+def _pop(type_: str, key: str, suffix: str = "") -> Mutation:
+    return lambda g: edit(g, only(g, type_, suffix), lambda p: p.pop(key))
+
+
+def _drop(type_: str, suffix: str = "") -> Mutation:
+    return lambda g: without(g, only(g, type_, suffix))
+
+
+def _json(type_: str, suffix: str, key: str, change: Callable[[dict[str, Any]], None]) -> Mutation:
+    def mutate(g: ResourceGraph) -> ResourceGraph:
+        def edit_json(props: dict[str, Any]) -> None:
+            document = json.loads(props[key])
+            change(document)
+            props[key] = json.dumps(document)
+
+        return edit(g, only(g, type_, suffix), edit_json)
+
+    return mutate
+
+
+def _first_statement(**values: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d["Statement"][0].update(values)
+
+
+def _without_send(document: dict[str, Any]) -> None:
+    document["Statement"] = [
+        s for s in document["Statement"] if "sqs:SendMessage" not in s["Action"]
+    ]
+
+
+OTHER_RULE = "arn:aws:events:us-east-1:777788889999:rule/other"
+BUCKET_ARN = "arn:aws:s3:::tap-data-prod-useast1"
+BREAKS: dict[str, Mutation] = {
+    "aws-resources-use-stack-provider": lambda g: replace(
+        g, only(g, QUEUE, "processor-dlq"), provider=None
+    ),
+    "provider-pinned": _pop(AWS_PROVIDER, "assumeRoles"),
+    "no-unresolved-output-text": _json(
+        QUEUE_POLICY,
+        "processor-dlq-policy",
+        "policy",
+        _first_statement(Sid="Calling __str__ on an Output[T] is not supported"),
+    ),
+    "s3-bucket-name-valid": _set(BUCKET, "", bucket="Tap_Data"),
+    "s3-bucket-names-prefix-free": _set(BUCKET, "", bucket="tap-tap-data-prod-useast1"),
+    "s3-bucket-public-access-blocked": _set(PUBLIC_ACCESS_BLOCK, "", blockPublicPolicy=False),
+    "s3-bucket-tls-only": _json(BUCKET_POLICY, "", "policy", _first_statement(Condition={})),
+    "s3-bucket-versioned": _set(
+        BUCKET_VERSIONING, "", versioningConfiguration={"status": "Suspended"}
+    ),
+    "s3-bucket-encrypted": _drop(BUCKET_ENCRYPTION),
+    "s3-bucket-eventbridge-enabled": _set(BUCKET_NOTIFICATION, "", eventbridge=False),
+    "events-rule-on-default-bus": _set(EVENT_RULE, "", eventBusName="custom"),
+    "events-rule-matches-bucket-events": _json(
+        EVENT_RULE, "", "eventPattern", lambda d: d["detail"]["bucket"].update(name=[BUCKET_ARN])
+    ),
+    "events-lambda-target-permitted": _set(PERMISSION, "", sourceArn=OTHER_RULE),
+    "events-lambda-target-no-role": _set(
+        EVENT_TARGET, "", roleArn="arn:aws:iam::777788889999:role/events"
+    ),
+    "events-target-retry-policy": _pop(EVENT_TARGET, "retryPolicy"),
+    "events-target-dead-letter-queue": _pop(EVENT_TARGET, "deadLetterConfig"),
+    "events-dead-letter-queue-admits-rule": _drop(QUEUE_POLICY, "delivery-dlq-policy"),
+    "lambda-async-failure-destination": _drop(INVOKE_CONFIG),
+    "lambda-role-reaches-failure-destination": _json(ROLE_POLICY, "", "policy", _without_send),
+    "lambda-tracing-active": _set(FUNCTION, "", tracingConfig={"mode": "PassThrough"}),
+    "lambda-log-retention": _pop(LOG_GROUP, "retentionInDays"),
+    "lambda-reserved-concurrency": _set(FUNCTION, "", reservedConcurrentExecutions=10),
+    "iam-policy-document-valid": _json(
+        ROLE_POLICY, "", "policy", lambda d: d.update(Version="2008-10-17")
+    ),
+    "iam-no-wildcard-actions": _json(
+        ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:*"])
+    ),
+    "iam-resource-star-only-where-required": _json(
+        ROLE_POLICY, "", "policy", _first_statement(Resource="*")
+    ),
+    "iam-actions-exist": _json(
+        ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:PutItems"])
+    ),
+    "iam-processor-role-matches-handler-needs": _json(
+        ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:GetItem"])
+    ),
+    "dynamodb-table-point-in-time-recovery": _set(
+        TABLE, "", pointInTimeRecovery={"enabled": False}
+    ),
+    "dynamodb-table-deletion-protection": _set(TABLE, "", deletionProtectionEnabled=False),
+    "dynamodb-replica-in-other-region": _set(TABLE_REPLICA, "", region="us-east-1"),
+    "sqs-queue-encrypted": _pop(QUEUE, "kmsMasterKeyId", "delivery-dlq"),
+    "sqs-queue-tls-only": _drop(QUEUE_POLICY, "processor-dlq-policy"),
+    "kms-key-rotation": _set(KMS_KEY, "", enableKeyRotation=False),
+    "alarms-cover-dead-letter-queues": _drop(METRIC_ALARM, "-delivery-dlq-depth"),
+    "alarms-cover-rule-failures": _drop(METRIC_ALARM, "-data-ingest-failed-invocations"),
+    "alarms-cover-lambda-failures": _drop(METRIC_ALARM, "-processor-destination-failures"),
+    "alarms-cover-dynamodb-throttles": _drop(METRIC_ALARM, "-items-throttled-writes"),
+}
+
+
+def documented_lines() -> dict[str, str]:
+    """Rule id -> the line in the code block of its section."""
+    text = DOC.read_text(encoding="utf-8")
+    pattern = r"### `([a-z0-9-]+)` \((?:error|warning)\)\n\n.*?\n\n```\n(.*?)\n```"
+    return dict(re.findall(pattern, text, re.S))
+
+
+def test_every_rule_is_documented_and_broken_here() -> None:
+    ids = [rule.id for rule in TAP_PACK]
+    assert list(documented_lines()) == ids
+    assert set(BREAKS) == set(ids)
+    text = DOC.read_text(encoding="utf-8")
+    for rule in TAP_PACK:
+        assert f"| `{rule.id}` | {rule.level.value} |" in text
+
+
+@pytest.mark.parametrize("rule_id", [rule.id for rule in TAP_PACK])
+def test_the_documented_line_is_exactly_what_tap_check_prints(rule_id: str) -> None:
+    broken = BREAKS[rule_id](graph("prod"))
+    result = check_graph(broken, context("prod"), rules=[rules_by_id()[rule_id]])
+    lines = [format_finding_line(f) for f in result.findings]
+    assert documented_lines()[rule_id] in lines
