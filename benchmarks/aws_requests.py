@@ -1,0 +1,124 @@
+"""AWS requests per object event, and duplicate items, for each handler at 0% and 20% redelivery."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from benchmarks import emulator
+from benchmarks.handlers import HANDLERS
+
+REDELIVERY_RATES = (0.0, 0.2)
+
+
+def run_scenario(handler_key: str, *, objects: int, redelivery: float, seed: int) -> dict[str, Any]:
+    """Deliver one seeded workload to one handler on a fresh emulator; count what it sent."""
+    workload = emulator.make_workload(objects=objects, redelivery=redelivery, seed=seed)
+    with emulator.emulator():
+        ddb = emulator.client("dynamodb")
+        sqs = emulator.client("sqs")
+        handler = HANDLERS[handler_key](ddb, sqs)
+        counter = RequestCounterPair(ddb, sqs)
+        for delivery in workload.deliveries:
+            handler.handle(delivery)
+        counter.stop()
+        items = emulator.scan_all(ddb, handler.data_table)
+        bookkeeping = (
+            len(emulator.scan_all(ddb, handler.bookkeeping_table))
+            if handler.bookkeeping_table
+            else 0
+        )
+    events = len(workload.events)
+    return {
+        "handler": handler.name,
+        "handler_key": handler_key,
+        "redelivery": redelivery,
+        "seed": seed,
+        "objects": workload.objects,
+        "events": events,
+        "deliveries": len(workload.deliveries),
+        "requests": counter.total,
+        "http_attempts": counter.attempts,
+        "requests_by_operation": dict(sorted(counter.calls.items())),
+        "requests_per_event": counter.total / events,
+        "requests_per_object": counter.total / workload.objects,
+        "requests_per_delivery": counter.total / len(workload.deliveries),
+        "items": len(items),
+        "duplicate_items": duplicate_items(items),
+        "wrong_final_state": wrong_final_state(items, workload.events, handler_key),
+        "bookkeeping_items": bookkeeping,
+    }
+
+
+class RequestCounterPair:
+    """Counts the requests of a handler's DynamoDB and SQS clients, from creation to stop()."""
+
+    def __init__(self, ddb: Any, sqs: Any) -> None:
+        self._counter = emulator.RequestCounter()
+        self._counter.attach(ddb)
+        self._counter.attach(sqs)
+
+    def stop(self) -> None:
+        """Stop counting: later calls (the scans that count duplicates) are not the handler's."""
+        self._counter.enabled = False
+
+    @property
+    def calls(self) -> Counter[str]:
+        """API calls by service:operation."""
+        return self._counter.calls
+
+    @property
+    def total(self) -> int:
+        """All API calls."""
+        return self._counter.total
+
+    @property
+    def attempts(self) -> int:
+        """HTTP attempts (equal to calls unless something retried)."""
+        return self._counter.attempts
+
+
+def _object_and_sequencer(item: dict[str, Any]) -> tuple[str, str]:
+    object_id = item.get("object_id", item["id"])["S"]
+    return object_id, item["sequencer"]["S"].upper().rstrip("0")
+
+
+def duplicate_items(items: list[dict[str, Any]]) -> int:
+    """Items beyond the first that record the same S3 event (same object and sequencer)."""
+    seen = Counter(_object_and_sequencer(item) for item in items)
+    return sum(count - 1 for count in seen.values())
+
+
+def wrong_final_state(
+    items: list[dict[str, Any]], events: list[dict[str, Any]], key: str
+) -> int | None:
+    """Objects whose recorded state is not their latest event's; None for per-event tables."""
+    if key != "tap":
+        return None
+    latest: dict[str, str] = {}
+    for event in events:
+        detail = event["detail"]
+        object_id = f"{detail['bucket']['name']}/{detail['object']['key']}"
+        latest[object_id] = max(latest.get(object_id, ""), detail["object"]["sequencer"])
+    stored = dict(_object_and_sequencer(item) for item in items)
+    return sum(
+        1 for object_id, seq in latest.items() if stored.get(object_id) != seq.upper().rstrip("0")
+    )
+
+
+def measure(*, objects: int = 200, seed: int = 20261128) -> dict[str, Any]:
+    """Every handler at every redelivery rate, same seed; the counts are exact, so n=1 each."""
+    rows = [
+        run_scenario(key, objects=objects, redelivery=rate, seed=seed)
+        for rate in REDELIVERY_RATES
+        for key in HANDLERS
+    ]
+    by = {(r["handler_key"], r["redelivery"]): r for r in rows}
+    ratios = {
+        f"{key}_vs_tap_at_{int(rate * 100)}pct": by[(key, rate)]["requests"]
+        / by[("tap", rate)]["requests"]
+        for rate in REDELIVERY_RATES
+        for key in HANDLERS
+        if key != "tap"
+    }
+    return {"objects": objects, "seed": seed, "rows": rows, "request_ratios": ratios}
