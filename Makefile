@@ -26,7 +26,7 @@ test: lint typecheck unit
 
 demo: $(STAMP)
 	$(BIN)/tap validate
-	$(BIN)/tap synth --stack dev
+	$(BIN)/tap local --stack dev --objects 50
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -13,11 +14,22 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from tap.config import ConfigError, ConfigReadError, load_stack
+from tap.config import ConfigError, ConfigReadError, load_project, load_stack
 from tap.diagram import DiagramFormat, render
 from tap.diff import DiffKind, diff_graphs
+from tap.local import InvalidOptionsError, LocalOptions, LocalRunError, run_local, stop_emulator
+from tap.local_view import progress_bar, summary
 from tap.packaging import PackagingError, build_artifact
+from tap.rules import (
+    CheckResult,
+    RuleContext,
+    SuppressionError,
+    check_graph,
+    format_finding_line,
+    load_graph,
+)
 from tap.synth.errors import SynthError
+from tap.synth.graph import GraphFormatError
 from tap.synth.render import render_tree
 from tap.synth.stack import synthesize_config, synthesize_stack
 from tap.validation import validate_project
@@ -70,8 +82,18 @@ def user_errors() -> Iterator[None]:
         _fail(f"{len(exc.problems)} config problem(s)", EXIT_FINDINGS)
     except PackagingError as exc:
         _fail(f"packaging failed: {exc}", EXIT_FINDINGS)
+    except InvalidOptionsError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except LocalRunError as exc:
+        _fail(f"local run failed: {exc}", EXIT_FINDINGS)
+    except GraphFormatError as exc:
+        _fail(str(exc), EXIT_USAGE)
     except SynthError as exc:
         _fail(f"synthesis failed: {exc}", EXIT_FINDINGS)
+    except SuppressionError as exc:
+        for refused in exc.problems:
+            err.print(f"[red]✗[/red] {refused}")
+        _fail(f"{len(exc.problems)} suppression(s) refused", EXIT_USAGE)
 
 
 @app.command()
@@ -171,6 +193,135 @@ def graph(
     with user_errors():
         resource_graph = synthesize_stack(project_dir, stack)
     sys.stdout.write(render(resource_graph, fmt))
+
+
+@app.command()
+def check(
+    stack: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")
+    ] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Check every stack.")] = False,
+    graph_file: Annotated[
+        Path | None,
+        typer.Option("--graph", help="Check a graph written by `tap synth -f json` instead."),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.TEXT,
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Run the guardrail rules over stacks' graphs; exit 1 on any unsuppressed error."""
+    with user_errors():
+        results = _check_results(stack or [], all_stacks, graph_file, project_dir)
+    if fmt is ReportFormat.JSON:
+        document = {
+            "passed": all(r.passed for r in results),
+            "stacks": [r.to_dict() for r in results],
+        }
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        for result in results:
+            for finding in result.findings:
+                out.print(format_finding_line(finding), markup=False)
+            for unused in result.unused_suppressions:
+                out.print(
+                    f"WARNING {result.stack}: suppression of {unused.rule} on {unused.resource} "
+                    "matched nothing; remove it",
+                    markup=False,
+                )
+            rules = len(result.rules)
+            blocking = len(result.blocking)
+            mark = "[green]✓[/green]" if result.passed else "[red]✗[/red]"
+            out.print(
+                f"{mark} {result.stack}: {rules} rules, {blocking} blocking, "
+                f"{len(result.findings) - blocking} other finding(s)"
+            )
+    if not all(r.passed for r in results):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _check_results(
+    stacks: list[str], all_stacks: bool, graph_file: Path | None, project_dir: Path
+) -> list[CheckResult]:
+    chosen = sum([bool(stacks), all_stacks, graph_file is not None])
+    if chosen != 1:
+        raise typer.BadParameter("give exactly one of --stack, --all or --graph")
+    if graph_file is not None:
+        try:
+            resource_graph = load_graph(graph_file)
+        except OSError as exc:
+            raise ConfigReadError(f"{graph_file}: cannot read: {exc.strerror}") from None
+        project = load_project(project_dir) if (project_dir / "Pulumi.yaml").exists() else None
+        config = project.configs.get(resource_graph.stack) if project else None
+        suppressions = config.suppressions if config else ()
+        return [check_graph(resource_graph, RuleContext(config), suppressions)]
+    if all_stacks:
+        stacks = sorted(load_project(project_dir).files)
+    results = []
+    for name in stacks:
+        resource_graph, config = synthesize_config(project_dir, name)
+        results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
+    return results
+
+
+Rate = Annotated[float, typer.Option(min=0.0, max=1.0)]
+
+
+@app.command()
+def local(
+    stack: StackOption = "dev",
+    objects: Annotated[int, typer.Option(min=1, help="Objects to upload.")] = 50,
+    fail_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
+    ] = 0.0,
+    duplicate_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
+    ] = 0.0,
+    reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Deploy the stack's graph to an embedded emulator, push objects through, account for all."""
+    options_console = err if json_output else out
+    with user_errors():
+        options = LocalOptions(
+            objects=objects,
+            fail_rate=fail_rate,
+            duplicate_rate=duplicate_rate,
+            reorder=reorder,
+            seed=seed,
+            keep_running=keep_running,
+        )
+        resource_graph = synthesize_stack(project_dir, stack)
+        if json_output:
+            report = run_local(resource_graph, options)
+        else:
+            with progress_bar(options_console) as on_progress:
+                report = run_local(resource_graph, options, on_progress=on_progress)
+    if json_output:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
+    else:
+        out.print(summary(report, stack), soft_wrap=False)
+    if keep_running and report.endpoint:
+        _serve_until_interrupted(report.endpoint, report.scan_command or "")
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
+    err.print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
+    err.print(scan_command, markup=False, soft_wrap=True)
+    err.print("Press Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_emulator(endpoint)
+        err.print("emulator stopped")
 
 
 _KIND_STYLE = {

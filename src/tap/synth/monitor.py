@@ -213,4 +213,7 @@ class RecordingMonitor(MockMonitor):
             with self._lock:
                 self.errors.append(exc)
             raise
-        return resource_pb2.ResourceInvokeResponse(**{"return": encode_struct(result)})
+        response = resource_pb2.ResourceInvokeResponse()
+        # `return` is a Python keyword, so the field is set by name.
+        getattr(response, "return").CopyFrom(encode_struct(result))
+        return response
