@@ -90,9 +90,7 @@ def _decode_json_strings(value: Any) -> Any:
     return value
 
 
-def _output_refs(
-    graph: ResourceGraph, resource: Resource, norm: Normaliser
-) -> dict[str, str]:
+def _output_refs(graph: ResourceGraph, resource: Resource, norm: Normaliser) -> dict[str, str]:
     """String outputs of what `resource` depends on, mapped to symbolic references.
 
     Only dependencies count, so two resources sharing a value (a table's ARN and its replica's
@@ -152,7 +150,10 @@ def comparable(
     for resource in graph.resources:
         refs = _output_refs(graph, resource, norm)
         inputs = _normalise(_decode_json_strings(resource.inputs), refs, norm)
-        result[_path(graph, resource, norm)] = (resource.type, dict(_flatten(inputs)))
+        props = dict(_flatten(inputs))
+        if resource.options:
+            props.update(_flatten(resource.options, "options"))
+        result[_path(graph, resource, norm)] = (resource.type, props)
     return result
 
 

@@ -34,6 +34,7 @@ def test_staging_vs_prod_shows_replica_and_prod_only_settings_and_nothing_else(
     assert _summary(differences) == {
         ("changed", "aws-{stack}", "defaultTags.tags.data-classification"),
         ("changed", "{stack}/alarms/email", "endpoint"),
+        ("changed", "{stack}/data/bucket", "options.protect"),
         ("only-in-b", "{stack}/items/replica-us-west-2", None),
         ("changed", "{stack}/key/key", "multiRegion"),
         ("only-in-b", "{stack}/key/replica-us-west-2", None),
@@ -86,3 +87,13 @@ def test_normaliser_replaces_whole_tokens_only(shipped: dict[str, Synth]) -> Non
     assert norm.text("tap-data-dev-useast1") == "tap-data-<env>-<region>"
     assert norm.text("arn:aws:sqs:us-east-1:111122223333:q") == "arn:aws:sqs:<region>:<account>:q"
     assert norm.text("device-developer") == "device-developer"
+
+
+def test_production_protects_its_bucket_and_every_table_ignores_replica_changes(
+    shipped: dict[str, Synth],
+) -> None:
+    for stack, (graph, _) in shipped.items():
+        (bucket,) = graph.by_type("aws:s3/bucket:Bucket")
+        (table,) = graph.by_type("aws:dynamodb/table:Table")
+        assert bucket.options.get("protect", False) is (stack == "prod")
+        assert table.options["ignoreChanges"] == ["replicas"]

@@ -43,6 +43,8 @@ class Resource(BaseModel):
     """Engine (camelCase) property names, resolved; secrets and unknowns as markers."""
     outputs: dict[str, Any]
     """Inputs merged with what the provider computed, `id` included."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Lifecycle options that differ from the defaults: protect, retainOnDelete, ignoreChanges."""
 
     @property
     def short_type(self) -> str:

@@ -38,6 +38,20 @@ def _keep_secrets_secret(inputs: dict[str, Any], state: dict[str, Any]) -> dict[
     }
 
 
+def _options_of(request: Any) -> dict[str, Any]:
+    """The lifecycle options a deployment depends on, when they differ from the defaults."""
+    options: dict[str, Any] = {}
+    if request.protect:
+        options["protect"] = True
+    if request.retainOnDelete:
+        options["retainOnDelete"] = True
+    if request.ignoreChanges:
+        options["ignoreChanges"] = sorted(request.ignoreChanges)
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    return options
+
+
 def _package_of(token: str) -> str:
     return token.split(":", 1)[0]
 
@@ -158,6 +172,7 @@ class RecordingMonitor(MockMonitor):
             outputs=to_json_value(
                 {"id": resource_id or UNKNOWN, **state} if custom else dict(state)
             ),
+            options=_options_of(request),
         )
         with self._lock:
             if urn in self._records:
