@@ -89,6 +89,25 @@ WEIGHTS: dict[str, tuple[float, str]] = {
     "aws:sns/topicSubscription:TopicSubscription": (2, "estimate"),
     "aws:s3/bucket:Bucket": (3, "estimate"),
 }
+# depends_on edges AWS itself requires: (what must exist first, what is created) -> why.
+REQUIRED_ORDER: dict[tuple[str, str], str] = {
+    ("aws:iam/rolePolicy:RolePolicy", "aws:lambda/function:Function"): (
+        "CreateFunction with TracingConfig Active fails unless the role already allows "
+        "xray:PutTraceSegments (coinbase/fenrir#1, serverless/serverless#6931)"
+    ),
+    (
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    ): "Lambda checks the on-failure destination against the role at create time",
+    (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketPolicy:BucketPolicy",
+    ): "S3 rejects a bucket policy while the public access block is being applied",
+    (
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    ): "noncurrent-version lifecycle rules need versioning in place",
+}
 DEFAULT_WEIGHT = (2.0, "estimate")
 """S3 bucket sub-configurations (versioning, encryption, policy, ...) and anything unlisted."""
 
@@ -141,15 +160,30 @@ def weight(resource_type: str) -> float:
     return WEIGHTS.get(resource_type, DEFAULT_WEIGHT)[0]
 
 
+def required(graph: Graph, urn: str, dep: str) -> bool:
+    """Whether AWS itself needs `dep` created before `urn` (see REQUIRED_ORDER)."""
+    return (graph.types[dep], graph.types[urn]) in REQUIRED_ORDER
+
+
+MODES = ("as_deployed", "inherent", "data_edges_only")
+
+
 def finish_times(
-    graph: Graph, *, explicit: bool, weighted: bool, skip: tuple[str, str] | None = None
+    graph: Graph, *, mode: str, weighted: bool, skip: tuple[str, str] | None = None
 ) -> dict[str, tuple[float, list[str]]]:
-    """Earliest finish of every resource and the chain behind it; `skip` drops one explicit edge."""
+    """Earliest finish of every resource and the chain behind it; `skip` drops one explicit edge.
+
+    as_deployed: every edge; inherent: data edges plus depends_on that AWS requires;
+    data_edges_only: data edges alone.
+    """
 
     def preds(urn: str) -> set[str]:
         found = set(graph.data_edges[urn])
-        if explicit:
-            found |= {d for d in graph.explicit_edges[urn] if (urn, d) != skip}
+        for dep in graph.explicit_edges[urn]:
+            if (urn, dep) == skip:
+                continue
+            if mode == "as_deployed" or (mode == "inherent" and required(graph, urn, dep)):
+                found.add(dep)
         return found
 
     @cache
@@ -166,16 +200,16 @@ def finish_times(
 
 
 def longest_path(
-    graph: Graph, *, explicit: bool, weighted: bool, skip: tuple[str, str] | None = None
+    graph: Graph, *, mode: str, weighted: bool, skip: tuple[str, str] | None = None
 ) -> tuple[float, list[str]]:
     """Length and resources of the longest chain."""
-    times = finish_times(graph, explicit=explicit, weighted=weighted, skip=skip)
+    times = finish_times(graph, mode=mode, weighted=weighted, skip=skip)
     return max(times.values(), key=lambda item: item[0])
 
 
-def ingest_ready(graph: Graph, *, explicit: bool) -> float:
+def ingest_ready(graph: Graph, *, mode: str, skip: tuple[str, str] | None = None) -> float:
     """Weighted seconds until every EventBridge target exists: when objects start to flow."""
-    times = finish_times(graph, explicit=explicit, weighted=True)
+    times = finish_times(graph, mode=mode, weighted=True, skip=skip)
     targets = [t for u, (t, _) in times.items() if graph.types[u].endswith("EventTarget")]
     return max(targets, default=0.0)
 
@@ -188,28 +222,32 @@ def analyse(resource_graph: Any) -> dict[str, Any]:
     """Chains with and without explicit depends_on, counted and weighted, plus each edge's cost."""
     graph = build_graph(resource_graph)
     result: dict[str, Any] = {"resources": len(graph.types)}
-    for label, explicit in (("as_deployed", True), ("data_edges_only", False)):
-        hops, hop_path = longest_path(graph, explicit=explicit, weighted=False)
-        seconds, weighted_path = longest_path(graph, explicit=explicit, weighted=True)
+    for label in MODES:
+        hops, hop_path = longest_path(graph, mode=label, weighted=False)
+        seconds, weighted_path = longest_path(graph, mode=label, weighted=True)
         result[label] = {
             "resources_on_longest_chain": int(hops),
             "longest_chain": _describe(graph, hop_path),
             "weighted_seconds": seconds,
             "weighted_chain": _describe(graph, weighted_path),
-            "ingest_ready_seconds": ingest_ready(graph, explicit=explicit),
+            "ingest_ready_seconds": ingest_ready(graph, mode=label),
         }
     full = result["as_deployed"]["weighted_seconds"]
     full_hops = result["as_deployed"]["resources_on_longest_chain"]
+    full_ready = result["as_deployed"]["ingest_ready_seconds"]
     edges = []
     for urn, deps in graph.explicit_edges.items():
         for dep in sorted(deps):
-            without, _ = longest_path(graph, explicit=True, weighted=True, skip=(urn, dep))
-            hops, _ = longest_path(graph, explicit=True, weighted=False, skip=(urn, dep))
+            without, _ = longest_path(graph, mode="as_deployed", weighted=True, skip=(urn, dep))
+            hops, _ = longest_path(graph, mode="as_deployed", weighted=False, skip=(urn, dep))
+            ready = ingest_ready(graph, mode="as_deployed", skip=(urn, dep))
             edges.append(
                 {
                     "edge": f"{graph.names[dep]} -> {graph.names[urn]}",
+                    "required_by_aws": REQUIRED_ORDER.get((graph.types[dep], graph.types[urn])),
                     "weighted_seconds_saved_if_removed": full - without,
                     "resources_saved_if_removed": full_hops - int(hops),
+                    "ingest_seconds_saved_if_removed": full_ready - ready,
                 }
             )
     result["explicit_depends_on"] = sorted(edges, key=lambda e: e["edge"])
@@ -224,6 +262,7 @@ def measure() -> dict[str, Any]:
     return {
         "stacks": stacks,
         "weights": {t: {"seconds": s, "source": src} for t, (s, src) in WEIGHTS.items()},
+        "required_order": {f"{a} -> {b}": why for (a, b), why in REQUIRED_ORDER.items()},
         "default_weight": {"seconds": DEFAULT_WEIGHT[0], "source": DEFAULT_WEIGHT[1]},
         "sources": {k: {"title": v.title, "url": v.url} for k, v in SOURCES.items()},
     }
