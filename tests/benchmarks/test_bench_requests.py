@@ -31,7 +31,6 @@ def test_naive_handler_duplicates_items_on_redelivery():
 
 
 def test_powertools_idempotency_costs_three_requests_per_new_event_and_one_per_redelivery():
-    pytest.importorskip("aws_lambda_powertools")
     row = aws_requests.run_scenario("powertools_event_id", objects=12, redelivery=0.5, seed=3)
     redelivered = row["deliveries"] - row["events"]
     assert row["duplicate_items"] == 0

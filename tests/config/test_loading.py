@@ -1,7 +1,6 @@
 """Reading stack files and `pulumi.Config`, and loading a project's stacks together."""
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,10 +94,16 @@ def test_unreadable_stack_file_is_a_read_error(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: cannot read: Is a directory"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of mode")
-def test_stack_file_without_read_permission_is_a_read_error(tmp_path: Path) -> None:
+def test_stack_file_without_read_permission_is_a_read_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root reads files whatever their mode, so the OS's refusal is simulated."""
     path = write(tmp_path / "Pulumi.qa.yaml", "config: {}\n")
-    path.chmod(0)
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
 
     with pytest.raises(ConfigReadError, match="cannot read: Permission denied"):
         read_stack_file(path)
