@@ -1,0 +1,90 @@
+"""tap local on the command line: JSON report, exit codes, and --keep-running until Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from typer.testing import CliRunner
+
+from tap.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_local_json_reports_a_clean_run_with_faults() -> None:
+    result = runner.invoke(
+        app,
+        ["local", "-C", str(REPO), "--objects", "12", "--fail-rate", "0.3",
+         "--duplicate-rate", "0.3", "--reorder", "--seed", "5", "--json"],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["uploaded"] == 12
+    assert (report["lost"], report["duplicate_items"]) == (0, 0)
+    assert report["unauthorized_calls"] == []
+    assert report["injected"]["duplicates"] > 0
+    assert report["injected"]["throttled_writes"] > 0
+
+
+def test_local_refuses_a_rate_outside_zero_to_one() -> None:
+    result = runner.invoke(app, ["local", "-C", str(REPO), "--fail-rate", "1.5"])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
+    """The kept emulator answers the printed scan command's query; Ctrl-C stops it cleanly."""
+    tap = Path(sys.executable).with_name("tap")
+    process = subprocess.Popen(
+        [str(tap), "local", "-C", str(REPO), "--objects", "5", "--keep-running"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    try:
+        assert process.stderr is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            lines.append(line)
+            if "Press Ctrl-C" in line or not line:
+                break
+        command = next(line for line in lines if "dynamodb scan" in line).strip()
+        words = shlex.split(command)
+        env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("--"))
+        endpoint = words[words.index("--endpoint-url") + 1]
+        table = words[words.index("--table-name") + 1]
+        region = words[words.index("--region") + 1]
+        assert endpoint.startswith("http://127.0.0.1:")
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+        items = client.scan(TableName=table)["Items"]
+        assert len(items) == 5
+
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "emulator stopped" in rest
