@@ -1,0 +1,123 @@
+"""tap check on the command line: stacks, graph files, suppressions, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tap.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def prod_graph(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("graphs") / "prod.json"
+    result = runner.invoke(
+        app, ["synth", "-C", str(REPO), "-s", "prod", "-f", "json", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(out.read_text())
+    return document
+
+
+def _write_mutated(document: dict[str, object], path: Path) -> Path:
+    mutated = json.loads(json.dumps(document))
+    for resource in mutated["resources"]:
+        if resource["name"] == "prod-queues-delivery-dlq":
+            for props in (resource["inputs"], resource["outputs"]):
+                props.pop("kmsMasterKeyId", None)
+                props["sqsManagedSseEnabled"] = False
+    path.write_text(json.dumps(mutated))
+    return path
+
+
+def test_check_all_passes_on_the_shipped_stacks() -> None:
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--all"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "✓ dev: 37 rules, 0 blocking, 0 other finding(s)",
+        "✓ prod: 37 rules, 0 blocking, 0 other finding(s)",
+        "✓ staging: 37 rules, 0 blocking, 0 other finding(s)",
+    ]
+
+
+def test_check_of_a_mutated_graph_file_fails_with_one_line_per_finding(
+    prod_graph: dict[str, object], tmp_path: Path
+) -> None:
+    graph = _write_mutated(prod_graph, tmp_path / "bad.json")
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(graph)])
+
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("ERROR")]
+    assert len(lines) == 1
+    assert lines[0].startswith("ERROR prod-queues-delivery-dlq: [sqs-queue-encrypted] queue")
+    assert "✗ prod: 37 rules, 1 blocking" in result.output
+
+
+def test_a_suppression_with_a_reason_turns_an_error_into_a_suppressed_finding(
+    prod_graph: dict[str, object], tmp_path: Path, stack_dir: Path
+) -> None:
+    graph = _write_mutated(prod_graph, tmp_path / "bad.json")
+    prod = stack_dir / "Pulumi.prod.yaml"
+    prod.write_text(
+        prod.read_text()
+        + "  tap:suppressions:\n"
+        + "    - rule: sqs-queue-encrypted\n      resource: prod-queues-delivery-dlq\n"
+        + "      reason: accepted while the key migration runs\n"
+    )
+
+    result = runner.invoke(app, ["check", "-C", str(stack_dir), "--graph", str(graph)])
+
+    assert result.exit_code == 0, result.output
+    suppressed = [line for line in result.output.splitlines() if line.startswith("SUPPRESSED")]
+    assert len(suppressed) == 1
+    assert suppressed[0].startswith("SUPPRESSED ERROR prod-queues-delivery-dlq:")
+    assert suppressed[0].endswith("reason: accepted while the key migration runs")
+
+
+def test_check_json_carries_findings_and_the_verdict(
+    prod_graph: dict[str, object], tmp_path: Path
+) -> None:
+    graph = _write_mutated(prod_graph, tmp_path / "bad.json")
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(graph), "-f", "json"])
+
+    document = json.loads(result.stdout)
+    assert document["passed"] is False
+    (stack,) = document["stacks"]
+    assert [(f["ruleId"], f["level"]) for f in stack["findings"]] == [
+        ("sqs-queue-encrypted", "error")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--graph", "/nonexistent/graph.json"], "cannot read"),
+        (["--all", "--stack", "dev"], "exactly one of"),
+        ([], "exactly one of"),
+    ],
+)
+def test_unusable_arguments_are_usage_errors(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["check", "-C", str(REPO), *args])
+
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_graph_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text('{"project": "tap"}')
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path)])
+
+    assert result.exit_code == 2
+    assert "not a resource graph" in result.output
