@@ -180,7 +180,8 @@ def synth(
         with output.open("w", encoding="utf-8") as handle:
             Console(file=handle, width=120, highlight=False).print(render_tree(graph))
     custom = sum(1 for r in graph.resources if r.custom)
-    err.print(f"{stack}: {custom} resources, {len(graph.resources) - custom} components")
+    components = len(graph.resources) - custom
+    err.print(f"{stack}: {custom} custom resources (provider included), {components} components")
 
 
 @app.command()
