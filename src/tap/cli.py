@@ -263,9 +263,6 @@ def _check_results(
     return results
 
 
-Rate = Annotated[float, typer.Option(min=0.0, max=1.0)]
-
-
 @app.command()
 def local(
     stack: StackOption = "dev",
