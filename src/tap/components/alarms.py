@@ -134,9 +134,16 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
             _Watch(
                 f"{watched.key}-sent-to-dlq",
                 "AWS/Events",
-                "InvocationsSentToDLQ",
+                "InvocationsSentToDlq",
                 rule,
                 "EventBridge gave up on events and dead-lettered them",
+            ),
+            _Watch(
+                f"{watched.key}-dlq-send-failed",
+                "AWS/Events",
+                "InvocationsFailedToBeSentToDlq",
+                rule,
+                "EventBridge could not dead-letter failed events: data lost",
             ),
         ]
     function = {"FunctionName": args.function.name}
@@ -192,7 +199,12 @@ def _dashboard_body(args: PipelineAlarmsArgs) -> pulumi.Output[str]:
             [
                 ["AWS/Events", metric, "RuleName", w.rule.name]
                 for w in args.rules
-                for metric in ("MatchedEvents", "FailedInvocations", "InvocationsSentToDLQ")
+                for metric in (
+                    "MatchedEvents",
+                    "FailedInvocations",
+                    "InvocationsSentToDlq",
+                    "InvocationsFailedToBeSentToDlq",
+                )
             ],
         ),
         widget(

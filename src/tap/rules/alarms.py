@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
 
 DLQ_DEPTH = ("AWS/SQS", ("ApproximateNumberOfMessagesVisible",), "QueueName")
-RULE_METRICS = ("FailedInvocations", "InvocationsSentToDLQ")
+RULE_METRICS = ("FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq")
 LAMBDA_METRICS = ("Errors", "Throttles", "DestinationDeliveryFailures")
 TABLE_THROTTLES = ("ThrottledRequests", "WriteThrottleEvents")
 
@@ -112,7 +112,7 @@ def _coverage(
 
 
 def alarms_cover_rule_failures(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
-    """Each rule alarms on FailedInvocations and InvocationsSentToDLQ."""
+    """Each rule alarms on its failed, dead-lettered and failed-to-dead-letter deliveries."""
     yield from _coverage(
         of_type(graph, EVENT_RULE),
         graph,
