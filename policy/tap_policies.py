@@ -9,6 +9,7 @@ from typing import Any
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
+    PolicyResourceOptions,
     ReportViolation,
     StackValidationArgs,
     StackValidationPolicy,
@@ -48,6 +49,20 @@ def _stack_and_project(urn: str) -> tuple[str, str]:
     return head[0], head[1]
 
 
+def _options_of(opts: PolicyResourceOptions | None) -> dict[str, Any]:
+    """The lifecycle options rules read, keyed as `tap synth` records them."""
+    options: dict[str, Any] = {}
+    if opts is None:
+        return options
+    if opts.protect:
+        options["protect"] = True
+    if opts.ignore_changes:
+        options["ignoreChanges"] = sorted(opts.ignore_changes)
+    if opts.delete_before_replace:
+        options["deleteBeforeReplace"] = True
+    return options
+
+
 def graph_of(resources: Sequence[PolicyResource]) -> ResourceGraph:
     """The stack's resources as a ResourceGraph, so the same rules run in the engine."""
     converted = []
@@ -68,6 +83,7 @@ def graph_of(resources: Sequence[PolicyResource]) -> ResourceGraph:
                 },
                 inputs=props,
                 outputs=props,
+                options=_options_of(r.opts),
             )
         )
     stack, project = _stack_and_project(converted[0].urn) if converted else ("", "")

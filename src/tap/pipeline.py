@@ -57,6 +57,7 @@ class TapPipeline(pulumi.ComponentResource):
                     account_id=config.account_id,
                     alias=names.kms_alias,
                     replica_regions=config.table.replica_regions,
+                    protect=config.production,
                 ),
                 opts=child,
             )

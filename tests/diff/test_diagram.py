@@ -38,7 +38,7 @@ def test_prod_diagram_draws_every_hop_and_failure_path(prod: ResourceGraph) -> N
         ("Lambda processor", "SQS DLQ", "rejected events", True),
         ("Lambda processor", "SQS DLQ", "retries exhausted", True),
         ("DynamoDB items table", "Replica table", "global table", False),
-        ("8 CloudWatch alarms", "SNS alarm topic", "notify", False),
+        ("9 CloudWatch alarms", "SNS alarm topic", "notify", False),
     }
 
 

@@ -36,7 +36,7 @@ def test_staging_vs_prod_shows_replica_and_prod_only_settings_and_nothing_else(
         ("changed", "{stack}/alarms/email", "endpoint"),
         ("changed", "{stack}/data/bucket", "options.protect"),
         ("only-in-b", "{stack}/items/replica-us-west-2", None),
-        ("changed", "{stack}/key/key", "multiRegion"),
+        ("changed", "{stack}/key/key", "options.protect"),
         ("only-in-b", "{stack}/key/replica-us-west-2", None),
         ("changed", "{stack}/processor/async", "maximumEventAgeInSeconds"),
         ("changed", "{stack}/processor/function", "memorySize"),

@@ -7,7 +7,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from pipeline.shipped import REPO_ROOT, STACKS, context, edit, graph, only, shipped, shipped_preview
+from pipeline.shipped import (
+    REPO_ROOT,
+    STACKS,
+    context,
+    edit,
+    graph,
+    only,
+    replace,
+    shipped,
+    shipped_preview,
+)
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -57,7 +67,13 @@ def stack_args(g: ResourceGraph) -> StackValidationArgs:
     by_urn: dict[str, PolicyResource] = {}
     for r in g.resources:
         options = PolicyResourceOptions(
-            False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], r.parent
+            bool(r.options.get("protect")),
+            list(r.options.get("ignoreChanges", [])),
+            r.options.get("deleteBeforeReplace"),
+            [],
+            PolicyCustomTimeouts(0, 0, 0),
+            [],
+            r.parent,
         )
         props = unknown_checking_proxy(_engine_value(r.outputs))  # type: ignore[arg-type]
         provider = providers.get(r.provider) if r.provider else None
@@ -140,6 +156,22 @@ def test_the_rebuilt_graph_matches_the_synthesized_one() -> None:
         (r.urn, r.type, r.provider, r.parent) for r in g.resources
     ]
     assert [r.inputs for r in rebuilt.resources] == [r.outputs for r in g.resources]
+    assert [r.options for r in rebuilt.resources] == [r.options for r in g.resources]
+    assert any(r.options.get("protect") for r in rebuilt.resources)
+
+
+def test_an_unprotected_prod_key_is_reported_from_the_engines_options() -> None:
+    g = graph("prod")
+    key = only(g, "aws:kms/key:Key")
+    g = replace(g, key, options={})
+    assert violations(g) == [
+        (
+            "[kms-key-protected-in-production] production key prod-key-key is not protected "
+            "\u2014 fix: keep tap:production: true so EncryptionKey protects the key and its "
+            "replicas",
+            key.urn,
+        )
+    ]
 
 
 @pytest.mark.parametrize("stack", STACKS)

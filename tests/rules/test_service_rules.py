@@ -1,11 +1,24 @@
 """DynamoDB, SQS, KMS, alarm and program-wide rules."""
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, without
+from pipeline.shipped import STACKS, context, edit, graph, only, replace, without
 
 from rules.judge import all_compliant, failures, judge
 from tap.rules import alarms, dynamodb, kms, program, sqs
-from tap.rules.lookup import KMS_KEY, METRIC_ALARM, QUEUE, QUEUE_POLICY, TABLE, TABLE_REPLICA
+from tap.rules.lookup import (
+    KMS_KEY,
+    KMS_REPLICA_KEY,
+    METRIC_ALARM,
+    QUEUE,
+    QUEUE_POLICY,
+    TABLE,
+    TABLE_REPLICA,
+    TOPIC,
+)
 from tap.rules.model import RuleCheck, Status
 
 
@@ -122,6 +135,82 @@ def test_a_key_without_rotation_is_reported() -> None:
     assert failure.message == "key dev-key-key does not rotate"
 
 
+def test_the_prod_key_and_its_replica_are_protected() -> None:
+    g = graph("prod")
+    assert all_compliant(kms.kms_key_protected_in_production, g, context("prod")) == 2
+
+
+@pytest.mark.parametrize("type_", [KMS_KEY, KMS_REPLICA_KEY])
+def test_an_unprotected_prod_key_is_reported(type_: str) -> None:
+    g = graph("prod")
+    key = only(g, type_)
+    g = replace(g, key, options={})
+    [failure] = failures(kms.kms_key_protected_in_production, g, context("prod"))
+    assert failure.message == f"production key {key.name} is not protected"
+
+
+def test_retain_on_delete_also_protects_a_prod_key() -> None:
+    g = graph("prod")
+    key = only(g, KMS_KEY)
+    g = replace(g, key, options={"retainOnDelete": True})
+    assert all_compliant(kms.kms_key_protected_in_production, g, context("prod")) == 2
+
+
+def test_key_protection_is_not_required_outside_production() -> None:
+    [outcome] = judge(kms.kms_key_protected_in_production, graph("dev"), context("dev"))
+    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.message == "dev is not production"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_keys_admit_the_dlq_and_alarm_senders(stack: str) -> None:
+    """The delivery DLQ (events.amazonaws.com) and the alarm topic (cloudwatch.amazonaws.com)."""
+    assert all_compliant(kms.kms_key_admits_senders, graph(stack), context(stack)) == 2
+
+
+def _key_policy_without(service: str) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for statement in document["Statement"]:
+            services = statement.get("Principal", {}).get("Service")
+            if isinstance(services, list):
+                statement["Principal"]["Service"] = [s for s in services if s != service]
+        props["policy"] = json.dumps(document)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("service", "type_", "label"),
+    [
+        ("events.amazonaws.com", QUEUE, "DLQ tap-delivery-dlq-dev-useast1"),
+        ("cloudwatch.amazonaws.com", TOPIC, "topic tap-alarms-dev-useast1"),
+    ],
+)
+def test_a_key_that_shuts_out_a_sender_is_reported(service: str, type_: str, label: str) -> None:
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), _key_policy_without(service))
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.message == (
+        f"{label} is encrypted with key dev-key-key, whose policy does not let "
+        f"{service} kms:GenerateDataKey and kms:Decrypt"
+    )
+    assert f"${type_}::" in str(failure.resource_urn)
+
+
+def test_a_wildcard_kms_grant_admits_a_sender() -> None:
+    def widen(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for statement in document["Statement"]:
+            if "Service" in statement.get("Principal", {}):
+                statement["Action"] = "kms:*"
+        props["policy"] = json.dumps(document)
+
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), widen)
+    assert all_compliant(kms.kms_key_admits_senders, g, context("dev")) == 2
+
+
 ALARM_RULES = [
     (alarms.alarms_cover_dead_letter_queues, 2),
     (alarms.alarms_cover_rule_failures, 1),
@@ -161,7 +250,13 @@ def test_every_failure_path_of_a_shipped_stack_is_alarmed(
         (
             "data-ingest-sent-to-dlq",
             alarms.alarms_cover_rule_failures,
-            "rule tap-data-ingest-dev-useast1 has no alarm with an action on InvocationsSentToDLQ",
+            "rule tap-data-ingest-dev-useast1 has no alarm with an action on InvocationsSentToDlq",
+        ),
+        (
+            "data-ingest-dlq-send-failed",
+            alarms.alarms_cover_rule_failures,
+            "rule tap-data-ingest-dev-useast1 has no alarm with an action on"
+            " InvocationsFailedToBeSentToDlq",
         ),
         (
             "processor-errors",

@@ -22,6 +22,9 @@ class EncryptionKeyArgs:
     """Alias name, `alias/...`."""
     replica_regions: tuple[str, ...] = ()
     """Regions that need a replica of the key (the items table's replicas)."""
+    protect: bool = False
+    """Production keys are protected: deleting the key makes every object, item and message
+    encrypted with it unreadable, so `pulumi destroy` refuses until unprotected."""
     sender_services: tuple[str, ...] = field(
         default=("events.amazonaws.com", "cloudwatch.amazonaws.com")
     )
@@ -50,7 +53,12 @@ def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
 
 
 class EncryptionKey(pulumi.ComponentResource):
-    """A rotated customer-managed key, multi-Region when the table has replicas."""
+    """A rotated customer-managed multi-Region key, replicated where the table is.
+
+    The key is always multi-Region: the property cannot change on an existing key, so a
+    single-Region key would force a new key (and re-encryption of everything) the day an
+    environment adds its first replica. Multi-Region costs nothing extra until replicated.
+    """
 
     key: aws.kms.Key
     replicas: dict[str, aws.kms.ReplicaKey]
@@ -60,15 +68,16 @@ class EncryptionKey(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:key:EncryptionKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         policy = key_policy(args)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"tap {args.alias}: data, items, queues and alarms",
             enable_key_rotation=True,
             deletion_window_in_days=DELETION_WINDOW_DAYS,
-            multi_region=bool(args.replica_regions),
+            multi_region=True,
             policy=policy,
-            opts=child,
+            opts=kept,
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=child
@@ -81,7 +90,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 deletion_window_in_days=DELETION_WINDOW_DAYS,
                 description=f"tap {args.alias}: replica for the items table in {region}",
                 policy=policy,
-                opts=child,
+                opts=kept,
             )
             for region in args.replica_regions
         }

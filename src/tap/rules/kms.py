@@ -1,17 +1,39 @@
-"""KMS rules: customer-managed keys rotate."""
+"""KMS rules: customer-managed keys rotate, are protected in production, and admit their senders."""
 
 # ruff: noqa: ARG001 - every rule takes (graph, context), whether it reads the context or not
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
 
-from tap.rules.lookup import KMS_KEY, of_type, prop
+from tap.rules.lookup import (
+    EVENT_TARGET,
+    EVENTS_PRINCIPAL,
+    KMS_KEY,
+    KMS_REPLICA_KEY,
+    METRIC_ALARM,
+    QUEUE,
+    TOPIC,
+    as_list,
+    is_known,
+    of_type,
+    out,
+    parse_json,
+    principal_services,
+    prop,
+    referenced,
+    statements,
+)
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:
-    from tap.synth.graph import ResourceGraph
+    from tap.synth.graph import Resource, ResourceGraph
+
+ALARMS_PRINCIPAL = "cloudwatch.amazonaws.com"
+SENDER_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+"""What a service needs of the key to send to an SSE-KMS queue or topic (aws-facts §3)."""
 
 
 def kms_key_rotation(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
@@ -24,3 +46,76 @@ def kms_key_rotation(graph: ResourceGraph, context: RuleContext) -> Iterator[Out
             yield compliant(key.urn)
         else:
             yield non_compliant(key.urn, f"key {key.name} does not rotate")
+
+
+def kms_key_protected_in_production(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """Production keys and their replicas are protected or retained on delete.
+
+    Deleting the key makes every object, item and message encrypted with it unreadable.
+    """
+    keys = of_type(graph, KMS_KEY, KMS_REPLICA_KEY)
+    if context.config is None:
+        yield not_applicable("no stack config says whether this is production")
+    elif not context.config.production:
+        yield not_applicable(f"{context.config.environment} is not production")
+    elif not keys:
+        yield not_applicable("no KMS keys")
+    else:
+        for key in keys:
+            if key.options.get("protect") is True or key.options.get("retainOnDelete") is True:
+                yield compliant(key.urn)
+            else:
+                yield non_compliant(key.urn, f"production key {key.name} is not protected")
+
+
+def _admits(statement: dict[str, Any], service: str) -> bool:
+    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    return (
+        statement.get("Effect") == "Allow"
+        and service in principal_services(statement)
+        and all(any(fnmatchcase(need, a) for a in actions) for need in SENDER_ACTIONS)
+    )
+
+
+def _senders(graph: ResourceGraph) -> Iterator[tuple[Resource, str, str]]:
+    """(encrypted resource, its label, the service that sends to it) for every sender path."""
+    for target in of_type(graph, EVENT_TARGET):
+        arn = (prop(target, "deadLetterConfig") or {}).get("arn")
+        queue = referenced(graph, target, "deadLetterConfig", arn, QUEUE)
+        if queue is not None:
+            yield queue, f"DLQ {prop(queue, 'name')}", EVENTS_PRINCIPAL
+    actions = {
+        a for alarm in of_type(graph, METRIC_ALARM) for a in as_list(prop(alarm, "alarmActions"))
+    }
+    for topic in of_type(graph, TOPIC):
+        if out(topic, "arn") in actions:
+            yield topic, f"topic {prop(topic, 'name')}", ALARMS_PRINCIPAL
+
+
+def kms_key_admits_senders(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """A key encrypting a DLQ or alarm topic lets the sending service use it.
+
+    Without it EventBridge cannot dead-letter and CloudWatch cannot notify: both fail silently.
+    """
+    seen: set[tuple[str, str]] = set()
+    for resource, label, service in _senders(graph):
+        key_id = prop(resource, "kmsMasterKeyId")
+        key = referenced(graph, resource, "kmsMasterKeyId", key_id, KMS_KEY)
+        if key is None or (resource.urn, service) in seen:
+            continue
+        seen.add((resource.urn, service))
+        policy = prop(key, "policy")
+        if not is_known(policy):
+            yield not_applicable(f"policy of key {key.name} is known only at deploy")
+        elif any(_admits(s, service) for s in statements(parse_json(policy))):
+            yield compliant(resource.urn)
+        else:
+            yield non_compliant(
+                resource.urn,
+                f"{label} is encrypted with key {key.name}, whose policy does not let "
+                f"{service} {' and '.join(SENDER_ACTIONS)}",
+            )
+    if not seen:
+        yield not_applicable("no DLQ or alarm topic is encrypted with a key of this stack")

@@ -223,6 +223,20 @@ TAP_PACK: tuple[Rule, ...] = (
         "set enable_key_rotation=True (EncryptionKey)",
     ),
     Rule(
+        kms.kms_key_protected_in_production,
+        ERROR,
+        "Deleting a production key makes every object, item and message it encrypts unreadable.",
+        "keep tap:production: true so EncryptionKey protects the key and its replicas",
+    ),
+    Rule(
+        kms.kms_key_admits_senders,
+        ERROR,
+        "EventBridge and CloudWatch encrypt what they send to an SSE-KMS queue or topic "
+        "with the queue's key; without a grant the DLQ and the alarm topic stay silently empty.",
+        "let the sending service principal kms:GenerateDataKey and kms:Decrypt "
+        "(EncryptionKeyArgs.sender_services)",
+    ),
+    Rule(
         alarms.alarms_cover_dead_letter_queues,
         ERROR,
         "A message in a DLQ is an event that failed; someone must hear about it.",
@@ -232,7 +246,8 @@ TAP_PACK: tuple[Rule, ...] = (
         alarms.alarms_cover_rule_failures,
         ERROR,
         "Failed and dead-lettered deliveries are silent without alarms.",
-        "alarm FailedInvocations and InvocationsSentToDLQ for the rule (PipelineAlarms)",
+        "alarm FailedInvocations, InvocationsSentToDlq and InvocationsFailedToBeSentToDlq"
+        " for the rule (PipelineAlarms)",
     ),
     Rule(
         alarms.alarms_cover_lambda_failures,
