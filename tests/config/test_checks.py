@@ -118,6 +118,26 @@ def test_non_production_may_skip_protection_pitr_and_replicas(dev_settings: Sett
     assert single_problems("dev", dev_settings) == []
 
 
+@pytest.mark.parametrize("name", ["prod", "production", "prd", "live"])
+def test_a_production_name_without_the_production_flag_is_rejected(
+    prod_settings: Settings, name: str
+) -> None:
+    """Every prod safeguard keys off `production`; a prod-named stack cannot silently lose them."""
+    prod_settings["environment"] = name
+    prod_settings["production"] = False
+
+    assert single_problems(name, prod_settings) == [
+        f"{name}: production: is false, but '{name}' names a production environment; set "
+        "production: true so its data is protected, recoverable and replicated"
+    ]
+
+
+def test_a_production_name_with_the_flag_is_accepted(prod_settings: Settings) -> None:
+    assert prod_settings["production"] is True
+
+    assert single_problems("prod", prod_settings) == []
+
+
 def test_dev_marked_production_gets_every_production_rule(dev_settings: Settings) -> None:
     dev_settings["production"] = True
 

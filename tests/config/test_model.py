@@ -192,6 +192,39 @@ def test_every_cloudwatch_log_retention_is_accepted(dev_settings: Settings, days
     assert parse_environment("dev", dev_settings).processor.log_retention_days == days
 
 
+def test_zero_reserved_concurrency_is_rejected(dev_settings: Settings) -> None:
+    dev_settings["processor"]["reservedConcurrency"] = 0
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: processor.reservedConcurrency: Input should be greater than or equal to 1"
+    ]
+
+
+@pytest.mark.parametrize("seconds", [61, 90, 150])
+def test_alarm_period_must_be_whole_minutes(dev_settings: Settings, seconds: int) -> None:
+    dev_settings.setdefault("alarms", {})["evaluationPeriodSeconds"] = seconds
+
+    assert problem_lines("dev", dev_settings) == [
+        f"dev: alarms.evaluationPeriodSeconds: {seconds} is not a multiple of 60; the Lambda, "
+        "EventBridge, SQS and DynamoDB metrics tap alarms on are published once a minute"
+    ]
+
+
+def test_alarm_period_below_a_minute_is_rejected(dev_settings: Settings) -> None:
+    dev_settings.setdefault("alarms", {})["evaluationPeriodSeconds"] = 10
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: alarms.evaluationPeriodSeconds: Input should be greater than or equal to 60"
+    ]
+
+
+@pytest.mark.parametrize("seconds", [60, 300, 3600])
+def test_alarm_period_in_whole_minutes_is_accepted(dev_settings: Settings, seconds: int) -> None:
+    dev_settings.setdefault("alarms", {})["evaluationPeriodSeconds"] = seconds
+
+    assert parse_environment("dev", dev_settings).alarms.evaluation_period_seconds == seconds
+
+
 def test_lifecycle_rule_without_any_action_is_rejected(dev_settings: Settings) -> None:
     dev_settings["buckets"][0]["lifecycleRules"].append({"id": "does-nothing", "prefix": "x/"})
 

@@ -23,6 +23,11 @@ def canonical(value: Any) -> Canonical:
     return value
 
 
+PRODUCTION_NAMES = frozenset({"prod", "production", "prd", "live"})
+"""Environment names that can only mean production: every safeguard keys off `production`,
+so forgetting the flag on one of these would silently drop them all."""
+
+
 def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
     """Problems within one environment that no single field can see."""
     found: list[ConfigProblem] = []
@@ -58,6 +63,12 @@ def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProbl
                     f"buckets[{i}].encryption.algorithm",
                     "is aws:kms but kmsKey is false; set kmsKey: true or use AES256",
                 )
+    if config.environment in PRODUCTION_NAMES and not config.production:
+        add(
+            "production",
+            f"is false, but '{config.environment}' names a production environment; set "
+            "production: true so its data is protected, recoverable and replicated",
+        )
     if config.production:
         if not config.table.deletion_protection:
             add("table.deletionProtection", "must be true in production")

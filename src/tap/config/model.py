@@ -77,6 +77,16 @@ def _retention(value: int) -> int:
     return value
 
 
+def _period(value: int) -> int:
+    # Every metric tap alarms on is published once a minute; a shorter period never has data.
+    if value % 60:
+        raise ValueError(
+            f"{value} is not a multiple of 60; the Lambda, EventBridge, SQS and DynamoDB "
+            "metrics tap alarms on are published once a minute"
+        )
+    return value
+
+
 def _email(value: str) -> str:
     if not _EMAIL_RE.match(value):
         raise ValueError(f"'{value}' is not an email address")
@@ -190,7 +200,8 @@ class Processor(TapModel):
     handler: str = HANDLER
     memory_mb: int = Field(default=256, ge=128, le=10240)
     timeout_seconds: int = Field(default=30, ge=1, le=900)
-    reserved_concurrency: int | None = Field(default=None, ge=0)
+    reserved_concurrency: int | None = Field(default=None, ge=1)
+    """0 would throttle every event until it ages out; leave unset for no reservation."""
     log_retention_days: Annotated[int, AfterValidator(_retention)] = 30
 
 
@@ -227,7 +238,7 @@ class Alarms(TapModel):
     """Where alarms notify."""
 
     email: Annotated[str, AfterValidator(_email)] | None = None
-    evaluation_period_seconds: int = Field(default=60, ge=10)
+    evaluation_period_seconds: Annotated[int, Field(ge=60), AfterValidator(_period)] = 60
 
 
 class Suppression(TapModel):
