@@ -274,6 +274,14 @@ def local(
         float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
     ] = 0.0,
     reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
+    invoke_throttle_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of EventBridge invokes Lambda throttles (retried, then dead-lettered).",
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,
     keep_running: Annotated[
         bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
@@ -291,6 +299,7 @@ def local(
             reorder=reorder,
             seed=seed,
             keep_running=keep_running,
+            invoke_throttle_rate=invoke_throttle_rate,
         )
         resource_graph = synthesize_stack(project_dir, stack)
         if json_output:

@@ -37,6 +37,22 @@ def test_local_json_reports_a_clean_run_with_faults() -> None:
     assert report["injected"]["throttled_writes"] > 0
 
 
+def test_local_invoke_throttles_reach_the_delivery_dlq_and_lose_nothing() -> None:
+    result = runner.invoke(
+        app,
+        ["local", "-C", str(REPO), "--objects", "3", "--invoke-throttle-rate", "1",
+         "--seed", "2", "--json"],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["lost"] == report["items"] == 0
+    assert report["in_delivery_dlq"] == report["operations"] > 0
+    # Pulumi.dev.yaml: failureHandling.delivery.maximumRetryAttempts 24, so 25 attempts each
+    assert report["injected"]["invoke_throttles"] == 25 * report["operations"]
+
+
 def test_local_refuses_a_rate_outside_zero_to_one() -> None:
     result = runner.invoke(app, ["local", "-C", str(REPO), "--fail-rate", "1.5"])
 

@@ -101,6 +101,63 @@ def test_every_throttled_write_exhausts_retries_and_parks_an_invocation_record(
     assert not unused & {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
 
 
+def _delivery_retries(graph: ResourceGraph) -> int:
+    """The EventBridge target's maximumRetryAttempts, as the graph says."""
+    [target] = [r for r in graph.resources if r.type == "aws:cloudwatch/eventTarget:EventTarget"]
+    return int(target.inputs["retryPolicy"]["maximumRetryAttempts"])
+
+
+def test_an_always_throttled_invoke_exhausts_eventbridge_retries_into_the_delivery_dlq(
+    dev_graph: ResourceGraph, run_kept: Any
+) -> None:
+    """EventBridge retries a throttled Lambda invoke per the target's RetryPolicy, then parks it.
+
+    moto never invokes Lambda targets, so the throttle is injected at tap's delivery emulation;
+    the retry budget and the DLQ come from the graph's target.
+    """
+    retries = _delivery_retries(dev_graph)
+    # GIVEN Lambda throttles every invoke EventBridge attempts
+    run: KeptRun = run_kept(dev_graph, objects=4, invoke_throttle_rate=1.0, seed=5)
+    report = run.report
+    # THEN the handler never runs, nothing is written, and nothing is lost
+    assert report.ok
+    assert run.items() == []
+    assert report.lost == report.items == report.events_delivered == 0
+    # AND every event went through the whole retry budget into the delivery DLQ
+    messages = run.queue_messages(DELIVERY_DLQ)
+    assert len(messages) == report.in_delivery_dlq == len(report.events) == report.operations
+    assert report.injected["invoke_throttles"] == len(messages) * (retries + 1)
+    assert {e.outcome for e in report.events} == {Outcome.DELIVERY_DLQ}
+    assert {e.invoke_attempts for e in report.events} == {retries + 1}
+    for message in messages:
+        attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attributes["ERROR_CODE"] == "THROTTLING"
+        assert attributes["RETRY_ATTEMPTS"] == str(retries)
+        assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+    # AND the parked bodies are exactly the reported events
+    assert {json.loads(m["Body"])["id"] for m in messages} == {e.event_id for e in report.events}
+    assert run.queue_messages(PROCESSOR_DLQ) == []
+
+
+def test_sometimes_throttled_invokes_are_retried_and_delivered(
+    dev_graph: ResourceGraph, run_kept: Any
+) -> None:
+    # GIVEN Lambda throttles half the invoke attempts, well within a 24-retry budget
+    run: KeptRun = run_kept(dev_graph, objects=8, invoke_throttle_rate=0.5, seed=3)
+    report = run.report
+    # THEN every event is delivered after its retries, and nothing lands in a DLQ
+    assert report.ok
+    assert report.injected["invoke_throttles"] > 0
+    assert report.in_delivery_dlq == len(run.queue_messages(DELIVERY_DLQ)) == 0
+    retried = [e for e in report.events if e.invoke_attempts > 1]
+    assert retried
+    assert {e.outcome for e in report.events} == {Outcome.PROCESSED}
+    assert sum(e.invoke_attempts - 1 for e in report.events) == report.injected["invoke_throttles"]
+    items = run.items()
+    assert report.items == len(items) == report.uploaded
+    assert sum(item["status"]["S"] == "deleted" for item in items) == report.deleted > 0
+
+
 def test_removing_put_item_from_the_role_is_reported_unauthorized(
     dev_graph: ResourceGraph, run_kept: Any
 ) -> None:
