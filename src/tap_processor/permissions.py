@@ -46,7 +46,9 @@ HANDLER_NEEDS: tuple[HandlerNeed, ...] = (
     HandlerNeed(
         "kms:Decrypt",
         ResourceKind.KMS_KEY,
-        "SQS producers need to decrypt the cached data key of a CMK-encrypted queue",
+        "SQS producers need to decrypt the cached data key of a CMK-encrypted queue; the same "
+        "grant lets DynamoDB unwrap the table key for the caller (tap:kmsKey encrypts the table "
+        "and the DLQ with one key, so one grant serves both)",
         when_dlq_uses_cmk=True,
     ),
 )
