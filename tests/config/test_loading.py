@@ -120,6 +120,34 @@ def test_invalid_yaml_is_a_read_error_with_its_position(tmp_path: Path) -> None:
     )
 
 
+def test_a_repeated_key_is_a_read_error_not_a_silent_override(tmp_path: Path) -> None:
+    text = "config:\n  tap:production: false\n  tap:region: us-east-1\n  tap:production: true\n"
+    path = write(tmp_path / "Pulumi.prod.yaml", text)
+
+    with pytest.raises(ConfigReadError) as caught:
+        read_stack_file(path)
+
+    assert str(caught.value) == (
+        f"{path}: not valid YAML at line 4, column 3: key 'tap:production' is repeated "
+        "(first at line 2)"
+    )
+
+
+def test_a_repeated_key_in_a_nested_mapping_is_refused_too(tmp_path: Path) -> None:
+    text = "config:\n  tap:processor:\n    memoryMb: 256\n    memoryMb: 512\n"
+    path = write(tmp_path / "Pulumi.qa.yaml", text)
+
+    with pytest.raises(ConfigReadError, match="key 'memoryMb' is repeated"):
+        read_stack_file(path)
+
+
+def test_the_same_key_in_sibling_mappings_is_fine(tmp_path: Path) -> None:
+    text = "config:\n  tap:buckets:\n    - name: a\n    - name: b\n"
+    path = write(tmp_path / "Pulumi.qa.yaml", text)
+
+    assert read_stack_file(path).settings["buckets"] == [{"name": "a"}, {"name": "b"}]
+
+
 def test_non_mapping_document_is_a_read_error(tmp_path: Path) -> None:
     path = write(tmp_path / "Pulumi.qa.yaml", "- tap:region\n- us-east-1\n")
 

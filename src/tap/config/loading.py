@@ -122,6 +122,33 @@ def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentCon
     return config
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key repeated in one mapping, as the Pulumi CLI does.
+
+    PyYAML keeps the last value silently, so `tap:production` written twice would be read as
+    whichever came last: a typo that changes behaviour without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                first = seen[key]
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key '{key}' is repeated (first at line {first.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -133,7 +160,7 @@ def read_stack_file(path: Path) -> StackFile:
     """Parse a `Pulumi.<stack>.yaml`; raise ConfigReadError if it cannot be read."""
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = _load_yaml(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -165,7 +192,7 @@ def read_project_name(directory: Path) -> str:
     """The `name` in `Pulumi.yaml`."""
     path = directory / "Pulumi.yaml"
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = _load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
