@@ -45,3 +45,16 @@ def test_table_lists_logical_path_type_and_id_verbatim(dev_graph: ResourceGraph)
     assert "ingest/dlq" in text
     assert "toy:index:Ingest" in text
     assert "aws:sqs/queue:Queue" in text
+
+
+def test_tree_marks_protected_resources(dev_graph: ResourceGraph) -> None:
+    [queue] = dev_graph.by_type("aws:sqs/queue:Queue")
+    kept = queue.model_copy(update={"options": {"protect": True, "retainOnDelete": True}})
+    graph = dev_graph.model_copy(
+        update={"resources": [kept if r is queue else r for r in dev_graph.resources]}
+    )
+    marked = [line for line in text_of(render_tree(graph)).splitlines() if "[protect" in line]
+    assert len(marked) == 1
+    assert "ingest-dlq" in marked[0]
+    assert marked[0].endswith("[protect, retainOnDelete]")
+    assert "[protect" not in text_of(render_tree(dev_graph))

@@ -44,6 +44,9 @@ def _label(graph: ResourceGraph, resource: Resource) -> Text:
             label.append(f"  [{DEFAULT_PROVIDER_NOTE}]", style="red")
         elif resource.provider is not None and resource.parent is None:
             label.append(f"  via {graph.get(resource.provider).name}", style="dim")
+        flags = [flag for flag in ("protect", "retainOnDelete") if resource.options.get(flag)]
+        if flags:
+            label.append(f"  [{', '.join(flags)}]", style="yellow")
     return label
 
 
