@@ -50,6 +50,22 @@ def test_every_rule_has_an_explanation_and_a_fix() -> None:
     for rule in TAP_PACK:
         assert len(rule.explanation) > 20, rule.id
         assert len(rule.fix) > 10, rule.id
+        assert any(token in rule.fix for token in FIX_TARGETS), (rule.id, rule.fix)
+
+
+FIX_TARGETS = (
+    "tap:",
+    "TapPipeline",
+    "DataBucket",
+    "ItemsTable",
+    "FailureQueues",
+    "ProcessorFunction",
+    "EventRouting",
+    "PipelineAlarms",
+    "EncryptionKey",
+    "tap_processor.permissions",
+)
+"""A fix names the config key or the component (or the handler's declared needs) to change."""
 
 
 @pytest.mark.parametrize("stack", STACKS)

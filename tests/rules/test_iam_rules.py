@@ -137,6 +137,20 @@ def test_an_unneeded_grant_and_a_missing_one_are_reported() -> None:
     )
 
 
+@pytest.mark.parametrize("pattern", ["dynamodb:*", "dynamodb:Put*", "dynamodb:PutIte?"])
+def test_a_pattern_covering_a_need_is_broader_not_lacking(pattern: str) -> None:
+    g = _statements(graph("dev"), ROLE_POLICY, lambda d: d["Statement"][0].update(Action=[pattern]))
+    [failure] = failures(iam.iam_processor_role_matches_handler_needs, g, context("dev"))
+    assert failure.message == f"role tap-processor-dev-useast1 grants unneeded {pattern}"
+
+
+def test_action_names_compare_case_insensitively_as_iam_does() -> None:
+    g = _statements(
+        graph("dev"), ROLE_POLICY, lambda d: d["Statement"][0].update(Action=["DynamoDB:putitem"])
+    )
+    assert all_compliant(iam.iam_processor_role_matches_handler_needs, g, context("dev")) == 1
+
+
 def test_a_managed_policy_on_the_processor_role_is_reported() -> None:
     g = graph("dev")
     role = only(g, ROLE)

