@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from pipeline.shipped import graph
+from rules.breaks import BREAKS
 from typer.testing import CliRunner
 
 from tap.cli import app
@@ -121,3 +123,29 @@ def test_a_file_that_is_not_a_graph_is_a_usage_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "not a resource graph" in result.output
+
+
+NAMED_MUTATIONS = {
+    "a missing queue policy": "events-dead-letter-queue-admits-rule",
+    "a wildcard action": "iam-no-wildcard-actions",
+    "public access off": "s3-bucket-public-access-blocked",
+    "a replica in the primary region": "dynamodb-replica-in-other-region",
+    "a target without a DLQ": "events-target-dead-letter-queue",
+    "a permission with another source ARN": "events-lambda-target-permitted",
+}
+
+
+@pytest.mark.parametrize(("mutation", "rule_id"), NAMED_MUTATIONS.items())
+def test_a_mutated_graph_file_makes_its_rule_fire(
+    mutation: str, rule_id: str, tmp_path: Path
+) -> None:
+    """The issue's named mutations, each written to a graph file and checked through the CLI."""
+    path = tmp_path / "prod-mutated.json"
+    path.write_text(BREAKS[rule_id](graph("prod")).to_json())
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path), "-f", "json"])
+
+    assert result.exit_code == 1, (mutation, result.output)
+    report = json.loads(result.stdout)
+    fired = {f["ruleId"] for s in report["stacks"] for f in s["findings"] if f["level"] == "error"}
+    assert rule_id in fired, (mutation, fired)

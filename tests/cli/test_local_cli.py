@@ -10,11 +10,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
+import pytest
+from local.support import mutate
 from typer.testing import CliRunner
 
+import tap.cli
 from tap.cli import app
+from tap.synth import ResourceGraph
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -51,6 +56,32 @@ def test_local_invoke_throttles_reach_the_delivery_dlq_and_lose_nothing() -> Non
     assert report["in_delivery_dlq"] == report["operations"] > 0
     # Pulumi.dev.yaml: failureHandling.delivery.maximumRetryAttempts 24, so 25 attempts each
     assert report["injected"]["invoke_throttles"] == 25 * report["operations"]
+
+
+def test_local_exits_1_when_the_role_would_deny_the_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI's exit code follows the report: the stack's program is swapped for one whose
+    processor role lacks dynamodb:PutItem, and everything else runs for real."""
+    real = tap.cli.synthesize_stack
+
+    def drop_put_item(inputs: dict[str, Any]) -> dict[str, Any]:
+        policy = json.loads(inputs["policy"])
+        for statement in policy["Statement"]:
+            statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:PutItem"]
+        policy["Statement"] = [s for s in policy["Statement"] if s["Action"]]
+        return {**inputs, "policy": json.dumps(policy)}
+
+    def without_put_item(project_dir: Path, stack: str) -> ResourceGraph:
+        return mutate(real(project_dir, stack), "aws:iam/rolePolicy:RolePolicy", drop_put_item)
+
+    monkeypatch.setattr(tap.cli, "synthesize_stack", without_put_item)
+    result = runner.invoke(app, ["local", "-C", str(REPO), "--objects", "3", "--json"])
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert {c["action"] for c in report["unauthorized_calls"]} == {"dynamodb:PutItem"}
 
 
 def test_local_refuses_a_rate_outside_zero_to_one() -> None:
