@@ -155,9 +155,14 @@ def build_graph(resource_graph: Any) -> Graph:
     )
 
 
-def weight(resource_type: str) -> float:
-    """Typical create time in seconds."""
-    return WEIGHTS.get(resource_type, DEFAULT_WEIGHT)[0]
+ESTIMATE_SCALES = (0.5, 3.0)
+"""Sensitivity: every weight without a published figure ("estimate") scaled by these."""
+
+
+def weight(resource_type: str, estimate_scale: float = 1.0) -> float:
+    """Typical create time in seconds; uncited estimates scaled by `estimate_scale`."""
+    seconds, source = WEIGHTS.get(resource_type, DEFAULT_WEIGHT)
+    return seconds * estimate_scale if source == "estimate" else seconds
 
 
 def required(graph: Graph, urn: str, dep: str) -> bool:
@@ -169,7 +174,12 @@ MODES = ("as_deployed", "inherent", "data_edges_only")
 
 
 def finish_times(
-    graph: Graph, *, mode: str, weighted: bool, skip: tuple[str, str] | None = None
+    graph: Graph,
+    *,
+    mode: str,
+    weighted: bool,
+    skip: tuple[str, str] | None = None,
+    estimate_scale: float = 1.0,
 ) -> dict[str, tuple[float, list[str]]]:
     """Earliest finish of every resource and the chain behind it; `skip` drops one explicit edge.
 
@@ -188,7 +198,7 @@ def finish_times(
 
     @cache
     def finish(urn: str) -> tuple[float, tuple[str, ...]]:
-        own = weight(graph.types[urn]) if weighted else 1.0
+        own = weight(graph.types[urn], estimate_scale) if weighted else 1.0
         best: tuple[float, tuple[str, ...]] = (0.0, ())
         for dep in sorted(preds(urn)):
             candidate = finish(dep)
@@ -200,16 +210,29 @@ def finish_times(
 
 
 def longest_path(
-    graph: Graph, *, mode: str, weighted: bool, skip: tuple[str, str] | None = None
+    graph: Graph,
+    *,
+    mode: str,
+    weighted: bool,
+    skip: tuple[str, str] | None = None,
+    estimate_scale: float = 1.0,
 ) -> tuple[float, list[str]]:
     """Length and resources of the longest chain."""
-    times = finish_times(graph, mode=mode, weighted=weighted, skip=skip)
+    times = finish_times(
+        graph, mode=mode, weighted=weighted, skip=skip, estimate_scale=estimate_scale
+    )
     return max(times.values(), key=lambda item: item[0])
 
 
-def ingest_ready(graph: Graph, *, mode: str, skip: tuple[str, str] | None = None) -> float:
+def ingest_ready(
+    graph: Graph,
+    *,
+    mode: str,
+    skip: tuple[str, str] | None = None,
+    estimate_scale: float = 1.0,
+) -> float:
     """Weighted seconds until every EventBridge target exists: when objects start to flow."""
-    times = finish_times(graph, mode=mode, weighted=True, skip=skip)
+    times = finish_times(graph, mode=mode, weighted=True, skip=skip, estimate_scale=estimate_scale)
     targets = [t for u, (t, _) in times.items() if graph.types[u].endswith("EventTarget")]
     return max(targets, default=0.0)
 
@@ -251,6 +274,20 @@ def analyse(resource_graph: Any) -> dict[str, Any]:
                 }
             )
     result["explicit_depends_on"] = sorted(edges, key=lambda e: e["edge"])
+    _, base_chain = longest_path(graph, mode="as_deployed", weighted=True)
+    result["sensitivity"] = {}
+    for scale in ESTIMATE_SCALES:
+        seconds, chain = longest_path(
+            graph, mode="as_deployed", weighted=True, estimate_scale=scale
+        )
+        result["sensitivity"][f"{scale:g}"] = {
+            "weighted_seconds": seconds,
+            "same_weighted_chain": chain == base_chain,
+            "ingest_ready_seconds": ingest_ready(graph, mode="as_deployed", estimate_scale=scale),
+            "inherent_ingest_ready_seconds": ingest_ready(
+                graph, mode="inherent", estimate_scale=scale
+            ),
+        }
     return result
 
 
