@@ -55,7 +55,10 @@ class Workload:
 def s3_event(
     *, event_id: str, key: str, sequencer: str, created: bool, size: int, second: int
 ) -> dict[str, Any]:
-    """One EventBridge S3 event shaped like the AWS examples (aws-facts §1)."""
+    """One EventBridge S3 event shaped like AWS's examples.
+
+    Source: S3 user guide, EventBridge event message structure.
+    """
     detail_object: dict[str, Any] = {
         "key": key,
         "etag": f"{uuid.UUID(int=int(sequencer, 16) << 64).hex}",

@@ -110,9 +110,10 @@ def requests_section(r: dict[str, Any]) -> list[str]:
         "not by moto (moto gives every S3 event the same `id` and sequencer): "
         f"{r['objects']} objects, each with a `PutObject` event, and a quarter of them a later "
         "overwrite or delete; every event has a distinct uuid4 `id` and a per-key increasing "
-        "16-hex-digit sequencer, shaped like the AWS example in aws-facts §1 (keys contain spaces "
-        "and `+`). A redelivered event is the same event (same `id`, as EventBridge redelivers) "
-        "arriving 1-20 positions later. The same seed gives the same events at 0% and 20%. "
+        "16-hex-digit sequencer, shaped like the Object Created example in the S3 user guide "
+        "(keys contain spaces and `+`). A redelivered event is the same event (same `id`, as "
+        "EventBridge redelivers) arriving 1-20 positions later. The same seed gives the same "
+        "events at 0% and 20%. "
         "Requests are counted by botocore hooks on the handler's own clients (`before-call` for "
         "API calls, `before-send` registered first for HTTP attempts; they agree), and only "
         "while events are delivered. Duplicates are counted afterwards by scanning: items beyond "
@@ -462,8 +463,9 @@ def behind_section(m: dict[str, Any]) -> list[str]:
         lines.append(
             "- Inherent chains include table → function environment and table → role policy: "
             "the function waits for CreateTable (about 20 s) because it reads the table's "
-            "`name`/`arn` outputs. The physical name is known in advance, but DESIGN.md forbids "
-            "string-built names and ARNs, so tap accepts this on purpose."
+            "`name`/`arn` outputs. The physical name is known in advance, but tap never builds "
+            "names or ARNs from strings (the output carries the dependency), so it accepts this "
+            "on purpose."
         )
     pk = m.get("packaging", {})
     if pk.get("ok"):

@@ -226,7 +226,7 @@ def test_distinct_components_of_one_environment_get_distinct_bucket_names(
     assert names.bucket(pair[0]) != names.bucket(pair[1])
 
 
-# --- S3 bucket name rules (aws-facts §8) -----------------------------------------------
+# --- S3 bucket name rules (S3 user guide, "General purpose bucket naming rules") ------
 
 
 def test_valid_bucket_name_has_no_problems() -> None:

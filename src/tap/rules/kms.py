@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 ALARMS_PRINCIPAL = "cloudwatch.amazonaws.com"
 SENDER_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-"""What a service needs of the key to send to an SSE-KMS queue or topic (aws-facts §3)."""
+"""What a service needs of the key to send to an SSE-KMS queue or topic.
+
+Source: EventBridge user guide, "Using dead-letter queues" (SSE-KMS queues).
+"""
 
 
 def kms_key_rotation(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
