@@ -72,8 +72,13 @@ class PreflightEvaluator:
         )
 
     def allows(self, action: str, resource: str, context: Mapping[str, str]) -> bool:
-        """True when some statement allows the call and none denies it."""
-        return bool(self._evaluator.evaluate(action, resource, dict(context)).allowed)
+        """True when some statement allows the call, none denies it, and nothing was skipped.
+
+        lambda-preflight allows a call whose matching statement has a condition it cannot
+        evaluate, and only lists it as `unevaluable`; tap fails closed on those instead.
+        """
+        decision = self._evaluator.evaluate(action, resource, dict(context))
+        return bool(decision.allowed) and not decision.unevaluable
 
 
 @dataclass(frozen=True, slots=True)
