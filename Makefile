@@ -10,15 +10,22 @@ DEV := $(VENV)/.dev-installed
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-# What `tap` needs to run; `make demo` installs only this. --no-compile: Python compiles what it
-# imports on first use, instead of pip byte-compiling every module of pulumi_aws (about 40 s).
+# Installs into .venv with uv (from PyPI, bootstrapped into .venv itself): it downloads and
+# unpacks in parallel, so a fresh install takes seconds where pip took about 40 s on a 2-core
+# machine. If uv cannot be installed, pip does the same job. Neither byte-compiles: Python
+# compiles what it imports on first use, instead of every module of pulumi_aws.
+install = if $(BIN)/pip install --quiet 'uv>=0.5,<1' >/dev/null 2>&1; \
+	then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+	else $(BIN)/pip install --quiet --no-compile $(1); fi
+
+# What `tap` needs to run; `make demo` installs only this.
 $(RUNTIME): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --no-compile -e .
+	$(call install,-e .)
 	touch $(RUNTIME)
 
 # Linters, type checker, test and benchmark tools on top.
 $(DEV): $(RUNTIME)
-	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
+	$(call install,-e '.[dev]')
 	touch $(DEV)
 
 lint: $(DEV)
