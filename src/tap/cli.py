@@ -94,6 +94,9 @@ def user_errors() -> Iterator[None]:
         for refused in exc.problems:
             err.print(f"[red]✗[/red] {refused}")
         _fail(f"{len(exc.problems)} suppression(s) refused", EXIT_USAGE)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", EXIT_USAGE)
 
 
 @app.command()
@@ -171,13 +174,14 @@ def synth(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            with user_errors():
+                output.write_text(text, encoding="utf-8")
             err.print(f"wrote {len(graph.resources)} resources to {output}")
         return
     if output is None:
         out.print(render_tree(graph))
     else:
-        with output.open("w", encoding="utf-8") as handle:
+        with user_errors(), output.open("w", encoding="utf-8") as handle:
             Console(file=handle, width=120, highlight=False).print(render_tree(graph))
     custom = sum(1 for r in graph.resources if r.custom)
     components = len(graph.resources) - custom

@@ -49,6 +49,19 @@ def test_synth_table_is_a_tree_of_components() -> None:
     assert "Traceback" not in result.output
 
 
+def test_synth_into_a_missing_directory_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "dev.json"
+
+    for fmt in ("json", "table"):
+        result = runner.invoke(
+            app, ["synth", "-C", str(REPO), "-s", "dev", "-f", fmt, "-o", str(target)]
+        )
+
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines() == [f"error: {target}: No such file or directory"]
+        assert not target.exists()
+
+
 def test_synth_of_an_unknown_stack_is_a_usage_error() -> None:
     result = runner.invoke(app, ["synth", "-C", str(REPO), "--stack", "qa"])
 

@@ -114,3 +114,38 @@ def test_directory_without_stack_files_is_a_usage_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"error: {tmp_path}: no Pulumi.<stack>.yaml files"]
+
+
+def test_a_stack_file_that_is_not_utf8_is_a_one_line_usage_error(stack_dir: Path) -> None:
+    bad = stack_dir / "Pulumi.dev.yaml"
+    size = len(bad.read_bytes())
+    bad.write_bytes(bad.read_bytes() + b"\xff\xfe")
+
+    result = runner.invoke(app, ["validate", "-C", str(stack_dir)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {bad}: not UTF-8 text (byte {size} is 0xff)"]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_pulumi_yaml_that_is_not_utf8_is_a_one_line_usage_error(stack_dir: Path) -> None:
+    project = stack_dir / "Pulumi.yaml"
+    project.write_bytes(b"name: t\xe9p\n")
+
+    result = runner.invoke(app, ["validate", "-C", str(stack_dir)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {project}: not UTF-8 text (byte 7 is 0xe9)"]
+
+
+def test_a_complex_mapping_key_is_a_one_line_usage_error(stack_dir: Path) -> None:
+    bad = stack_dir / "Pulumi.dev.yaml"
+    bad.write_text("config:\n  ? [a, b]\n  : 1\n")
+
+    result = runner.invoke(app, ["validate", "-C", str(stack_dir)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {bad}: not valid YAML at line 2, column 5: a mapping key must be a plain value"
+    ]
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -133,6 +133,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: dict[Any, yaml.Mark] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                ) from None
             if key in seen:
                 first = seen[key]
                 raise yaml.constructor.ConstructorError(
@@ -149,6 +155,12 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+def _encoding_error(path: Path, exc: UnicodeDecodeError) -> ConfigReadError:
+    return ConfigReadError(
+        f"{path}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})"
+    )
+
+
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -163,6 +175,8 @@ def read_stack_file(path: Path) -> StackFile:
         document = _load_yaml(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, exc) from None
     except yaml.YAMLError as exc:
         raise _yaml_error(path, exc) from None
     if not isinstance(document, dict):
@@ -195,6 +209,8 @@ def read_project_name(directory: Path) -> str:
         document = _load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, exc) from None
     except yaml.YAMLError as exc:
         raise _yaml_error(path, exc) from None
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
