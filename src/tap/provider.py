@@ -11,13 +11,14 @@ MANAGED_BY = "pulumi/tap"
 
 
 def default_tags(config: EnvironmentConfig) -> dict[str, str]:
-    """Tags every resource carries; tap's own keys win over configured ones."""
-    return {
+    """Tags every resource carries, sorted by key; tap's own keys win over configured ones."""
+    tags = {
         **config.tags,
         "project": pulumi.get_project(),
         "environment": config.environment,
         "managed-by": MANAGED_BY,
     }
+    return dict(sorted(tags.items()))
 
 
 def session_name(config: EnvironmentConfig) -> str:

@@ -393,7 +393,6 @@ def test_drift_in_several_stacks_is_collected_together(settings_of: SettingsOf) 
 # --- order does not matter -------------------------------------------------------------
 
 RULES = shipped_settings("dev")["buckets"][0]["lifecycleRules"]
-TAGS = shipped_settings("prod")["tags"]
 
 
 @st.composite
@@ -408,20 +407,18 @@ def reordered_rules(draw: st.DrawFn) -> list[Settings]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rules=reordered_rules(), tags=st.permutations(list(TAGS.items())))
-def test_reordering_lifecycle_rules_transitions_or_tags_changes_nothing(
-    rules: list[Settings], tags: list[tuple[str, str]]
-) -> None:
+@given(rules=reordered_rules())
+def test_reordering_lifecycle_rules_or_transitions_is_no_drift(rules: list[Settings]) -> None:
+    """Validation compares structure; the synthesized graph is checked in
+    tests/pipeline/test_reordering.py (tags are never compared across stacks)."""
     prod = shipped_settings("prod")
     prod["buckets"][0]["lifecycleRules"] = rules
-    prod["tags"] = dict(tags)
     staging = shipped_settings("staging")
     staging["buckets"][0]["lifecycleRules"] = list(reversed(rules))
 
     configs = shipped_configs(prod=prod, staging=staging)
 
     assert check_environments(configs) == []
-    assert configs["prod"].tags == TAGS
 
 
 @settings(max_examples=100, deadline=None)

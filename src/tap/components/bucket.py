@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap import iam
-from tap.config.model import Bucket, LifecycleRule
+from tap.config.model import Bucket, LifecycleRule, Transition
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,14 @@ class DataBucketArgs:
     """Production buckets are protected: `pulumi destroy` refuses until unprotected."""
 
 
+def _rule_id(rule: LifecycleRule) -> str:
+    return rule.id
+
+
+def _transition_order(transition: Transition) -> tuple[int, str]:
+    return (transition.days, transition.storage_class)
+
+
 def lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
     """One config rule in the shape `BucketLifecycleConfiguration` takes."""
     s3 = aws.s3
@@ -36,7 +44,7 @@ def lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRu
             s3.BucketLifecycleConfigurationRuleTransitionArgs(
                 days=t.days, storage_class=t.storage_class
             )
-            for t in rule.transitions
+            for t in sorted(rule.transitions, key=_transition_order)
         ]
         or None,
         expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=rule.expiration_days)
@@ -46,7 +54,7 @@ def lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRu
             s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
                 noncurrent_days=t.days, storage_class=t.storage_class
             )
-            for t in rule.noncurrent_version_transitions
+            for t in sorted(rule.noncurrent_version_transitions, key=_transition_order)
         ]
         or None,
         noncurrent_version_expiration=(
@@ -128,7 +136,9 @@ class DataBucket(pulumi.ComponentResource):
             self.lifecycle = aws.s3.BucketLifecycleConfiguration(
                 f"{name}-lifecycle",
                 bucket=bucket_id,
-                rules=[lifecycle_rule(r) for r in settings.lifecycle_rules],
+                # Sorted: the order in the stack file means nothing to S3, so it must not
+                # show up as a diff in `pulumi preview`.
+                rules=[lifecycle_rule(r) for r in sorted(settings.lifecycle_rules, key=_rule_id)],
                 # Rules on noncurrent versions only make sense once versioning is in place.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
             )
