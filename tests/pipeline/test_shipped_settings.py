@@ -7,8 +7,19 @@ other test green. They read the synthesized graph, i.e. what `pulumi up` would s
 import pytest
 
 from pipeline.shipped import STACKS, graph, only, shipped
-from tap.rules.lookup import ALIAS, FUNCTION, LOG_GROUP, QUEUE, TABLE
+from tap.rules.lookup import (
+    ALIAS,
+    BUCKET_VERSIONING,
+    FUNCTION,
+    KMS_KEY,
+    LOG_GROUP,
+    QUEUE,
+    ROLE_POLICY,
+    TABLE,
+)
 
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+KMS_ALIAS = "aws:kms/alias:Alias"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -87,3 +98,82 @@ def test_every_stack_deploys_the_same_code() -> None:
     hashes = {stack: only(graph(stack), FUNCTION).inputs["code"]["sha256"] for stack in STACKS}
     assert len(set(hashes.values())) == 1, hashes
     assert len(hashes["dev"]) == 64
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_lifecycle_rules_are_the_configured_ones_after_versioning(stack: str) -> None:
+    g, config = shipped(stack)
+    [lifecycle] = g.by_type(LIFECYCLE)
+    [versioning] = g.by_type(BUCKET_VERSIONING)
+    assert versioning.urn in lifecycle.dependencies
+    deployed = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
+    configured = config.buckets[0].lifecycle_rules
+    assert set(deployed) == {r.id for r in configured}
+    for rule in configured:
+        got = deployed[rule.id]
+        assert got["status"] == ("Enabled" if rule.enabled else "Disabled")
+        assert got["filter"] == {"prefix": rule.prefix}
+        assert got.get("transitions", []) == [
+            {"days": t.days, "storageClass": t.storage_class}
+            for t in sorted(rule.transitions, key=lambda t: t.days)
+        ]
+        assert got.get("noncurrentVersionTransitions", []) == [
+            {"noncurrentDays": t.days, "storageClass": t.storage_class}
+            for t in sorted(rule.noncurrent_version_transitions, key=lambda t: t.days)
+        ]
+        assert got.get("expiration") == (
+            {"days": rule.expiration_days} if rule.expiration_days else None
+        )
+        assert got.get("noncurrentVersionExpiration") == (
+            {"noncurrentDays": rule.noncurrent_version_expiration_days}
+            if rule.noncurrent_version_expiration_days
+            else None
+        )
+        assert got.get("abortIncompleteMultipartUpload") == (
+            {"daysAfterInitiation": rule.abort_incomplete_multipart_upload_days}
+            if rule.abort_incomplete_multipart_upload_days
+            else None
+        )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_aws_resource_is_a_child_of_a_tap_component(stack: str) -> None:
+    g = graph(stack)
+    by_urn = {r.urn: r for r in g.resources}
+    aws = [r for r in g.resources if r.type.startswith("aws:")]
+    assert aws
+    for resource in aws:
+        assert resource.parent is not None, resource.name
+        assert by_urn[resource.parent].type.startswith("tap:"), resource.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_function_environment_names_its_table_environment_and_dlq(stack: str) -> None:
+    g, config = shipped(stack)
+    function = only(g, FUNCTION)
+    table = only(g, TABLE)
+    [processor_dlq] = [q for q in g.by_type(QUEUE) if q.name.endswith("processor-dlq")]
+    assert function.inputs["environment"]["variables"] == {
+        "TABLE_NAME": table.inputs["name"],
+        "ENVIRONMENT": config.environment,
+        "DLQ_URL": processor_dlq.outputs["url"],
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_function_is_created_after_its_log_group_and_role_policy(stack: str) -> None:
+    g = graph(stack)
+    function = only(g, FUNCTION)
+    assert only(g, LOG_GROUP).urn in function.dependencies
+    assert only(g, ROLE_POLICY).urn in function.dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_key_alias_points_at_the_environment_key(stack: str) -> None:
+    g = graph(stack)
+    [alias] = g.by_type(KMS_ALIAS)
+    key = only(g, KMS_KEY)
+    assert alias.inputs["targetKeyId"] == key.outputs["keyId"]
+    assert alias.inputs["name"].startswith("alias/tap-")
+    assert key.inputs["multiRegion"] is True
+    assert key.inputs["enableKeyRotation"] is True
