@@ -1,8 +1,10 @@
 """End-to-end handler behaviour against an in-process moto account."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -66,6 +68,20 @@ def test_multipart_upload_records_size_and_multipart_etag(
         "d8e8fca2dc0f896fd7cb4cb0031ba249-20",
         "617F0A1B2C3D4E5F6000000000000000",
     )
+
+
+def test_a_size_beyond_float_precision_is_stored_exactly_and_reads_back_as_decimal(
+    processor: Processor, account: Account
+) -> None:
+    """Numbers go over the wire as DynamoDB N strings built from the integer, never a float."""
+    # GIVEN an object of 2**53 + 1 bytes, which a float would round to 2**53
+    size = 2**53 + 1
+    processor.process(with_object(load_event("s3_object_created"), size=size))
+    # THEN the stored N is exact, and a reader gets a Decimal, as boto3's deserializer gives
+    [raw] = account.dynamodb.scan(TableName=account.table_name)["Items"]
+    assert raw["size"] == {"N": "9007199254740993"}
+    assert TypeDeserializer().deserialize(raw["size"]) == Decimal(9007199254740993)
+    assert float(size) != size
 
 
 def test_unknown_fields_are_ignored(processor: Processor, account: Account) -> None:
