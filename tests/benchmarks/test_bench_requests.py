@@ -1,11 +1,6 @@
 """Smoke test of the benchmark's request counting: fast, tiny workload, exact expectations."""
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import aws_requests
 
