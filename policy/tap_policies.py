@@ -21,7 +21,7 @@ from tap.config.model import Suppression
 from tap.rules import TAP_PACK, Level, Rule, RuleContext, SuppressionError, check_graph
 from tap.rules.check import DASH
 from tap.rules.suppressions import check_suppressions
-from tap.synth.graph import Resource, ResourceGraph
+from tap.synth.graph import Resource, ResourceGraph, lifecycle_options
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 """The Pulumi project whose stacks the pack checks: the checkout holding this `policy/`."""
@@ -51,16 +51,13 @@ def _stack_and_project(urn: str) -> tuple[str, str]:
 
 def _options_of(opts: PolicyResourceOptions | None) -> dict[str, Any]:
     """The lifecycle options rules read, keyed as `tap synth` records them."""
-    options: dict[str, Any] = {}
     if opts is None:
-        return options
-    if opts.protect:
-        options["protect"] = True
-    if opts.ignore_changes:
-        options["ignoreChanges"] = sorted(opts.ignore_changes)
-    if opts.delete_before_replace:
-        options["deleteBeforeReplace"] = True
-    return options
+        return {}
+    return lifecycle_options(
+        protect=opts.protect,
+        ignore_changes=list(opts.ignore_changes),
+        delete_before_replace=bool(opts.delete_before_replace),
+    )
 
 
 def graph_of(resources: Sequence[PolicyResource]) -> ResourceGraph:

@@ -10,11 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
-from local.support import mutate
+from local.support import mutate, without_action
 from typer.testing import CliRunner
 
 import tap.cli
@@ -65,12 +64,7 @@ def test_local_exits_1_when_the_role_would_deny_the_handler(
     processor role lacks dynamodb:PutItem, and everything else runs for real."""
     real = tap.cli.synthesize_stack
 
-    def drop_put_item(inputs: dict[str, Any]) -> dict[str, Any]:
-        policy = json.loads(inputs["policy"])
-        for statement in policy["Statement"]:
-            statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:PutItem"]
-        policy["Statement"] = [s for s in policy["Statement"] if s["Action"]]
-        return {**inputs, "policy": json.dumps(policy)}
+    drop_put_item = without_action("dynamodb:PutItem")
 
     def without_put_item(project_dir: Path, stack: str) -> ResourceGraph:
         return mutate(real(project_dir, stack), "aws:iam/rolePolicy:RolePolicy", drop_put_item)

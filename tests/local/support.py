@@ -26,6 +26,19 @@ def mutate(
     return graph.model_copy(update={"resources": resources})
 
 
+def without_action(action: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A `mutate` change that removes one action from a role policy (and emptied statements)."""
+
+    def change(inputs: dict[str, Any]) -> dict[str, Any]:
+        policy = json.loads(inputs["policy"])
+        for statement in policy["Statement"]:
+            statement["Action"] = [a for a in statement["Action"] if a != action]
+        policy["Statement"] = [s for s in policy["Statement"] if s["Action"]]
+        return {**inputs, "policy": json.dumps(policy)}
+
+    return change
+
+
 @dataclass
 class KeptRun:
     """A finished run whose emulator is still up, with clients to inspect it independently."""

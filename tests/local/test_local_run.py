@@ -13,7 +13,7 @@ from tap.local import HandlerRuntime, LambdaContext
 from tap.local.delivery import Outcome
 from tap.synth import ResourceGraph
 
-from .support import KeptRun, mutate
+from .support import KeptRun, mutate, without_action
 
 DELIVERY_DLQ = "tap-delivery-dlq-dev-useast1"
 PROCESSOR_DLQ = "tap-processor-dlq-dev-useast1"
@@ -162,12 +162,7 @@ def test_removing_put_item_from_the_role_is_reported_unauthorized(
     dev_graph: ResourceGraph, run_kept: Any
 ) -> None:
     # GIVEN the role policy without dynamodb:PutItem
-    def drop_put_item(inputs: dict[str, Any]) -> dict[str, Any]:
-        policy = json.loads(inputs["policy"])
-        for statement in policy["Statement"]:
-            statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:PutItem"]
-        policy["Statement"] = [s for s in policy["Statement"] if s["Action"]]
-        return {**inputs, "policy": json.dumps(policy)}
+    drop_put_item = without_action("dynamodb:PutItem")
 
     graph = mutate(dev_graph, "aws:iam/rolePolicy:RolePolicy", drop_put_item)
     run: KeptRun = run_kept(graph, objects=4)

@@ -14,6 +14,26 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_PLACEHOLDER = "{stack}"
 
 
+def lifecycle_options(
+    *,
+    protect: bool = False,
+    retain_on_delete: bool = False,
+    ignore_changes: list[str] | tuple[str, ...] = (),
+    delete_before_replace: bool = False,
+) -> dict[str, Any]:
+    """A resource's `options` as the graph records them: only those that differ from defaults."""
+    options: dict[str, Any] = {}
+    if protect:
+        options["protect"] = True
+    if retain_on_delete:
+        options["retainOnDelete"] = True
+    if ignore_changes:
+        options["ignoreChanges"] = sorted(ignore_changes)
+    if delete_before_replace:
+        options["deleteBeforeReplace"] = True
+    return options
+
+
 class GraphFormatError(SynthError):
     """A resource graph JSON document does not have the contract's shape."""
 

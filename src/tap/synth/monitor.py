@@ -11,7 +11,7 @@ from pulumi.runtime.proto import resource_pb2
 
 from tap.synth.errors import DefaultProviderError, DuplicateUrnError, SynthError, UnknownInputError
 from tap.synth.fake_aws import FakeAws, provider_urn_of
-from tap.synth.graph import PROVIDER_TYPE_PREFIX, Resource
+from tap.synth.graph import PROVIDER_TYPE_PREFIX, Resource, lifecycle_options
 from tap.synth.values import (
     UNKNOWN,
     Secret,
@@ -40,16 +40,12 @@ def _keep_secrets_secret(inputs: dict[str, Any], state: dict[str, Any]) -> dict[
 
 def _options_of(request: Any) -> dict[str, Any]:
     """The lifecycle options a deployment depends on, when they differ from the defaults."""
-    options: dict[str, Any] = {}
-    if request.protect:
-        options["protect"] = True
-    if request.retainOnDelete:
-        options["retainOnDelete"] = True
-    if request.ignoreChanges:
-        options["ignoreChanges"] = sorted(request.ignoreChanges)
-    if request.deleteBeforeReplace:
-        options["deleteBeforeReplace"] = True
-    return options
+    return lifecycle_options(
+        protect=bool(request.protect),
+        retain_on_delete=bool(request.retainOnDelete),
+        ignore_changes=list(request.ignoreChanges),
+        delete_before_replace=bool(request.deleteBeforeReplace),
+    )
 
 
 def _package_of(token: str) -> str:
