@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from tap.rules.lookup import TABLE, TABLE_REPLICA, as_list, of_type, prop, referenced
-from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+from tap.rules.model import (
+    Outcome,
+    RuleContext,
+    compliant,
+    non_compliant,
+    not_applicable,
+    why_not_production,
+)
 
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
@@ -28,10 +35,9 @@ def region_of(graph: ResourceGraph, resource: Resource) -> str | None:
 
 
 def _production_tables(graph: ResourceGraph, context: RuleContext) -> Iterator[Resource | str]:
-    if context.config is None:
-        yield "no stack config says whether this is production"
-    elif not context.config.production:
-        yield f"{context.config.environment} is not production"
+    reason = why_not_production(context)
+    if reason:
+        yield reason
     else:
         yield from of_type(graph, TABLE)
 

@@ -26,7 +26,14 @@ from tap.rules.lookup import (
     referenced,
     statements,
 )
-from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+from tap.rules.model import (
+    Outcome,
+    RuleContext,
+    compliant,
+    non_compliant,
+    not_applicable,
+    why_not_production,
+)
 
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
@@ -59,10 +66,9 @@ def kms_key_protected_in_production(
     Deleting the key makes every object, item and message encrypted with it unreadable.
     """
     keys = of_type(graph, KMS_KEY, KMS_REPLICA_KEY)
-    if context.config is None:
-        yield not_applicable("no stack config says whether this is production")
-    elif not context.config.production:
-        yield not_applicable(f"{context.config.environment} is not production")
+    reason = why_not_production(context)
+    if reason:
+        yield not_applicable(reason)
     elif not keys:
         yield not_applicable("no KMS keys")
     else:

@@ -59,6 +59,15 @@ class RuleContext:
     config: EnvironmentConfig | None = None
 
 
+def why_not_production(context: RuleContext) -> str | None:
+    """Why production-only rules do not apply here, or None when this is production."""
+    if context.config is None:
+        return "no stack config says whether this is production"
+    if not context.config.production:
+        return f"{context.config.environment} is not production"
+    return None
+
+
 RuleCheck = Callable[["ResourceGraph", RuleContext], Iterable[Outcome]]
 """A rule's pure function: the graph and context in, one outcome per resource judged out."""
 
