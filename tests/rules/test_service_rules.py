@@ -171,10 +171,9 @@ def test_shipped_keys_admit_the_dlq_and_alarm_senders(stack: str) -> None:
 def _key_policy_without(service: str) -> Callable[[dict[str, Any]], None]:
     def change(props: dict[str, Any]) -> None:
         document = json.loads(props["policy"])
-        for statement in document["Statement"]:
-            services = statement.get("Principal", {}).get("Service")
-            if isinstance(services, list):
-                statement["Principal"]["Service"] = [s for s in services if s != service]
+        document["Statement"] = [
+            st for st in document["Statement"] if st.get("Principal", {}).get("Service") != service
+        ]
         props["policy"] = json.dumps(document)
 
     return change
@@ -196,6 +195,59 @@ def test_a_key_that_shuts_out_a_sender_is_reported(service: str, type_: str, lab
         f"{service} kms:GenerateDataKey and kms:Decrypt"
     )
     assert f"${type_}::" in str(failure.resource_urn)
+
+
+def test_an_eventbridge_grant_conditioned_on_the_source_account_is_reported() -> None:
+    """EventBridge's KMS requests carry no aws:SourceAccount, so such a grant never matches."""
+
+    def condition(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for st in document["Statement"]:
+            if st.get("Principal", {}).get("Service") == "events.amazonaws.com":
+                st["Condition"] = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+        props["policy"] = json.dumps(document)
+
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), condition)
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.message.startswith("DLQ tap-delivery-dlq-dev-useast1 is encrypted with key")
+
+
+def test_the_shipped_key_conditions_cloudwatch_but_not_eventbridge() -> None:
+    document = json.loads(only(graph("dev"), KMS_KEY).inputs["policy"])
+    by_service = {
+        st["Principal"]["Service"]: st
+        for st in document["Statement"]
+        if "Service" in st.get("Principal", {})
+    }
+    assert "Condition" not in by_service["events.amazonaws.com"]
+    assert by_service["cloudwatch.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"}
+    }
+
+
+def test_a_dlq_on_the_aws_managed_sqs_key_is_reported() -> None:
+    g = graph("dev")
+    queue = only(g, QUEUE, "delivery-dlq")
+    g = edit(g, queue, lambda p: p.update(kmsMasterKeyId="alias/aws/sqs"))
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.message == (
+        "DLQ tap-delivery-dlq-dev-useast1 is encrypted with the AWS-managed alias/aws/sqs, "
+        "whose policy cannot let events.amazonaws.com use it"
+    )
+
+
+def test_action_case_does_not_matter_in_a_sender_grant() -> None:
+    def shout(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for st in document["Statement"]:
+            if "Service" in st.get("Principal", {}):
+                st["Action"] = ["KMS:decrypt", "kms:generatedatakey"]
+        props["policy"] = json.dumps(document)
+
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), shout)
+    assert all_compliant(kms.kms_key_admits_senders, g, context("dev")) == 2
 
 
 def test_a_wildcard_kms_grant_admits_a_sender() -> None:

@@ -32,24 +32,36 @@ class EncryptionKeyArgs:
     CloudWatch alarms to the alarm topic."""
 
 
+WITHOUT_SOURCE_CONDITIONS = frozenset({"events.amazonaws.com"})
+"""Senders whose KMS requests carry no aws:SourceAccount/aws:SourceArn: conditioning their grant
+on those keys would make every delivery fail silently (EventBridge; see docs/architecture.md)."""
+
+
 def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
     """Account principals manage and use the key through IAM; named services may only encrypt."""
-    return iam.document(
+    statements = [
         # AWS's default key statement: without it the key becomes unmanageable.
         iam.allow(
             "AccountAdministersKeyThroughIam",
             ["kms:*"],
             ["*"],
             principal={"AWS": args.account_id},  # the account itself, i.e. its root
-        ),
-        iam.allow(
-            "ServicesSendEncryptedMessages",
-            ["kms:Decrypt", "kms:GenerateDataKey"],
-            ["*"],
-            principal={"Service": sorted(args.sender_services)},
-            condition={"StringEquals": {"aws:SourceAccount": args.account_id}},
-        ),
-    )
+        )
+    ]
+    for service in sorted(args.sender_services):
+        sid = "".join(part.capitalize() for part in service.split(".")[0].split("-"))
+        statements.append(
+            iam.allow(
+                f"{sid}SendsEncryptedMessages",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                ["*"],
+                principal={"Service": service},
+                condition=None
+                if service in WITHOUT_SOURCE_CONDITIONS
+                else {"StringEquals": {"aws:SourceAccount": args.account_id}},
+            )
+        )
+    return iam.document(*statements)
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -77,7 +89,11 @@ class EncryptionKey(pulumi.ComponentResource):
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             multi_region=True,
             policy=policy,
-            opts=kept,
+            # multi_region forces a new key when it changes; a key created single-Region by an
+            # earlier tap keeps living instead of being replaced (and its data orphaned).
+            opts=pulumi.ResourceOptions.merge(
+                kept, pulumi.ResourceOptions(ignore_changes=["multiRegion"])
+            ),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=child

@@ -79,12 +79,23 @@ def kms_key_protected_in_production(
                 yield non_compliant(key.urn, f"production key {key.name} is not protected")
 
 
+SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid")
+"""Condition keys EventBridge's KMS requests do not carry (its grant must not depend on them)."""
+
+
 def _admits(statement: dict[str, Any], service: str) -> bool:
-    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    conditioned = {
+        key.lower()
+        for tests in (statement.get("Condition") or {}).values()
+        if isinstance(tests, dict)
+        for key in tests
+    }
     return (
         statement.get("Effect") == "Allow"
         and service in principal_services(statement)
-        and all(any(fnmatchcase(need, a) for a in actions) for need in SENDER_ACTIONS)
+        and all(any(fnmatchcase(need.lower(), a) for a in actions) for need in SENDER_ACTIONS)
+        and not (service == EVENTS_PRINCIPAL and conditioned & set(SOURCE_KEYS))
     )
 
 
@@ -107,14 +118,26 @@ def kms_key_admits_senders(graph: ResourceGraph, context: RuleContext) -> Iterat
     """A key encrypting a DLQ or alarm topic lets the sending service use it.
 
     Without it EventBridge cannot dead-letter and CloudWatch cannot notify: both fail silently.
+    An AWS-managed key (alias/aws/...) can never admit them; an EventBridge grant conditioned on
+    aws:SourceAccount/SourceArn/SourceOrgID never matches, because its KMS requests lack them.
     """
     seen: set[tuple[str, str]] = set()
     for resource, label, service in _senders(graph):
         key_id = prop(resource, "kmsMasterKeyId")
-        key = referenced(graph, resource, "kmsMasterKeyId", key_id, KMS_KEY)
-        if key is None or (resource.urn, service) in seen:
+        if not key_id or (resource.urn, service) in seen:
             continue
         seen.add((resource.urn, service))
+        key = referenced(graph, resource, "kmsMasterKeyId", key_id, KMS_KEY)
+        if key is None:
+            if isinstance(key_id, str) and "alias/aws/" in key_id:
+                yield non_compliant(
+                    resource.urn,
+                    f"{label} is encrypted with the AWS-managed {key_id}, whose policy cannot "
+                    f"let {service} use it",
+                )
+            else:
+                yield not_applicable(f"{label}'s key {key_id} is not in this stack")
+            continue
         policy = prop(key, "policy")
         if not is_known(policy):
             yield not_applicable(f"policy of key {key.name} is known only at deploy")
