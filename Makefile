@@ -12,11 +12,13 @@ $(BIN)/python:
 
 # Installs into .venv with uv (from PyPI, bootstrapped into .venv itself): it downloads and
 # unpacks in parallel, so a fresh install takes seconds where pip took about 40 s on a 2-core
-# machine. If uv cannot be installed, pip does the same job. Neither byte-compiles: Python
+# machine. If uv cannot be installed or its install fails (uv reads no pip.conf: a private index
+# or proxy set up for pip only), pip does the same job. Neither byte-compiles: Python
 # compiles what it imports on first use, instead of every module of pulumi_aws.
-install = if $(BIN)/pip install --quiet 'uv>=0.5,<1' >/dev/null 2>&1; \
-	then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
-	else $(BIN)/pip install --quiet --no-compile $(1); fi
+install = { $(BIN)/pip install --quiet 'uv>=0.5,<1' >/dev/null 2>&1 \
+	&& $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); } \
+	|| { echo "uv unavailable or failed; installing with pip"; \
+	     $(BIN)/pip install --quiet --no-compile $(1); }
 
 # What `tap` needs to run; `make demo` installs only this.
 $(RUNTIME): pyproject.toml | $(BIN)/python

@@ -283,7 +283,8 @@ def local(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="Fraction of EventBridge invokes Lambda throttles (retried, then dead-lettered).",
+            help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
+            "(retried, then dead-lettered).",
         ),
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,

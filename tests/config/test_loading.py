@@ -141,6 +141,16 @@ def test_a_repeated_key_in_a_nested_mapping_is_refused_too(tmp_path: Path) -> No
         read_stack_file(path)
 
 
+def test_a_merge_key_may_be_overridden_without_counting_as_a_repeat(tmp_path: Path) -> None:
+    text = (
+        "defaults: &defaults\n  memoryMb: 256\n  timeoutSeconds: 30\n"
+        "config:\n  tap:processor:\n    <<: *defaults\n    memoryMb: 512\n"
+    )
+    path = write(tmp_path / "Pulumi.qa.yaml", text)
+
+    assert read_stack_file(path).settings["processor"] == {"memoryMb": 512, "timeoutSeconds": 30}
+
+
 def test_the_same_key_in_sibling_mappings_is_fine(tmp_path: Path) -> None:
     text = "config:\n  tap:buckets:\n    - name: a\n    - name: b\n"
     path = write(tmp_path / "Pulumi.qa.yaml", text)

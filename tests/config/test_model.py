@@ -218,7 +218,15 @@ def test_alarm_period_below_a_minute_is_rejected(dev_settings: Settings) -> None
     ]
 
 
-@pytest.mark.parametrize("seconds", [60, 300, 3600])
+def test_alarm_period_above_a_day_is_rejected(dev_settings: Settings) -> None:
+    dev_settings.setdefault("alarms", {})["evaluationPeriodSeconds"] = 86460
+
+    assert problem_lines("dev", dev_settings) == [
+        "dev: alarms.evaluationPeriodSeconds: Input should be less than or equal to 86400"
+    ]
+
+
+@pytest.mark.parametrize("seconds", [60, 300, 3600, 86400])
 def test_alarm_period_in_whole_minutes_is_accepted(dev_settings: Settings, seconds: int) -> None:
     dev_settings.setdefault("alarms", {})["evaluationPeriodSeconds"] = seconds
 

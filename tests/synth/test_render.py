@@ -56,5 +56,5 @@ def test_tree_marks_protected_resources(dev_graph: ResourceGraph) -> None:
     marked = [line for line in text_of(render_tree(graph)).splitlines() if "[protect" in line]
     assert len(marked) == 1
     assert "ingest-dlq" in marked[0]
-    assert marked[0].endswith("[protect, retainOnDelete]")
+    assert "ingest-dlq  [protect, retainOnDelete]" in marked[0]
     assert "[protect" not in text_of(render_tree(dev_graph))

@@ -238,7 +238,7 @@ class Alarms(TapModel):
     """Where alarms notify."""
 
     email: Annotated[str, AfterValidator(_email)] | None = None
-    evaluation_period_seconds: Annotated[int, Field(ge=60), AfterValidator(_period)] = 60
+    evaluation_period_seconds: Annotated[int, Field(ge=60, le=86400), AfterValidator(_period)] = 60
 
 
 class Suppression(TapModel):

@@ -36,6 +36,10 @@ def _provider_line(graph: ResourceGraph) -> Text:
 
 def _label(graph: ResourceGraph, resource: Resource) -> Text:
     label = Text.assemble((resource.short_type, "cyan"), " ", (resource.name, "bold"))
+    # Flags first: a narrow terminal crops the end of the line, where the long ids are.
+    flags = [flag for flag in ("protect", "retainOnDelete") if resource.options.get(flag)]
+    if flags:
+        label.append(f"  [{', '.join(flags)}]", style="yellow")
     if resource.custom:
         identity = identity_of(resource)
         if identity:
@@ -44,9 +48,6 @@ def _label(graph: ResourceGraph, resource: Resource) -> Text:
             label.append(f"  [{DEFAULT_PROVIDER_NOTE}]", style="red")
         elif resource.provider is not None and resource.parent is None:
             label.append(f"  via {graph.get(resource.provider).name}", style="dim")
-        flags = [flag for flag in ("protect", "retainOnDelete") if resource.options.get(flag)]
-        if flags:
-            label.append(f"  [{', '.join(flags)}]", style="yellow")
     return label
 
 
