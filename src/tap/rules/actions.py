@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from functools import cache
 
 from policy_sentry.querying.actions import get_action_data
@@ -31,3 +32,8 @@ def supports_resource_scoping(action: str) -> bool:
     """Whether `action` accepts any resource ARN, i.e. `*` is not the only way to grant it."""
     formats = resource_formats(action)
     return bool(formats and formats - {ANY_RESOURCE})
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """Whether an Action pattern (IAM `*`/`?` wildcards, case-insensitive) grants `action`."""
+    return fnmatchcase(action.lower(), pattern.lower())

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from tap.rules.actions import is_known_action, supports_resource_scoping
+from tap.rules.actions import action_matches, is_known_action, supports_resource_scoping
 from tap.rules.lambda_ import role_of, role_policies
 from tap.rules.lookup import (
     FUNCTION,
@@ -177,11 +176,6 @@ def _granted_actions(graph: ResourceGraph, role: Resource) -> set[str]:
     }
 
 
-def _covers(pattern: str, action: str) -> bool:
-    """Whether an Action pattern (IAM `*`/`?` wildcards, case-insensitive) grants `action`."""
-    return fnmatchcase(action.lower(), pattern.lower())
-
-
 def _dlq_uses_cmk(graph: ResourceGraph, function: Resource, context: RuleContext) -> bool:
     variables = ((prop(function, "environment") or {}).get("variables")) or {}
     url = variables.get(DLQ_URL)
@@ -216,7 +210,7 @@ def iam_processor_role_matches_handler_needs(
         unneeded = {g for g in granted if g.lower() not in needed}
         if unneeded:
             problems.append(f"grants unneeded {', '.join(sorted(unneeded))}")
-        lacking = {w for w in wanted if not any(_covers(g, w) for g in granted)}
+        lacking = {w for w in wanted if not any(action_matches(g, w) for g in granted)}
         if lacking:
             problems.append(f"lacks needed {', '.join(sorted(lacking))}")
         if attached:

@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from tap.rules.actions import action_matches
 from tap.rules.lookup import (
     EVENT_TARGET,
     EVENTS_PRINCIPAL,
@@ -84,7 +84,7 @@ SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid")
 
 
 def _admits(statement: dict[str, Any], service: str) -> bool:
-    actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
     conditioned = {
         key.lower()
         for tests in (statement.get("Condition") or {}).values()
@@ -94,7 +94,7 @@ def _admits(statement: dict[str, Any], service: str) -> bool:
     return (
         statement.get("Effect") == "Allow"
         and service in principal_services(statement)
-        and all(any(fnmatchcase(need.lower(), a) for a in actions) for need in SENDER_ACTIONS)
+        and all(any(action_matches(a, need) for a in actions) for need in SENDER_ACTIONS)
         and not (service == EVENTS_PRINCIPAL and conditioned & set(SOURCE_KEYS))
     )
 
