@@ -66,6 +66,7 @@ def service_trust(service: str) -> pulumi.Output[str]:
 
 _SID = {
     ResourceKind.TABLE: "WriteItems",
+    ResourceKind.BUCKET: "ListDataBucketVersions",
     ResourceKind.DLQ: "SendToDeadLetterQueue",
     ResourceKind.KMS_KEY: "UseEnvironmentKey",
     ResourceKind.LOG_GROUP: "WriteOwnLogs",

@@ -108,6 +108,7 @@ class TapPipeline(pulumi.ComponentResource):
                 retry=config.failure_handling.processing,
                 code_path=args.code_path,
                 table=table.table,
+                buckets=tuple(b.bucket for b in buckets.values()),
                 dlq=queues.processor_dlq,
                 kms_key_arn=key_arn,
             ),

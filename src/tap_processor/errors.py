@@ -41,5 +41,9 @@ class StoreError(ProcessorError):
     """The items table did not accept the write; raised so Lambda retries the event."""
 
 
+class VersionReadError(ProcessorError):
+    """S3's current version of a key could not be read; raised so Lambda retries the event."""
+
+
 class DeadLetterError(ProcessorError):
     """A rejected event could not be sent to the DLQ; raised so the event is not lost."""

@@ -13,6 +13,10 @@ from tap_processor.errors import (
 from tap_processor.sequencer import normalise_sequencer
 
 SOURCE: Final = "aws.s3"
+DELETE_MARKER_CREATED: Final = "Delete Marker Created"
+"""`deletion-type` of a delete that made a delete marker the current version."""
+NULL_VERSION: Final = "null"
+"""S3's version id of an object written while versioning was off or suspended."""
 
 
 class ObjectChange(Enum):
@@ -39,6 +43,19 @@ class ObjectEvent:
     version_id: str | None
     reason: str | None
     deletion_type: str | None
+
+    @property
+    def removes_one_version(self) -> bool:
+        """A permanent delete of one version in a versioned bucket: it cannot say what is current.
+
+        Deleting a noncurrent version leaves the object as it was; deleting the current version
+        or a delete marker uncovers the next newest one. Only S3 knows which happened.
+        """
+        return (
+            self.change is ObjectChange.DELETED
+            and self.deletion_type != DELETE_MARKER_CREATED
+            and self.version_id not in (None, NULL_VERSION)
+        )
 
     @property
     def object_id(self) -> str:

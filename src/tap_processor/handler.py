@@ -15,11 +15,14 @@ from tap_processor.event import ObjectEvent, parse_event
 from tap_processor.logs import get_logger
 from tap_processor.metrics import Metric, MetricsWriter
 from tap_processor.settings import ProcessorSettings
-from tap_processor.store import ItemStore, Status, WriteOutcome, status_of
+from tap_processor.state import ObjectState, Status, state_of
+from tap_processor.store import ItemStore, WriteOutcome
+from tap_processor.versions import VersionReader
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
 
 
@@ -42,15 +45,31 @@ class ProcessResult:
     status: Status | None = None
     reason: str | None = None
     """The rejection's reason code, for rejected events only."""
+    resolved: bool = False
+    """The state was read from S3, because the event removed one version."""
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, str | bool | None]:
         """Return the JSON-ready form that lambda_handler returns."""
-        result: dict[str, str | None] = {"outcome": self.outcome.value, "id": self.id}
+        result: dict[str, str | bool | None] = {"outcome": self.outcome.value, "id": self.id}
         if self.status is not None:
             result["status"] = self.status.value
         if self.reason is not None:
             result["reason"] = self.reason
+        if self.resolved:
+            result["resolved"] = True
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """The Lambda context every log line and EMF record of one invocation carries."""
+
+    request_id: str | None
+    cold_start: bool
+
+    def fields(self) -> dict[str, Any]:
+        """The fields, named as Powertools names them so existing log queries work."""
+        return {"function_request_id": self.request_id, "cold_start": self.cold_start}
 
 
 _WRITE_OUTCOMES = {
@@ -79,6 +98,7 @@ class Processor:
         *,
         dynamodb_client: DynamoDBClient | None = None,
         sqs_client: SQSClient | None = None,
+        s3_client: S3Client | None = None,
         table_name: str | None = None,
         environment: str | None = None,
         dlq_url: str | None = None,
@@ -91,30 +111,67 @@ class Processor:
         )
         self._dynamodb_client = dynamodb_client
         self._sqs_client = sqs_client
+        self._s3_client = s3_client
         self._store: ItemStore | None = None
         self._dead_letters: DeadLetterQueue | None = None
+        self._versions: VersionReader | None = None
+        self._invocations = 0
         self._metrics = metrics or MetricsWriter(environment=self.settings.environment)
         self._logger = logger or get_logger(self.settings.log_level)
         self._clock = clock
 
-    def process(self, raw_event: object) -> ProcessResult:
-        """Handle one event; raise only when retrying could succeed."""
+    def process(self, raw_event: object, context: object = None) -> ProcessResult:
+        """Handle one event; raise only when retrying could succeed.
+
+        `context` is Lambda's context object; its request id goes on every log line and metric.
+        """
+        request_id = getattr(context, "aws_request_id", None)
+        invocation = Invocation(
+            request_id=request_id if isinstance(request_id, str) else None,
+            cold_start=self._invocations == 0,
+        )
+        self._invocations += 1
         try:
             event = parse_event(raw_event)
         except RejectedEventError as rejection:
-            return self._reject(raw_event, rejection)
+            return self._reject(raw_event, rejection, invocation)
+        resolved = event.removes_one_version
+        state = self._resolve(event, invocation) if resolved else state_of(event)
         outcome = _WRITE_OUTCOMES[
             self._item_store().record(
                 event,
+                state,
                 environment=self.settings.environment,
                 updated_at=_timestamp(self._clock()),
             )
         ]
-        status = status_of(event)
-        self._report(event, outcome, status)
-        return ProcessResult(outcome=outcome, id=event.object_id, status=status)
+        self._report(event, outcome, state.status, invocation, resolved=resolved)
+        return ProcessResult(
+            outcome=outcome, id=event.object_id, status=state.status, resolved=resolved
+        )
 
-    def _reject(self, raw_event: object, rejection: RejectedEventError) -> ProcessResult:
+    def _resolve(self, event: ObjectEvent, invocation: Invocation) -> ObjectState:
+        """Read S3's current version of the event's key: the event alone cannot say it."""
+        state = self._version_reader().current(event.bucket, event.key)
+        self._logger.info(
+            "current version read from S3",
+            extra={
+                **invocation.fields(),
+                "event_id": event.event_id,
+                "object_id": event.object_id,
+                "removed_version_id": event.version_id,
+                "s3_reason": event.reason,
+                "found_status": state.status.value,
+                "found_version_id": state.version_id,
+                "found_size": state.size,
+                "found_etag": state.etag,
+            },
+        )
+        return state
+
+    def _reject(
+        self, raw_event: object, rejection: RejectedEventError, invocation: Invocation
+    ) -> ProcessResult:
         message_id = self._dead_letter_queue().send(
             raw_event,
             rejection,
@@ -125,6 +182,7 @@ class Processor:
         self._logger.warning(
             "event rejected to DLQ",
             extra={
+                **invocation.fields(),
                 "outcome": Outcome.REJECTED.value,
                 "reason": rejection.reason_code,
                 "detail": rejection.message,
@@ -132,11 +190,20 @@ class Processor:
                 "dlq_message_id": message_id,
             },
         )
-        self._metrics.count(Metric.REJECTED, reason=rejection.reason_code)
+        self._metrics.count(Metric.REJECTED, reason=rejection.reason_code, **invocation.fields())
         return ProcessResult(outcome=Outcome.REJECTED, id=None, reason=rejection.reason_code)
 
-    def _report(self, event: ObjectEvent, outcome: Outcome, status: Status) -> None:
+    def _report(
+        self,
+        event: ObjectEvent,
+        outcome: Outcome,
+        status: Status,
+        invocation: Invocation,
+        *,
+        resolved: bool,
+    ) -> None:
         fields: dict[str, Any] = {
+            **invocation.fields(),
             "outcome": outcome.value,
             "event_id": event.event_id,
             "object_id": event.object_id,
@@ -152,13 +219,22 @@ class Processor:
         metrics = [Metric(outcome.value)]
         if outcome is Outcome.PROCESSED and status is Status.DELETED:
             metrics.append(Metric.DELETED)
-        self._metrics.count(*metrics, event_id=event.event_id, object_id=event.object_id)
+        if resolved:
+            metrics.append(Metric.RESOLVED)
+        self._metrics.count(
+            *metrics, event_id=event.event_id, object_id=event.object_id, **invocation.fields()
+        )
 
     def _item_store(self) -> ItemStore:
         if self._store is None:
             client = self._dynamodb_client or _default_dynamodb_client()
             self._store = ItemStore(client=client, table_name=self.settings.table_name)
         return self._store
+
+    def _version_reader(self) -> VersionReader:
+        if self._versions is None:
+            self._versions = VersionReader(client=self._s3_client or _default_s3_client())
+        return self._versions
 
     def _dead_letter_queue(self) -> DeadLetterQueue:
         if self._dead_letters is None:
@@ -187,6 +263,13 @@ def _default_sqs_client() -> SQSClient:
     return boto3.client("sqs", config=_client_config())
 
 
+def _default_s3_client() -> S3Client:
+    """Build an S3 client; only events that remove one version need it."""
+    import boto3
+
+    return boto3.client("s3", config=_client_config())
+
+
 _default_processor: Processor | None = None
 
 
@@ -198,6 +281,6 @@ def default_processor() -> Processor:
     return _default_processor
 
 
-def lambda_handler(event: object, context: object) -> dict[str, str | None]:  # noqa: ARG001
+def lambda_handler(event: object, context: object) -> dict[str, str | bool | None]:
     """Lambda entry point: process one EventBridge event with the per-container Processor."""
-    return default_processor().process(event).as_dict()
+    return default_processor().process(event, context).as_dict()

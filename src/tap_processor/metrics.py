@@ -21,6 +21,8 @@ class Metric(Enum):
     DUPLICATE = "duplicate"
     STALE = "stale"
     REJECTED = "rejected"
+    RESOLVED = "resolved"
+    """The event removed one version, so the current state was read from S3 (a second request)."""
 
 
 class MetricsWriter:
@@ -37,7 +39,7 @@ class MetricsWriter:
         self._stream = stream
         self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
 
-    def count(self, *metrics: Metric, **properties: str) -> None:
+    def count(self, *metrics: Metric, **properties: object) -> None:
         """Emit a count of 1 for each metric, with the properties as searchable log fields."""
         document: dict[str, object] = {
             "_aws": {

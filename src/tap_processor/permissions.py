@@ -9,6 +9,8 @@ class ResourceKind(StrEnum):
 
     TABLE = "table"
     """The items table (not its indexes or streams)."""
+    BUCKET = "bucket"
+    """The data buckets whose events the processor records (the buckets, not their objects)."""
     DLQ = "dlq"
     """The processor's DLQ for rejected events."""
     KMS_KEY = "kms_key"
@@ -35,6 +37,13 @@ HANDLER_NEEDS: tuple[HandlerNeed, ...] = (
         "dynamodb:PutItem",
         ResourceKind.TABLE,
         "one conditional write per event; ALL_OLD on a failed condition needs no read action",
+    ),
+    HandlerNeed(
+        "s3:ListBucketVersions",
+        ResourceKind.BUCKET,
+        "read the current version after one version is permanently deleted (ListObjectVersions "
+        "with Prefix=key, MaxKeys=1): metadata only, where HeadObject would need s3:GetObject, a "
+        "grant to read every object, and s3:ListBucket",
     ),
     HandlerNeed("sqs:SendMessage", ResourceKind.DLQ, "send rejected events with their reason"),
     HandlerNeed(

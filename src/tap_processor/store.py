@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import ClientError
 
 from tap_processor.errors import StoreError
-from tap_processor.event import ObjectChange, ObjectEvent
+from tap_processor.event import ObjectEvent
+from tap_processor.state import ObjectState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -18,13 +19,6 @@ if TYPE_CHECKING:
 # Write only when the object is new or this event is strictly later than the stored state.
 _CONDITION: Final = "attribute_not_exists(#id) OR #sequencer < :sequencer"
 _CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
-
-
-class Status(Enum):
-    """The object's state as recorded in the item's `status` attribute."""
-
-    PRESENT = "present"
-    DELETED = "deleted"
 
 
 class WriteOutcome(Enum):
@@ -44,16 +38,19 @@ class ItemStore:
         self._client = client
         self._table_name = table_name
 
-    def record(self, event: ObjectEvent, *, environment: str, updated_at: str) -> WriteOutcome:
-        """Apply the event if it is the latest seen for its object, in one request.
+    def record(
+        self, event: ObjectEvent, state: ObjectState, *, environment: str, updated_at: str
+    ) -> WriteOutcome:
+        """Record `state` for the event's object if the event is the latest seen, in one request.
 
-        ALL_OLD on a failed condition returns the stored item, which tells a duplicate from a
-        stale event without a read.
+        The write is fenced by the event's sequencer, whatever the state was read from. ALL_OLD
+        on a failed condition returns the stored item, which tells a duplicate from a stale event
+        without a read.
         """
         try:
             self._client.put_item(
                 TableName=self._table_name,
-                Item=to_item(event, environment=environment, updated_at=updated_at),
+                Item=to_item(event, state, environment=environment, updated_at=updated_at),
                 ConditionExpression=_CONDITION,
                 ExpressionAttributeNames={"#id": "id", "#sequencer": "sequencer"},
                 ExpressionAttributeValues={":sequencer": {"S": event.sequencer}},
@@ -71,31 +68,26 @@ class ItemStore:
         return WriteOutcome.WRITTEN
 
 
-def status_of(event: ObjectEvent) -> Status:
-    """Return the state the event leaves its object in."""
-    return Status.DELETED if event.change is ObjectChange.DELETED else Status.PRESENT
-
-
 def to_item(
-    event: ObjectEvent, *, environment: str, updated_at: str
+    event: ObjectEvent, state: ObjectState, *, environment: str, updated_at: str
 ) -> dict[str, AttributeValueTypeDef]:
-    """Return the item that records the event; a delete becomes a tombstone with no size."""
+    """Return the item recording `state`, ordered by the event; a tombstone has no size."""
     item: dict[str, AttributeValueTypeDef] = {
         "id": {"S": event.object_id},
         "bucket": {"S": event.bucket},
         "key": {"S": event.key},
         "sequencer": {"S": event.sequencer},
-        "status": {"S": status_of(event).value},
+        "status": {"S": state.status.value},
         "environment": {"S": environment},
         "event_time": {"S": event.event_time},
         "updated_at": {"S": updated_at},
     }
-    if event.size is not None:
-        item["size"] = {"N": str(event.size)}
-    if event.etag is not None:
-        item["etag"] = {"S": event.etag}
-    if event.version_id is not None:
-        item["version_id"] = {"S": event.version_id}
+    if state.size is not None:
+        item["size"] = {"N": str(state.size)}
+    if state.etag is not None:
+        item["etag"] = {"S": state.etag}
+    if state.version_id is not None:
+        item["version_id"] = {"S": state.version_id}
     return item
 
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 from tap_processor.handler import Processor
 from tap_processor.metrics import MetricsWriter
 
-from .support import ENVIRONMENT, FIXED_NOW, TABLE_NAME, Account
+from .support import BUCKET, ENVIRONMENT, FIXED_NOW, TABLE_NAME, Account
 
 
 @pytest.fixture
@@ -36,7 +36,10 @@ def account(aws_env: None) -> Iterator[Account]:
         )
         sqs = boto3.client("sqs")
         dlq_url = sqs.create_queue(QueueName="tap-test-processor-dlq")["QueueUrl"]
-        yield Account(dynamodb=dynamodb, sqs=sqs, table_name=TABLE_NAME, dlq_url=dlq_url)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield Account(dynamodb=dynamodb, sqs=sqs, s3=s3, table_name=TABLE_NAME, dlq_url=dlq_url)
 
 
 @pytest.fixture
@@ -51,6 +54,7 @@ def processor(account: Account, metrics_stream: io.StringIO) -> Processor:
     return Processor(
         dynamodb_client=account.dynamodb,
         sqs_client=account.sqs,
+        s3_client=account.s3,
         table_name=account.table_name,
         environment=ENVIRONMENT,
         dlq_url=account.dlq_url,

@@ -9,6 +9,8 @@ from typing import Any
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 TABLE_NAME = "tap-test-items"
+BUCKET = "amzn-s3-demo-bucket1"
+"""The bucket every fixture event names; the account fixture creates it, versioned."""
 ENVIRONMENT = "test"
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -38,6 +40,7 @@ class Account:
 
     dynamodb: Any
     sqs: Any
+    s3: Any
     table_name: str
     dlq_url: str
 

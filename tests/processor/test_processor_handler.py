@@ -11,9 +11,7 @@ from botocore.stub import Stubber
 from tap_processor.errors import DeadLetterError, StoreError
 from tap_processor.handler import Processor
 
-from .support import ENVIRONMENT, Account, load_event, with_object
-
-BUCKET = "amzn-s3-demo-bucket1"
+from .support import BUCKET, ENVIRONMENT, Account, load_event, with_object
 
 
 def test_created_event_records_one_present_item_with_every_contract_attribute(

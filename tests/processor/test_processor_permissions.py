@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from tap.local.access.calls import iam_action
 from tap_processor.handler import Processor
 from tap_processor.permissions import (
     HANDLER_NEEDS,
@@ -17,8 +18,6 @@ from tap_processor.permissions import (
 
 from .support import Account, load_event
 
-_SERVICE_PREFIX = {"DynamoDB": "dynamodb", "SQS": "sqs"}
-
 
 @pytest.fixture
 def api_calls(account: Account) -> Iterator[set[str]]:
@@ -26,30 +25,32 @@ def api_calls(account: Account) -> Iterator[set[str]]:
     calls: set[str] = set()
 
     def record(model: Any, **_: Any) -> None:
-        prefix = _SERVICE_PREFIX[model.service_model.service_id]
-        calls.add(f"{prefix}:{model.name}")
+        calls.add(iam_action(model.service_model.signing_name, model.name))
 
-    for client in (account.dynamodb, account.sqs):
+    clients = (account.dynamodb, account.sqs, account.s3)
+    for client in clients:
         client.meta.events.register("before-call.*.*", record)
     yield calls
-    for client in (account.dynamodb, account.sqs):
+    for client in clients:
         client.meta.events.unregister("before-call.*.*", record)
 
 
 def test_every_api_the_handler_calls_is_declared(processor: Processor, api_calls: set[str]) -> None:
-    # GIVEN every kind of event: processed, duplicate, stale, tombstone and rejected
+    # GIVEN every kind of event: processed, duplicate, stale, tombstone, one version removed
+    # and rejected
     # WHEN all are handled
     for name in (
         "s3_object_deleted_marker",
         "s3_object_created",
         "s3_object_deleted_marker",
         "s3_object_created_multipart",
+        "s3_object_deleted_version",
         "invalid_missing_key",
     ):
         processor.process(load_event(name))
     # THEN the calls are exactly the declared non-KMS needs (SQS SSE calls KMS server-side)
     declared = {n.action for n in HANDLER_NEEDS if not n.action.startswith("kms:")}
-    assert api_calls == declared == {"dynamodb:PutItem", "sqs:SendMessage"}
+    assert api_calls == declared == {"dynamodb:PutItem", "s3:ListBucketVersions", "sqs:SendMessage"}
 
 
 def test_throttled_write_makes_no_extra_calls(
@@ -66,6 +67,7 @@ def test_throttled_write_makes_no_extra_calls(
 def test_declared_needs_have_their_exact_shape() -> None:
     assert [(n.action, n.resource, n.when_dlq_uses_cmk) for n in HANDLER_NEEDS] == [
         ("dynamodb:PutItem", ResourceKind.TABLE, False),
+        ("s3:ListBucketVersions", ResourceKind.BUCKET, False),
         ("sqs:SendMessage", ResourceKind.DLQ, False),
         ("kms:GenerateDataKey", ResourceKind.KMS_KEY, True),
         ("kms:Decrypt", ResourceKind.KMS_KEY, True),
@@ -82,7 +84,7 @@ def test_declared_needs_have_their_exact_shape() -> None:
 def test_kms_needs_are_granted_only_for_a_cmk_encrypted_dlq() -> None:
     without = {n.action for n in needs(dlq_uses_cmk=False, include_runtime=False)}
     with_cmk = {n.action for n in needs(dlq_uses_cmk=True, include_runtime=False)}
-    assert without == {"dynamodb:PutItem", "sqs:SendMessage"}
+    assert without == {"dynamodb:PutItem", "s3:ListBucketVersions", "sqs:SendMessage"}
     assert with_cmk == without | {"kms:GenerateDataKey", "kms:Decrypt"}
     assert set(needs(dlq_uses_cmk=False)) >= set(RUNTIME_NEEDS)
 

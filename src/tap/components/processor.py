@@ -35,6 +35,8 @@ class ProcessorFunctionArgs:
     """The deterministic artifact zip (see `tap.packaging`)."""
     table: aws.dynamodb.Table
     """Where the handler writes."""
+    buckets: tuple[aws.s3.Bucket, ...]
+    """The data buckets; the handler lists a key's versions after a version is removed."""
     dlq: aws.sqs.Queue
     """Rejected events and exhausted async invocations go here."""
     kms_key_arn: pulumi.Output[str] | None = None
@@ -71,6 +73,7 @@ class ProcessorFunction(pulumi.ComponentResource):
         log_streams = self.log_group.arn.apply(lambda arn: f"{arn}:*")
         resources: dict[ResourceKind, list[iam.Input]] = {
             ResourceKind.TABLE: [args.table.arn],
+            ResourceKind.BUCKET: [bucket.arn for bucket in args.buckets],
             ResourceKind.DLQ: [args.dlq.arn],
             ResourceKind.LOG_GROUP: [log_streams],
         }

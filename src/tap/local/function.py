@@ -77,11 +77,12 @@ def artifact_handler(runtime: HandlerRuntime) -> EventHandler:
     processor = handler_module.Processor(
         dynamodb_client=runtime.client("dynamodb"),
         sqs_client=runtime.client("sqs"),
+        s3_client=runtime.client("s3"),
         logger=logger,
     )
 
-    def handle(event: dict[str, Any], _context: LambdaContext) -> object:
-        return processor.process(event).as_dict()
+    def handle(event: dict[str, Any], context: LambdaContext) -> object:
+        return processor.process(event, context).as_dict()
 
     return handle
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlparse
 
 
@@ -38,8 +38,30 @@ class AwsCall:
         return {"action": self.action, "resource": self.resource, "source": self.source.value}
 
 
+IAM_ACTIONS: Final = {
+    "s3:ListObjectVersions": "s3:ListBucketVersions",
+    "s3:ListObjects": "s3:ListBucket",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:HeadBucket": "s3:ListBucket",
+}
+"""API operations authorised by an IAM action of another name (S3's Service Authorization page);
+every other operation is authorised by the action of its own name."""
+BUCKET_LEVEL: Final = frozenset({"s3:ListBucketVersions", "s3:ListBucket"})
+"""S3 actions on the bucket itself; object actions act on `bucket/key`."""
+
+
+def iam_action(prefix: str, operation: str) -> str:
+    """The IAM action that authorises an API operation, e.g. `s3:ListBucketVersions`."""
+    action = f"{prefix}:{operation}"
+    return IAM_ACTIONS.get(action, action)
+
+
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
-    """The ARN a call acts on, from its parameters: TableName, QueueUrl, KeyId; else `*`."""
+    """The ARN a call acts on, from its parameters: TableName, QueueUrl, KeyId, Bucket; else `*`.
+
+    For S3 this is the bucket's ARN; the recorder appends the key for object actions.
+    """
     if service == "dynamodb" and isinstance(params.get("TableName"), str):
         name = params["TableName"]
         if name.startswith("arn:"):
@@ -50,6 +72,8 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
         if len(path) == 2:
             owner, name = path
             return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if service == "s3" and isinstance(params.get("Bucket"), str):
+        return f"arn:aws:s3:::{params['Bucket']}"
     if service == "kms" and isinstance(params.get("KeyId"), str):
         key = params["KeyId"]
         return (
@@ -73,13 +97,13 @@ class CallRecorder:
         """The botocore hook: derive the action and resource and keep them."""
         service_model = model.service_model
         prefix = service_model.signing_name or service_model.endpoint_prefix
-        call = AwsCall(
-            action=f"{prefix}:{model.name}",
-            resource=resource_arn(
-                service_model.service_name, params, region=self._region, account_id=self._account_id
-            ),
-            source=self.source,
+        action = iam_action(prefix, model.name)
+        resource = resource_arn(
+            service_model.service_name, params, region=self._region, account_id=self._account_id
         )
+        if prefix == "s3" and action not in BUCKET_LEVEL and isinstance(params.get("Key"), str):
+            resource = f"{resource}/{params['Key']}"
+        call = AwsCall(action=action, resource=resource, source=self.source)
         with self._lock:
             self._calls.append(call)
 
