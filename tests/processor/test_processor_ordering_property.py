@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from tap_processor.handler import Processor
 
-from .support import Account, Event, load_event, with_object
+from .history import History, current_in_s3, recorded
+from .support import BUCKET, Account, Event, load_event, with_object
 
 _counter = itertools.count()
 
@@ -62,4 +63,67 @@ def test_final_item_is_the_state_of_the_greatest_sequencer_in_any_delivery_order
     assert item.get("size") == latest_object.get("size")
     # AND each distinct event was applied at most once
     assert outcomes.count("processed") <= len(history)
+    assert "rejected" not in outcomes
+
+
+def _versions(account: Account, key: str) -> list[tuple[str, bool]]:
+    """(version id, is current) of every version and delete marker of the key, from S3."""
+    listing = account.s3.list_object_versions(Bucket=BUCKET, Prefix=key)
+    return [
+        (e["VersionId"], e["IsLatest"])
+        for kind in ("Versions", "DeleteMarkers")
+        for e in listing.get(kind, [])
+        if e["Key"] == key
+    ]
+
+
+_OPERATIONS = ("put", "delete", "expire-current", "delete-version", "expire-noncurrent")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_item_converges_to_s3s_current_version_whatever_s3_does_and_however_events_arrive(
+    processor: Processor, account: Account, data: st.DataObject
+) -> None:
+    # GIVEN a fresh key in the versioned bucket and a history of puts, delete markers,
+    # lifecycle expiries and removals of single versions and markers
+    key = f"versions/{next(_counter)}"
+    history = History(account.s3, BUCKET)
+    delivered: list[Event] = []
+    for _ in range(data.draw(st.integers(min_value=1, max_value=8), label="operations")):
+        operation = data.draw(st.sampled_from(_OPERATIONS), label="operation")
+        versions = _versions(account, key)
+        noncurrent = [v for v, latest in versions if not latest]
+        if operation == "put":
+            history.put(key, data.draw(st.binary(max_size=8), label="body"))
+        elif operation in ("delete", "expire-current"):
+            history.delete(key, lifecycle=operation == "expire-current")
+        elif operation == "delete-version" and versions:
+            history.delete_version(key, data.draw(st.sampled_from([v for v, _ in versions])))
+        elif operation == "expire-noncurrent" and noncurrent:
+            history.delete_version(key, data.draw(st.sampled_from(noncurrent)), lifecycle=True)
+        # WHEN, between operations, any already-emitted events arrive, in any order, again or not
+        arrived = (
+            data.draw(st.lists(st.sampled_from(history.events), max_size=3), label="early")
+            if history.events
+            else []
+        )
+        for event in arrived:
+            processor.process(event)
+        delivered += arrived
+    # AND at the end every event arrives at least once more, shuffled, some twice
+    late = data.draw(st.permutations(history.events + delivered[:3]), label="late")
+    outcomes = [processor.process(event).outcome.value for event in late]
+    # THEN the one item is S3's current version (no item if nothing ever happened)
+    if not history.events:
+        assert not [i for i in account.items() if i["id"] == f"{BUCKET}/{key}"]
+        return
+    item = account.item(f"{BUCKET}/{key}")
+    s3_says = current_in_s3(account.s3, BUCKET, key)
+    if s3_says.version_id is None:
+        assert (item["status"], item.get("size"), item.get("etag")) == ("deleted", None, None)
+    else:
+        assert recorded(item) == s3_says
     assert "rejected" not in outcomes
