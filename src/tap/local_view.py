@@ -51,7 +51,7 @@ def _counter_table(report: LocalReport) -> Table:
     bad = "[red]{}[/red]"
     rows: list[tuple[str, str, str]] = [
         ("uploaded", str(report.uploaded), "distinct objects put into the data bucket"),
-        ("deleted", str(report.deleted), "objects whose last operation was a delete"),
+        ("deleted", str(report.deleted), "objects S3 lists no current version of"),
         ("events_delivered", str(report.events_delivered), "deliveries to the processor"),
         ("processed", str(report.processed), "handler invocations that completed"),
         ("items", str(report.items), "items in the table (independent scan)"),
@@ -61,8 +61,8 @@ def _counter_table(report: LocalReport) -> Table:
             f"delivery DLQ {report.in_delivery_dlq}, processor DLQ {report.in_processor_dlq}",
         ),
         ("duplicate_items", str(report.duplicate_items), "extra items for one object"),
-        ("stale_overwrites", str(report.stale_overwrites), "items not in their final state"),
-        ("lost", str(report.lost), "neither in the table with final state nor in a DLQ"),
+        ("stale_overwrites", str(report.stale_overwrites), "items that differ from S3's listing"),
+        ("lost", str(report.lost), "not at S3's current version in the table, nor in a DLQ"),
         ("requests_per_object", f"{report.requests_per_object:.2f}", "handler AWS requests"),
         ("unauthorized_calls", str(len(report.unauthorized_calls)), "denied by the role policy"),
         (
@@ -81,6 +81,8 @@ def _counter_table(report: LocalReport) -> Table:
 def summary(report: LocalReport, stack: str) -> Panel:
     """The end-of-run summary panel."""
     parts: list[RenderableType] = [_counter_table(report)]
+    performed = ", ".join(f"{k} {v}" for k, v in report.operations_by_kind.items())
+    parts.append(f"\n[bold]operations[/bold]: {performed}")
     if report.injected:
         faults = ", ".join(f"{k} {v}" for k, v in sorted(report.injected.items()))
         parts.append(f"\n[bold]faults injected[/bold]: {faults}")

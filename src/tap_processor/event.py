@@ -15,6 +15,8 @@ from tap_processor.sequencer import normalise_sequencer
 SOURCE: Final = "aws.s3"
 DELETE_MARKER_CREATED: Final = "Delete Marker Created"
 """`deletion-type` of a delete that made a delete marker the current version."""
+PERMANENTLY_DELETED: Final = "Permanently Deleted"
+"""`deletion-type` of an unversioned delete, or of one version removed for good."""
 NULL_VERSION: Final = "null"
 """S3's version id of an object written while versioning was off or suspended."""
 

@@ -11,6 +11,8 @@ import pytest
 
 from tap.local import HandlerRuntime, LambdaContext
 from tap.local.delivery import Outcome
+from tap.local.function import artifact_handler
+from tap.local.workload import OpKind
 from tap.synth import ResourceGraph
 
 from .support import KeptRun, mutate, without_action
@@ -282,7 +284,13 @@ def test_clean_run_stamps_events_and_proves_least_privilege(
     unused = {g.action: g for g in report.unused_permissions}
     assert "dynamodb:PutItem" not in unused
     assert unused["sqs:SendMessage"].declared_need  # no event failed, so no DLQ send
-    assert report.requests_per_object == pytest.approx(report.events_delivered / 10)
+    # One PutItem per event, plus one ListObjectVersions for each event that removed a version
+    resolved = [e for e in report.events if isinstance(e.result, dict) and e.result.get("resolved")]
+    assert resolved
+    assert "s3:ListBucketVersions" not in unused
+    assert report.requests_per_object == pytest.approx(
+        (report.events_delivered + len(resolved)) / 10
+    )
     # The kept emulator answers the printed scan command's request
     assert report.scan_command is not None
     assert f"--endpoint-url {report.endpoint} dynamodb scan" in report.scan_command
@@ -290,3 +298,90 @@ def test_clean_run_stamps_events_and_proves_least_privilege(
     assert any("observer" in note for note in report.adaptations)
     assert any("sequencer" in note for note in report.adaptations)
     assert len(run.items()) == 10
+
+
+@pytest.mark.slow
+def test_the_previous_handler_that_tombstones_every_delete_fails_on_stale_overwrites(
+    dev_graph: ResourceGraph, run_kept: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tap local --objects 200 --seed 3` with the handler as it was before version-true state."""
+
+    # GIVEN the artifact's handler with version resolution switched off: every delete tombstones
+    def tombstoning(runtime: HandlerRuntime) -> Any:
+        event_module = runtime.artifact.module("tap_processor.event")
+        monkeypatch.setattr(
+            event_module.ObjectEvent, "removes_one_version", property(lambda _self: False)
+        )
+        return artifact_handler(runtime)
+
+    # WHEN the issue's run is made with it
+    run: KeptRun = run_kept(dev_graph, objects=200, seed=3, handler_factory=tombstoning)
+    report = run.report
+    # THEN the run fails on stale_overwrites, and nothing was parked to excuse them
+    assert not report.ok
+    assert report.stale_overwrites == report.lost > 0
+    assert report.in_dlq == 0
+    # AND each of those items is a tombstone for an object S3 itself still serves
+    s3 = run.client("s3")
+    items = {(i["bucket"]["S"], i["key"]["S"]): i for i in run.items()}
+    for bucket, key in report.lost_objects:
+        listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        current = [v for v in listing.get("Versions", []) if v["Key"] == key and v["IsLatest"]]
+        assert current, (bucket, key)
+        assert items[(bucket, key)]["status"]["S"] == "deleted"
+
+
+def test_every_versioned_delete_runs_and_each_item_is_s3s_current_version(
+    dev_graph: ResourceGraph, run_kept: Any
+) -> None:
+    # GIVEN a run with every fault, whose workload removes single versions and markers
+    run: KeptRun = run_kept(
+        dev_graph,
+        objects=40,
+        fail_rate=0.2,
+        duplicate_rate=0.2,
+        invoke_throttle_rate=0.2,
+        reorder=True,
+        seed=7,
+    )
+    report = run.report
+    # THEN every kind of operation ran, and the run is clean
+    assert all(report.operations_by_kind[kind.value] > 0 for kind in OpKind), (
+        report.operations_by_kind
+    )
+    assert sum(report.operations_by_kind.values()) == report.operations
+    assert (report.lost, report.stale_overwrites, report.duplicate_items) == (0, 0, 0)
+    assert report.unauthorized_calls == ()
+    assert any("Lifecycle Expiration" in note for note in report.adaptations)
+    # AND, by an independent listing and scan, every item not excused by a parked event
+    # records S3's current version and size
+    s3 = run.client("s3")
+    parked = {
+        json.loads(m["Body"]).get("requestPayload", json.loads(m["Body"]))["detail"]["object"][
+            "key"
+        ]
+        for queue in (PROCESSOR_DLQ, DELIVERY_DLQ)
+        for m in run.queue_messages(queue)
+    }
+    checked = 0
+    for item in run.items():
+        key = item["key"]["S"]
+        if key in parked:
+            continue
+        listing = s3.list_object_versions(Bucket=item["bucket"]["S"], Prefix=key)
+        latest = [
+            (kind, v)
+            for kind in ("Versions", "DeleteMarkers")
+            for v in listing.get(kind, [])
+            if v["Key"] == key and v["IsLatest"]
+        ]
+        if not latest:
+            assert item["status"]["S"] == "deleted"
+        else:
+            [(kind, version)] = latest
+            assert item["status"]["S"] == ("present" if kind == "Versions" else "deleted")
+            assert item["version_id"]["S"] == version["VersionId"]
+            if kind == "Versions":
+                assert int(item["size"]["N"]) == version["Size"]
+        checked += 1
+    assert checked > 30

@@ -1,4 +1,7 @@
-"""Independent accounting: scan the table and read the DLQs, then compare with what was uploaded."""
+"""Independent accounting: list S3, scan the table, read the DLQs, and compare them.
+
+S3's own version listing is the judge of each object's state, never what the workload meant.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tap.local.workload import Operation, OpKind
+from tap.local.workload import Operation
+from tap_processor.errors import RejectedEventError
+from tap_processor.event import parse_event
 
 ObjectRef = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class FinalState:
-    """What an object looks like after the whole workload."""
+    """An object's current version: what S3 lists, or what an item or a parked event records."""
 
     status: str
     """`present` or `deleted`, the items-table vocabulary."""
     size: int | None
     etag: str | None
+    version_id: str | None = None
+    """The current version's or delete marker's id; None when S3 holds nothing for the key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +39,12 @@ class DeadLetter:
     attributes: dict[str, str]
     body: Any
     state: FinalState | None = None
-    """The object state the parked event would have recorded; None for a malformed event."""
+    """The object state the parked event would have recorded; None for a malformed event, or
+    for one that removed a single version (its state is read from S3 when it is processed)."""
+    sequencer: str | None = None
+    """The parked event's normalised sequencer; None for a malformed event."""
+    resolves: bool = False
+    """The event removed one version: redriving it records whatever S3 then lists as current."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +59,26 @@ class Accounting:
     dead_letters: tuple[DeadLetter, ...]
 
 
-def final_states(
-    operations: Iterable[Operation], etags: Mapping[int, str]
-) -> dict[ObjectRef, FinalState]:
-    """Each object's state after the last operation on it; `etags` by operation index."""
-    states: dict[ObjectRef, FinalState] = {}
-    for index, op in enumerate(operations):
-        ref = (op.bucket, op.key)
-        if op.kind is OpKind.PUT:
-            states[ref] = FinalState("present", op.size, etags.get(index))
-        else:
-            states[ref] = FinalState("deleted", None, None)
+def current_states(s3: Any, operations: Iterable[Operation]) -> dict[ObjectRef, FinalState]:
+    """S3's current version of every key the workload touched, from each bucket's listing."""
+    refs = {(op.bucket, op.key) for op in operations}
+    states = {ref: FinalState("deleted", None, None) for ref in refs}
+    for bucket in sorted({bucket for bucket, _ in refs}):
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for page in pages:
+            for version in page.get("Versions", []):
+                ref = (bucket, version["Key"])
+                if version["IsLatest"] and ref in states:
+                    states[ref] = FinalState(
+                        "present",
+                        int(version["Size"]),
+                        str(version["ETag"]).strip('"'),
+                        version.get("VersionId"),
+                    )
+            for marker in page.get("DeleteMarkers", []):
+                ref = (bucket, marker["Key"])
+                if marker["IsLatest"] and ref in states:
+                    states[ref] = FinalState("deleted", None, None, marker.get("VersionId"))
     return states
 
 
@@ -115,22 +136,36 @@ def _object_ref(event: Mapping[str, Any] | None) -> ObjectRef | None:
 
 
 def _state_of(event: Mapping[str, Any] | None) -> FinalState | None:
-    """The object state an S3 event records: present with size and ETag, or deleted."""
+    """The object state an S3 event records by itself; None if S3 must be read for it."""
     if event is None:
         return None
-    obj = (event.get("detail") or {}).get("object") or {}
+    try:
+        parsed = parse_event(event)
+    except RejectedEventError:
+        return None
+    if parsed.removes_one_version:
+        return None
     if event.get("detail-type") == "Object Deleted":
-        return FinalState("deleted", None, None)
-    if event.get("detail-type") == "Object Created":
-        size = obj.get("size")
-        # AWS documents `etag`; moto's emitter writes `eTag` (the handler reads both too).
-        etag = obj.get("etag") or obj.get("eTag")
-        return FinalState("present", size if isinstance(size, int) else None, etag)
-    return None
+        return FinalState("deleted", None, None, parsed.version_id)
+    return FinalState("present", parsed.size, parsed.etag, parsed.version_id)
+
+
+def _sequencer_of(event: Mapping[str, Any] | None) -> tuple[str | None, bool]:
+    """(normalised sequencer, whether the event removed one version); (None, False) if malformed."""
+    if event is None:
+        return None, False
+    try:
+        parsed = parse_event(event)
+    except RejectedEventError:
+        return None, False
+    return parsed.sequencer, parsed.removes_one_version
 
 
 def _same(recorded: FinalState, final: FinalState) -> bool:
+    """Whether a recorded state is S3's: status, and the version id, size and ETag S3 lists."""
     if recorded.status != final.status:
+        return False
+    if final.version_id is not None and recorded.version_id != final.version_id:
         return False
     if final.status != "present":
         return True
@@ -151,7 +186,12 @@ def dead_letters(queue: str, messages: Iterable[Mapping[str, Any]]) -> list[Dead
             for k, v in (message.get("MessageAttributes") or {}).items()
         }
         event = event_of(body)
-        letters.append(DeadLetter(queue, _object_ref(event), attributes, body, _state_of(event)))
+        sequencer, resolves = _sequencer_of(event)
+        letters.append(
+            DeadLetter(
+                queue, _object_ref(event), attributes, body, _state_of(event), sequencer, resolves
+            )
+        )
     return letters
 
 
@@ -172,14 +212,31 @@ def item_ref(item: Mapping[str, Any]) -> ObjectRef:
 
 
 def matches(item: Mapping[str, Any], state: FinalState) -> bool:
-    """Whether an item records the object's final state."""
+    """Whether an item records the object's current state in S3."""
     size = _attribute(item, "size")
     recorded = FinalState(
         _attribute(item, "status") or "",
         int(size) if size is not None and size.isdigit() else None,
         _attribute(item, "etag"),
+        _attribute(item, "version_id"),
     )
     return _same(recorded, state)
+
+
+def _redrive_fixes(letter: DeadLetter, ref: ObjectRef, state: FinalState, items: list[Any]) -> bool:
+    """Whether processing the parked event again would record S3's current state for `ref`.
+
+    An event that decides its state does so if that state is S3's. One that removed a version
+    reads S3 when processed, so it does if no item has a later sequencer.
+    """
+    if letter.object_ref != ref:
+        return False
+    if letter.state is not None:
+        return _same(letter.state, state)
+    if not letter.resolves or letter.sequencer is None:
+        return False
+    recorded = [_attribute(item, "sequencer") or "" for item in items]
+    return all(sequencer < letter.sequencer for sequencer in recorded)
 
 
 def account(
@@ -187,19 +244,18 @@ def account(
     items: Iterable[Mapping[str, Any]],
     letters: Iterable[DeadLetter],
 ) -> Accounting:
-    """Lost, duplicated and stale objects, judged only from the table and the DLQs.
+    """Lost, duplicated and stale objects, judged only from S3, the table and the DLQs.
 
-    lost: neither in the table with its final state nor in a DLQ with the event that carries
-    that state (stale ones included). A DLQ holding only an older event of the object does not
-    excuse a missing final state: that final event was lost. Two uploads with the same size and
-    ETag are indistinguishable here; the workload varies sizes so they rarely coincide.
+    lost: the table does not record S3's current version of the object, and no DLQ holds an
+    event whose redrive would record it. A DLQ holding only an older event of the object does
+    not excuse a missing final state: that final event was lost. stale_overwrites: the lost
+    objects that do have an item (its status, version id, size or ETag differ from S3's).
     """
     by_ref: dict[ObjectRef, list[Mapping[str, Any]]] = defaultdict(list)
     all_items = list(items)
     for item in all_items:
         by_ref[item_ref(item)].append(item)
     letters = list(letters)
-    parked = [(letter.object_ref, letter.state) for letter in letters if letter.state]
     lost: list[ObjectRef] = []
     stale = 0
     correct = 0
@@ -208,7 +264,7 @@ def account(
         if any(matches(item, state) for item in recorded):
             correct += 1
             continue
-        if any(r == ref and _same(parked_state, state) for r, parked_state in parked):
+        if any(_redrive_fixes(letter, ref, state, recorded) for letter in letters):
             continue
         lost.append(ref)
         if recorded:

@@ -96,30 +96,48 @@ class Observer:
         return deliveries
 
 
-DELETE_MARKER_NOTE: Final = (
-    "moto emits no event when a delete creates a delete marker (versioned bucket); the runner "
-    "puts the Object Deleted event S3 documents on the default bus, so the emulator's rules "
-    "still decide where it goes"
+VERSIONED_DELETE_NOTE: Final = (
+    "moto emits no Object Deleted event for any delete in a versioned bucket (delete marker, "
+    "version or marker removed by id); the runner puts the event S3 documents on the default "
+    "bus (deletion-type, reason, the version id S3 answered with), so the emulator's rules still "
+    "decide where it goes"
 )
+LIFECYCLE_NOTE: Final = (
+    "moto runs no lifecycle rules; the runner performs each expiry as the versioned delete S3 "
+    "would make (a delete marker for the current version, a permanent delete of the oldest "
+    "noncurrent one) and puts the Object Deleted event with reason Lifecycle Expiration and "
+    "requester s3.amazonaws.com"
+)
+LIFECYCLE_REQUESTER: Final = "s3.amazonaws.com"
 
 
-def delete_marker_entry(
-    *, bucket: str, key: str, version_id: str | None, account_id: str
+def deleted_entry(
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    deletion_type: str,
+    lifecycle: bool,
+    account_id: str,
 ) -> dict[str, Any]:
-    """A PutEvents entry for the `Object Deleted` event S3 sends for a new delete marker."""
+    """A PutEvents entry for the `Object Deleted` event S3 sends for one delete.
+
+    Lifecycle deletes name S3 as the requester and carry no source IP (S3's EventBridge docs).
+    """
     obj: dict[str, Any] = {"key": key, "sequencer": "0"}
     if version_id:
         obj["version-id"] = version_id
-    detail = {
+    detail: dict[str, Any] = {
         "version": "0",
         "bucket": {"name": bucket},
         "object": obj,
         "request-id": "tap-local",
-        "requester": account_id,
-        "source-ip-address": "127.0.0.1",
-        "reason": "DeleteObject",
-        "deletion-type": "Delete Marker Created",
+        "requester": LIFECYCLE_REQUESTER if lifecycle else account_id,
+        "reason": "Lifecycle Expiration" if lifecycle else "DeleteObject",
+        "deletion-type": deletion_type,
     }
+    if not lifecycle:
+        detail["source-ip-address"] = "127.0.0.1"
     return {
         "Source": "aws.s3",
         "DetailType": "Object Deleted",

@@ -17,9 +17,11 @@ class LocalReport:
     uploaded: int
     """Distinct objects uploaded."""
     deleted: int
-    """Objects whose last operation was a delete."""
+    """Objects of which S3 lists no current version (a delete marker, or nothing) at the end."""
     operations: int
-    """S3 requests made: uploads, overwrites and deletes."""
+    """S3 requests made: uploads, overwrites and deletes (lifecycle expiries included)."""
+    operations_by_kind: dict[str, int]
+    """Operations of each kind (`OpKind` values), zero counts included."""
     events_emitted: int
     """Distinct S3 events that reached an observer queue."""
     events_delivered: int
@@ -35,9 +37,10 @@ class LocalReport:
     duplicate_items: int
     """Extra items for an object that already has one."""
     stale_overwrites: int
-    """Objects whose item is not their final state and that no DLQ holds (counted in `lost`)."""
+    """Objects whose item differs from S3's current version (status, version id, size or ETag)
+    and whose fix no DLQ holds (counted in `lost`)."""
     lost: int
-    """Objects neither in the table with their final state nor in a DLQ."""
+    """Objects the table does not record at S3's current version, with no fix in a DLQ."""
     lost_objects: tuple[tuple[str, str], ...]
     requests_per_object: float
     """AWS requests the handler made per uploaded object, injected throttles included."""
@@ -81,6 +84,7 @@ class LocalReport:
             "uploaded": self.uploaded,
             "deleted": self.deleted,
             "operations": self.operations,
+            "operations_by_kind": dict(self.operations_by_kind),
             "events_emitted": self.events_emitted,
             "events_delivered": self.events_delivered,
             "processed": self.processed,

@@ -12,7 +12,13 @@ from typing import Any, Final
 
 from tap.local.access.calls import AwsCall, CallRecorder, CallSource
 from tap.local.access.proof import prove_access
-from tap.local.accounting import account, dead_letters, final_states, read_queue, scan_items
+from tap.local.accounting import (
+    account,
+    current_states,
+    dead_letters,
+    read_queue,
+    scan_items,
+)
 from tap.local.appliers import ApplyContext, apply_graph, check_supported
 from tap.local.artifact import LoadedArtifact, loaded_artifact
 from tap.local.delivery import (
@@ -23,7 +29,7 @@ from tap.local.delivery import (
     Outcome,
 )
 from tap.local.emulator import Emulator, aws_scan_command, running_emulator
-from tap.local.errors import ArtifactError, GraphError, InvalidOptionsError
+from tap.local.errors import ArtifactError, EmulatorError, GraphError, InvalidOptionsError
 from tap.local.faults import FaultInjector
 from tap.local.function import (
     HandlerFactory,
@@ -33,16 +39,18 @@ from tap.local.function import (
 )
 from tap.local.graph import Graph, GraphResource
 from tap.local.observer import (
-    DELETE_MARKER_NOTE,
     DISABLED_NOTE,
+    LIFECYCLE_NOTE,
     STAMP_NOTE,
+    VERSIONED_DELETE_NOTE,
     Delivery,
     Observer,
-    delete_marker_entry,
+    deleted_entry,
 )
 from tap.local.options import LocalOptions
 from tap.local.report import LocalReport
-from tap.local.workload import OpKind, body, plan_workload
+from tap.local.workload import Operation, OpKind, body, plan_workload
+from tap_processor.event import DELETE_MARKER_CREATED, PERMANENTLY_DELETED
 from tap_processor.permissions import RUNTIME_NEEDS, ResourceKind
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -236,7 +244,7 @@ class _Run:
             )
             for i in self._inputs("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
         }
-        deliveries, operations, etags = self._workload()
+        deliveries, operations = self._workload()
         delivery = LambdaDelivery(
             functions=instances,
             async_configs=async_configs,
@@ -259,7 +267,6 @@ class _Run:
         return self._report(
             functions=functions,
             operations=operations,
-            etags=etags,
             records=records,
             handler_calls=handler_calls,
             runtime_calls=runtime_calls,
@@ -268,15 +275,20 @@ class _Run:
             started=started,
         )
 
-    def _workload(self) -> tuple[list[Delivery], list[Any], dict[int, str]]:
+    def _workload(self) -> tuple[list[Delivery], list[Operation]]:
         buckets = [
             str(a.outputs.get("bucket") or a.inputs["bucket"])
             for a in self.ctx.applied_of_type("aws:s3/bucket:Bucket")
         ]
         if not buckets:
             raise GraphError("the graph has no bucket to upload to")
-        operations = plan_workload(buckets, self.options.objects, self.options.seed)
         s3 = self.emulator.client("s3")
+        versioned = frozenset(
+            b for b in buckets if s3.get_bucket_versioning(Bucket=b).get("Status") == "Enabled"
+        )
+        operations = plan_workload(
+            buckets, self.options.objects, self.options.seed, versioned=versioned
+        )
         self.observer = Observer(
             self.emulator.client("sqs"), self.ctx.observers, seed=self.options.seed
         )
@@ -286,32 +298,49 @@ class _Run:
         }
         if not all(enabled.values()):
             self.ctx.adapt(DISABLED_NOTE)
-        etags: dict[int, str] = {}
         deliveries: list[Delivery] = []
         for index, op in enumerate(operations):
             if op.kind is OpKind.PUT:
-                response = s3.put_object(
+                s3.put_object(
                     Bucket=op.bucket, Key=op.key, Body=body(op.size, self.options.seed, index)
                 )
-                etags[index] = str(response["ETag"]).strip('"')
                 found = self.observer.drain(enabled)
             else:
-                response = s3.delete_object(Bucket=op.bucket, Key=op.key)
-                found = self.observer.drain(enabled)
-                if not found and response.get("DeleteMarker"):
-                    self.ctx.adapt(DELETE_MARKER_NOTE)
-                    self._put_events(
-                        delete_marker_entry(
-                            bucket=op.bucket,
-                            key=op.key,
-                            version_id=response.get("VersionId"),
-                            account_id=self.emulator.account_id,
-                        )
-                    )
-                    found = self.observer.drain(enabled)
+                found = self._delete(s3, op, enabled)
             deliveries += found
             self.progress(index + 1, len(operations), "uploading objects")
-        return deliveries, operations, etags
+        return deliveries, operations
+
+    def _delete(self, s3: Any, op: Operation, enabled: dict[str, bool]) -> list[Delivery]:
+        """Perform one delete (or lifecycle expiry) and return the events it emitted.
+
+        moto emits no event for a versioned delete; then the runner puts the one S3 documents.
+        """
+        version_id = _version_to_remove(s3, op) if op.kind.by_version_id else None
+        if version_id is None:
+            response = s3.delete_object(Bucket=op.bucket, Key=op.key)
+            version_id = response.get("VersionId")
+            deletion_type = DELETE_MARKER_CREATED if response.get("DeleteMarker") else None
+        else:
+            s3.delete_object(Bucket=op.bucket, Key=op.key, VersionId=version_id)
+            deletion_type = PERMANENTLY_DELETED
+        if op.kind.lifecycle:
+            self.ctx.adapt(LIFECYCLE_NOTE)
+        found = self.observer.drain(enabled)
+        if found or deletion_type is None:
+            return found
+        self.ctx.adapt(VERSIONED_DELETE_NOTE)
+        self._put_events(
+            deleted_entry(
+                bucket=op.bucket,
+                key=op.key,
+                version_id=version_id,
+                deletion_type=deletion_type,
+                lifecycle=op.kind.lifecycle,
+                account_id=self.emulator.account_id,
+            )
+        )
+        return self.observer.drain(enabled)
 
     def _put_events(self, entry: dict[str, Any]) -> None:
         response = self.emulator.client("events").put_events(Entries=[entry])
@@ -368,8 +397,7 @@ class _Run:
         self,
         *,
         functions: list[LambdaFunction],
-        operations: list[Any],
-        etags: dict[int, str],
+        operations: list[Operation],
         records: list[Any],
         handler_calls: list[AwsCall],
         runtime_calls: list[AwsCall],
@@ -397,7 +425,7 @@ class _Run:
             if arn in queue_urls:
                 letters += dead_letters(arn, read_queue(sqs, queue_urls[arn]))
         items = scan_items(self.emulator.client("dynamodb"), table_name)
-        states = final_states(operations, etags)
+        states = current_states(self.emulator.client("s3"), operations)
         accounting = account(states, items, letters)
         proof = prove_access(
             self._role_policies(function.role_arn),
@@ -422,6 +450,9 @@ class _Run:
             uploaded=len(states),
             deleted=sum(1 for s in states.values() if s.status == "deleted"),
             operations=len(operations),
+            operations_by_kind={
+                kind.value: sum(1 for op in operations if op.kind is kind) for kind in OpKind
+            },
             events_emitted=self.observer.emitted,
             events_delivered=sum(1 for r in records if r.handler_attempts > 0),
             processed=sum(1 for r in records if r.outcome is Outcome.PROCESSED),
@@ -464,3 +495,20 @@ class _Run:
             outcomes=dict(outcomes),
             credentials=self.emulator.credentials if keep else None,
         )
+
+
+def _version_to_remove(s3: Any, op: Operation) -> str:
+    """The version or marker a by-id delete removes, from the key's version listing in S3."""
+    listing = s3.list_object_versions(Bucket=op.bucket, Prefix=op.key)
+    versions = [v for v in listing.get("Versions", []) if v["Key"] == op.key]
+    markers = [m for m in listing.get("DeleteMarkers", []) if m["Key"] == op.key]
+    if op.kind is OpKind.REMOVE_MARKER:
+        candidates = [m for m in markers if m["IsLatest"]]
+    elif op.kind is OpKind.DELETE_CURRENT:
+        candidates = [v for v in versions if v["IsLatest"]]
+    else:
+        # Lifecycle expires the oldest noncurrent versions first; listings are newest first.
+        candidates = [v for v in versions if not v["IsLatest"]][-1:]
+    if not candidates:
+        raise EmulatorError(f"{op.kind.value}: the emulator lists nothing to remove for {op.key!r}")
+    return str(candidates[0]["VersionId"])
