@@ -11,7 +11,8 @@ from tap_processor.handler import Processor
 from tap_processor.logs import LOGGER_NAME, JsonFormatter, get_logger
 from tap_processor.metrics import DIMENSION, NAMESPACE, Metric, MetricsWriter
 
-from .support import ENVIRONMENT, Account, load_event
+from .history import History
+from .support import BUCKET, ENVIRONMENT, Account, load_event
 
 
 @pytest.fixture
@@ -119,3 +120,49 @@ def test_get_logger_installs_one_json_handler_and_does_not_propagate() -> None:
     assert logger.propagate is False
     assert logger.level == logging.DEBUG
     get_logger("INFO")
+
+
+class _Context:
+    """The one attribute of Lambda's context object the processor reads."""
+
+    def __init__(self, request_id: str) -> None:
+        self.aws_request_id = request_id
+
+
+def test_every_log_line_and_metric_carries_the_request_id_and_cold_start(
+    processor: Processor, account: Account, log_lines: io.StringIO, metrics_stream: io.StringIO
+) -> None:
+    # GIVEN a versioned object with two versions, and the removal of its noncurrent one
+    history = History(account.s3, BUCKET)
+    v1 = history.put("example-key", b"one")
+    history.put("example-key", b"two!")
+    history.delete_version("example-key", v1, lifecycle=True)
+    # WHEN a container's invocations process the creates, the removal and a rejected event
+    deliveries = [*history.events, load_event("invalid_wrong_source")]
+    for n, event in enumerate(deliveries):
+        processor.process(event, _Context(f"request-{n}"))
+    logs, metrics = _documents(log_lines), _documents(metrics_stream)
+    # THEN every log line and EMF document names its invocation's request id, and only the
+    # first invocation is a cold start
+    assert [(d["function_request_id"], d["cold_start"]) for d in metrics] == [
+        ("request-0", True),
+        ("request-1", False),
+        ("request-2", False),
+        ("request-3", False),
+    ]
+    assert [(d["function_request_id"], d["cold_start"]) for d in logs] == [
+        ("request-0", True),
+        ("request-1", False),
+        ("request-2", False),
+        ("request-2", False),
+        ("request-3", False),
+    ]
+    # AND the resolving read is logged with what S3 listed as current
+    read = logs[2]
+    v2 = history.events[1]["detail"]["object"]
+    assert read["message"] == "current version read from S3"
+    assert (read["removed_version_id"], read["s3_reason"]) == (v1, "Lifecycle Expiration")
+    assert (read["found_status"], read["found_version_id"]) == ("present", v2["version-id"])
+    assert (read["found_size"], read["found_etag"]) == (4, v2["etag"])
+    # AND the removal counts as resolved, beside the write's own outcome
+    assert _metric_values(metrics[2]) == {"processed": 1, "resolved": 1}
