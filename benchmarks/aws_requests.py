@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections import Counter
 from typing import Any
@@ -59,6 +60,10 @@ class RequestCounterPair:
         self._counter.attach(ddb)
         self._counter.attach(sqs)
 
+    def attach(self, client: Any) -> None:
+        """Count one more of the handler's clients."""
+        self._counter.attach(client)
+
     def stop(self) -> None:
         """Stop counting: later calls (the scans that count duplicates) are not the handler's."""
         self._counter.enabled = False
@@ -107,6 +112,98 @@ def wrong_final_state(
     )
 
 
+REMOVALS = ("expire_noncurrent", "delete_current", "remove_marker")
+"""The versioned deletes whose event cannot say what is current (docs/processor.md)."""
+
+
+def run_resolving(*, objects: int, seed: int) -> dict[str, Any]:
+    """tap's requests per event that removes one version, judged against S3's listing.
+
+    Each object gets two versions (and, for a marker removal, a delete marker) through an
+    uncounted client; then one version or marker is removed and the event S3 documents for it
+    (Object Deleted, Permanently Deleted, that version's id) is delivered to the handler.
+    """
+    from tap_processor.handler import Processor
+    from tap_processor.metrics import MetricsWriter
+
+    rng = random.Random(seed)
+    with emulator.emulator():
+        ddb, sqs, s3 = emulator.client("dynamodb"), emulator.client("sqs"), emulator.client("s3")
+        setup = emulator.client("s3")
+        setup.create_bucket(Bucket=emulator.BUCKET)
+        setup.put_bucket_versioning(
+            Bucket=emulator.BUCKET, VersioningConfiguration={"Status": "Enabled"}
+        )
+        emulator.create_table(ddb, emulator.ITEMS_TABLE)
+        processor = Processor(
+            dynamodb_client=ddb,
+            sqs_client=sqs,
+            s3_client=s3,
+            table_name=emulator.ITEMS_TABLE,
+            environment="bench",
+            dlq_url=sqs.create_queue(QueueName=emulator.DLQ_NAME)["QueueUrl"],
+            metrics=MetricsWriter(environment="bench", stream=emulator.devnull()),
+            logger=emulator.quiet_logger("tap-resolving"),
+        )
+        events, kinds = [], Counter[str]()
+        for index in range(objects):
+            key = f"raw/{index:05d}/part {rng.randrange(1000):03d}+x.json"
+            first = setup.put_object(Bucket=emulator.BUCKET, Key=key, Body=b"one")["VersionId"]
+            second = setup.put_object(Bucket=emulator.BUCKET, Key=key, Body=b"two!")["VersionId"]
+            kind = REMOVALS[index % len(REMOVALS)]
+            removed = {"expire_noncurrent": first, "delete_current": second}.get(kind)
+            if removed is None:
+                removed = setup.delete_object(Bucket=emulator.BUCKET, Key=key)["VersionId"]
+            setup.delete_object(Bucket=emulator.BUCKET, Key=key, VersionId=removed)
+            kinds[kind] += 1
+            events.append(_removal_event(key, removed, index))
+        counter = RequestCounterPair(ddb, sqs)
+        counter.attach(s3)
+        results = [processor.process(event) for event in events]
+        counter.stop()
+        items = emulator.scan_all(ddb, emulator.ITEMS_TABLE)
+        wrong = sum(1 for item in items if not _is_s3s_current(setup, item))
+    return {
+        "objects": objects,
+        "seed": seed,
+        "events": len(events),
+        "removals": dict(kinds),
+        "resolved": sum(1 for r in results if r.resolved),
+        "requests": counter.total,
+        "requests_by_operation": dict(sorted(counter.calls.items())),
+        "requests_per_event": counter.total / len(events),
+        "wrong_final_state": wrong,
+    }
+
+
+def _removal_event(key: str, version_id: str, index: int) -> dict[str, Any]:
+    event = emulator.s3_event(
+        event_id=f"removal-{index}",
+        key=key,
+        sequencer=f"{0x617F0900B476E463 + index:016X}",
+        created=False,
+        size=0,
+        second=index,
+    )
+    event["detail"]["object"]["version-id"] = version_id
+    event["detail"]["deletion-type"] = "Permanently Deleted"
+    return event
+
+
+def _is_s3s_current(s3: Any, item: dict[str, Any]) -> bool:
+    key = item["key"]["S"]
+    listing = s3.list_object_versions(Bucket=emulator.BUCKET, Prefix=key)
+    for kind in ("Versions", "DeleteMarkers"):
+        for entry in listing.get(kind, []):
+            if entry["Key"] == key and entry["IsLatest"]:
+                status = "present" if kind == "Versions" else "deleted"
+                return (item["status"]["S"], item.get("version_id", {}).get("S")) == (
+                    status,
+                    entry["VersionId"],
+                )
+    return item["status"]["S"] == "deleted"
+
+
 def measure(*, objects: int = 100, seeds: tuple[int, ...] = (20261128, 1, 2)) -> dict[str, Any]:
     """Every handler at every redelivery rate, for each seed; medians across seeds.
 
@@ -147,4 +244,17 @@ def measure(*, objects: int = 100, seeds: tuple[int, ...] = (20261128, 1, 2)) ->
                     "requests_by_operation": mine[0]["requests_by_operation"],
                 }
             )
-    return {"objects": objects, "seeds": list(seeds), "summary": summary, "rows": rows}
+    resolving = [run_resolving(objects=objects, seed=seed) for seed in seeds]
+    return {
+        "objects": objects,
+        "seeds": list(seeds),
+        "summary": summary,
+        "rows": rows,
+        "resolving": {
+            "requests_per_event": statistics.median(r["requests_per_event"] for r in resolving),
+            "wrong_final_state": max(r["wrong_final_state"] for r in resolving),
+            "requests_by_operation": resolving[0]["requests_by_operation"],
+            "removals": resolving[0]["removals"],
+            "rows": resolving,
+        },
+    }

@@ -30,3 +30,15 @@ def test_powertools_idempotency_costs_three_requests_per_new_event_and_one_per_r
     redelivered = row["deliveries"] - row["events"]
     assert row["duplicate_items"] == 0
     assert row["requests"] == 3 * row["events"] + redelivered
+
+
+def test_tap_pays_one_list_per_event_that_removes_a_version_and_matches_s3() -> None:
+    # GIVEN versioned objects that each lose a noncurrent version, their current version,
+    # or a delete marker / WHEN tap processes the removal events
+    row = aws_requests.run_resolving(objects=9, seed=3)
+    # THEN each costs one ListObjectVersions and one PutItem, and every item is S3's current
+    assert row["removals"] == {"expire_noncurrent": 3, "delete_current": 3, "remove_marker": 3}
+    assert row["requests_by_operation"] == {"dynamodb:PutItem": 9, "s3:ListObjectVersions": 9}
+    assert row["requests_per_event"] == 2.0
+    assert row["resolved"] == 9
+    assert row["wrong_final_state"] == 0
