@@ -1,5 +1,23 @@
 """Errors raised by the processor: one base class, one subclass per way an event can fail."""
 
+import reprlib
+from typing import Final
+
+MAX_MESSAGE_CHARS: Final = 1024
+"""A rejection's message is capped: it travels in the DLQ message and the log line."""
+
+
+def shown(value: object, *, levels: int = 3) -> str:
+    """A bounded repr of an event's value, for messages: never deep, never long, never raises.
+
+    A value nested thousands of levels deep would make repr() raise RecursionError.
+    """
+    bounded = reprlib.Repr()
+    bounded.maxlevel = levels
+    bounded.maxstring = bounded.maxother = 120
+    bounded.maxlist = bounded.maxdict = 6 * levels
+    return bounded.repr(value)
+
 
 class ProcessorError(Exception):
     """Base class for every error the processor raises on purpose."""
@@ -15,6 +33,8 @@ class RejectedEventError(ProcessorError):
     reason_code = "rejected"
 
     def __init__(self, message: str) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 14] + " …(truncated)"
         super().__init__(message)
         self.message = message
 
@@ -35,6 +55,12 @@ class MalformedSequencerError(MalformedEventError):
     """The S3 sequencer is absent, not hex, or longer than the stored width."""
 
     reason_code = "malformed_sequencer"
+
+
+class UnwritableEventError(RejectedEventError):
+    """DynamoDB refused the item as invalid (ValidationException): retrying cannot help."""
+
+    reason_code = "unwritable_event"
 
 
 class StoreError(ProcessorError):

@@ -9,6 +9,7 @@ from tap_processor.errors import (
     MalformedEventError,
     MalformedSequencerError,
     UnsupportedEventError,
+    shown,
 )
 from tap_processor.sequencer import normalise_sequencer
 
@@ -76,13 +77,13 @@ def parse_event(raw: object) -> ObjectEvent:
         raise MalformedEventError(f"event must be a JSON object, got {type(raw).__name__}")
     source = raw.get("source")
     if source != SOURCE:
-        raise UnsupportedEventError(f"source must be {SOURCE!r}, got {source!r}")
+        raise UnsupportedEventError(f"source must be {SOURCE!r}, got {shown(source)}")
     change = _change(raw.get("detail-type"))
     detail = _mapping(raw, "detail", "event")
     obj = _mapping(detail, "object", "detail")
     bucket = _required_str(_mapping(detail, "bucket", "detail"), "name", "detail.bucket")
     if "/" in bucket:
-        raise MalformedEventError(f"detail.bucket.name is not a bucket name: {bucket!r}")
+        raise MalformedEventError(f"detail.bucket.name is not a bucket name: {shown(bucket)}")
     key = _required_str(obj, "key", "detail.object")
     try:
         sequencer = normalise_sequencer(obj.get("sequencer"))
@@ -109,21 +110,21 @@ def _change(detail_type: object) -> ObjectChange:
         if detail_type == change.value:
             return change
     raise UnsupportedEventError(
-        f"detail-type must be 'Object Created' or 'Object Deleted', got {detail_type!r}"
+        f"detail-type must be 'Object Created' or 'Object Deleted', got {shown(detail_type)}"
     )
 
 
 def _mapping(parent: Mapping[str, object], name: str, where: str) -> Mapping[str, object]:
     value = parent.get(name)
     if not isinstance(value, Mapping):
-        raise MalformedEventError(f"{where}.{name} must be an object, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be an object, got {shown(value)}")
     return value
 
 
 def _required_str(parent: Mapping[str, object], name: str, where: str) -> str:
     value = parent.get(name)
     if not isinstance(value, str) or not value:
-        raise MalformedEventError(f"{where}.{name} must be a non-empty string, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be a non-empty string, got {shown(value)}")
     return value
 
 
@@ -132,7 +133,7 @@ def _optional_str(parent: Mapping[str, object], name: str, where: str) -> str | 
     if value is None:
         return None
     if not isinstance(value, str):
-        raise MalformedEventError(f"{where}.{name} must be a string, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be a string, got {shown(value)}")
     return value
 
 
@@ -143,6 +144,6 @@ def _size(obj: Mapping[str, object], change: ObjectChange) -> int | None:
     value = obj.get("size")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise MalformedEventError(
-            f"detail.object.size must be a non-negative integer, got {value!r}"
+            f"detail.object.size must be a non-negative integer, got {shown(value)}"
         )
     return value

@@ -133,18 +133,17 @@ class Processor:
         self._invocations += 1
         try:
             event = parse_event(raw_event)
-        except RejectedEventError as rejection:
-            return self._reject(raw_event, rejection, invocation)
-        resolved = event.removes_one_version
-        state = self._resolve(event, invocation) if resolved else state_of(event)
-        outcome = _WRITE_OUTCOMES[
-            self._item_store().record(
+            resolved = event.removes_one_version
+            state = self._resolve(event, invocation) if resolved else state_of(event)
+            written = self._item_store().record(
                 event,
                 state,
                 environment=self.settings.environment,
                 updated_at=_timestamp(self._clock()),
             )
-        ]
+        except RejectedEventError as rejection:
+            return self._reject(raw_event, rejection, invocation)
+        outcome = _WRITE_OUTCOMES[written]
         self._report(event, outcome, state.status, invocation, resolved=resolved)
         return ProcessResult(
             outcome=outcome, id=event.object_id, status=state.status, resolved=resolved

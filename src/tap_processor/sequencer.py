@@ -3,7 +3,7 @@
 import re
 from typing import Final
 
-from tap_processor.errors import MalformedSequencerError
+from tap_processor.errors import MalformedSequencerError, shown
 
 WIDTH: Final = 32
 """Stored width; S3 sequencers seen in practice are 16-18 hex digits."""
@@ -17,10 +17,10 @@ def normalise_sequencer(raw: object) -> str:
     The S3 docs say to right-pad the shorter of two sequencers before comparing them.
     """
     if not isinstance(raw, str) or not raw:
-        raise MalformedSequencerError(f"sequencer must be a non-empty string, got {raw!r}")
+        raise MalformedSequencerError(f"sequencer must be a non-empty string, got {shown(raw)}")
     upper = raw.upper()
     if not _HEX.fullmatch(upper):
-        raise MalformedSequencerError(f"sequencer is not hexadecimal: {raw!r}")
+        raise MalformedSequencerError(f"sequencer is not hexadecimal: {shown(raw)}")
     if len(upper) > WIDTH:
-        raise MalformedSequencerError(f"sequencer is longer than {WIDTH} digits: {raw!r}")
+        raise MalformedSequencerError(f"sequencer is longer than {WIDTH} digits: {shown(raw)}")
     return upper.ljust(WIDTH, "0")

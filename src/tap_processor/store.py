@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
 
-from tap_processor.errors import StoreError
+from tap_processor.errors import StoreError, UnwritableEventError
 from tap_processor.event import ObjectEvent
 from tap_processor.state import ObjectState
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # Write only when the object is new or this event is strictly later than the stored state.
 _CONDITION: Final = "attribute_not_exists(#id) OR #sequencer < :sequencer"
 _CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
+_VALIDATION: Final = "ValidationException"
+"""DynamoDB's answer to an invalid item (too large, key too long): the same item always fails."""
 
 
 class WriteOutcome(Enum):
@@ -58,6 +60,11 @@ class ItemStore:
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
+            if code == _VALIDATION:
+                detail = error.response.get("Error", {}).get("Message", "")
+                raise UnwritableEventError(
+                    f"PutItem on {self._table_name} was refused as invalid: {detail}"
+                ) from error
             if code != _CONDITIONAL_CHECK_FAILED:
                 raise StoreError(
                     f"PutItem on {self._table_name} failed with {code or 'unknown error'}"
