@@ -117,3 +117,14 @@ class History:
             detail.pop("source-ip-address", None)
         event["id"] = f"event-{self._sequencer:x}"
         self.events.append(event)
+
+
+def assert_item_is_s3s_current(account: Any, bucket: str, key: str) -> None:
+    """The key's one item records S3's current version (status, version id, size, ETag)."""
+    item = account.item(f"{bucket}/{key}")
+    s3_says = current_in_s3(account.s3, bucket, key)
+    if s3_says.status == "deleted" and s3_says.version_id is None:
+        # Nothing left in S3: the tombstone's version id is whatever the last event named.
+        assert (item["status"], item.get("size"), item.get("etag")) == ("deleted", None, None)
+    else:
+        assert recorded(item) == s3_says

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tap_processor.handler import Processor
 
-from .history import History, current_in_s3, recorded
+from .history import History, assert_item_is_s3s_current
 from .support import BUCKET, Account, Event, load_event, with_object
 
 _counter = itertools.count()
@@ -120,10 +120,5 @@ def test_item_converges_to_s3s_current_version_whatever_s3_does_and_however_even
     if not history.events:
         assert not [i for i in account.items() if i["id"] == f"{BUCKET}/{key}"]
         return
-    item = account.item(f"{BUCKET}/{key}")
-    s3_says = current_in_s3(account.s3, BUCKET, key)
-    if s3_says.version_id is None:
-        assert (item["status"], item.get("size"), item.get("etag")) == ("deleted", None, None)
-    else:
-        assert recorded(item) == s3_says
+    assert_item_is_s3s_current(account, BUCKET, key)
     assert "rejected" not in outcomes

@@ -14,7 +14,7 @@ import pytest
 
 from tap_processor.handler import Processor
 
-from .history import History, current_in_s3, recorded
+from .history import History, assert_item_is_s3s_current, current_in_s3
 from .support import BUCKET, Account, Event
 
 KEY = "rows/object.csv"
@@ -119,14 +119,7 @@ def _run(processor: Processor, deliveries: list[Event]) -> list[dict[str, Any]]:
 
 
 def _assert_item_is_s3s_current(account: Account, key: str, *, bucket: str = BUCKET) -> None:
-    item = account.item(f"{bucket}/{key}")
-    s3_says = current_in_s3(account.s3, bucket, key)
-    if s3_says.status == "deleted" and s3_says.version_id is None:
-        # Nothing left in S3: the tombstone's version id is whatever the last event named.
-        assert item["status"] == "deleted"
-        assert (item.get("size"), item.get("etag")) == (None, None)
-    else:
-        assert recorded(item) == s3_says
+    assert_item_is_s3s_current(account, bucket, key)
 
 
 @pytest.mark.parametrize("order", ORDERS)

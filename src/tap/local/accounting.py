@@ -135,30 +135,25 @@ def _object_ref(event: Mapping[str, Any] | None) -> ObjectRef | None:
     return (str(bucket), str(key)) if bucket is not None and key is not None else None
 
 
-def _state_of(event: Mapping[str, Any] | None) -> FinalState | None:
-    """The object state an S3 event records by itself; None if S3 must be read for it."""
+def _parked(event: Mapping[str, Any] | None) -> tuple[FinalState | None, str | None, bool]:
+    """What redriving a parked event would do: (the state it records by itself, or None if S3
+    must be read for it; its normalised sequencer; whether it removed one version).
+
+    A malformed event, which the handler would reject again, gives (None, None, False).
+    """
     if event is None:
-        return None
+        return None, None, False
     try:
         parsed = parse_event(event)
     except RejectedEventError:
-        return None
+        return None, None, False
     if parsed.removes_one_version:
-        return None
+        return None, parsed.sequencer, True
     if event.get("detail-type") == "Object Deleted":
-        return FinalState("deleted", None, None, parsed.version_id)
-    return FinalState("present", parsed.size, parsed.etag, parsed.version_id)
-
-
-def _sequencer_of(event: Mapping[str, Any] | None) -> tuple[str | None, bool]:
-    """(normalised sequencer, whether the event removed one version); (None, False) if malformed."""
-    if event is None:
-        return None, False
-    try:
-        parsed = parse_event(event)
-    except RejectedEventError:
-        return None, False
-    return parsed.sequencer, parsed.removes_one_version
+        state = FinalState("deleted", None, None, parsed.version_id)
+    else:
+        state = FinalState("present", parsed.size, parsed.etag, parsed.version_id)
+    return state, parsed.sequencer, False
 
 
 def _same(recorded: FinalState, final: FinalState) -> bool:
@@ -186,11 +181,9 @@ def dead_letters(queue: str, messages: Iterable[Mapping[str, Any]]) -> list[Dead
             for k, v in (message.get("MessageAttributes") or {}).items()
         }
         event = event_of(body)
-        sequencer, resolves = _sequencer_of(event)
+        state, sequencer, resolves = _parked(event)
         letters.append(
-            DeadLetter(
-                queue, _object_ref(event), attributes, body, _state_of(event), sequencer, resolves
-            )
+            DeadLetter(queue, _object_ref(event), attributes, body, state, sequencer, resolves)
         )
     return letters
 
