@@ -1,6 +1,7 @@
 """Reading stack files and `pulumi.Config`, and loading a project's stacks together."""
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,14 @@ def test_stack_file_without_read_permission_is_a_read_error(
     """Root reads files whatever their mode, so the OS's refusal is simulated."""
     path = write(tmp_path / "Pulumi.qa.yaml", "config: {}\n")
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> str:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    def refuse(file: object, *args: object, **kwargs: object) -> int:
+        if Path(str(file)) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
 
     with pytest.raises(ConfigReadError, match="cannot read: Permission denied"):
         read_stack_file(path)

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from tap.config.checks import check_environment, check_environments
 from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
+from tap.config.yamlfile import load_yaml
+from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a marker, not a credential
@@ -122,45 +124,8 @@ def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentCon
     return config
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key repeated in one mapping, as the Pulumi CLI does.
-
-    PyYAML keeps the last value silently, so `tap:production` written twice would be read as
-    whichever came last: a typo that changes behaviour without a word.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *anchor` merges defaults; keys written here may override them
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                ) from None
-            if key in seen:
-                first = seen[key]
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key '{key}' is repeated (first at line {first.line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def _encoding_error(path: Path, exc: UnicodeDecodeError) -> ConfigReadError:
-    return ConfigReadError(
-        f"{path}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})"
-    )
+MAX_FILE_BYTES = 1 << 20
+"""The most tap reads from `Pulumi.yaml` or a stack file (the shipped ones are about 2 KB)."""
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
@@ -170,17 +135,26 @@ def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
     return ConfigReadError(f"{path}: not valid YAML{where}: {problem}")
 
 
+def _read_yaml(path: Path, what: str) -> Any:
+    """The parsed document; ConfigReadError when the file cannot be read or parsed."""
+    try:
+        return load_yaml(read_text(path, limit=MAX_FILE_BYTES, what=what))
+    except TextFileError as exc:
+        raise ConfigReadError(str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from None
+
+
+def _tap_name(key: Any) -> str | None:
+    """`region` for the config key `tap:region`; None for another namespace."""
+    namespace, _, name = str(key).partition(":")
+    return name if namespace == NAMESPACE and name else None
+
+
 def read_stack_file(path: Path) -> StackFile:
     """Parse a `Pulumi.<stack>.yaml`; raise ConfigReadError if it cannot be read."""
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    try:
-        document = _load_yaml(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, exc) from None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc) from None
+    document = _read_yaml(path, "a stack file") or {}
     if not isinstance(document, dict):
         raise ConfigReadError(f"{path}: expected a mapping at the top level")
     config = document.get("config") or {}
@@ -189,12 +163,12 @@ def read_stack_file(path: Path) -> StackFile:
     settings: dict[str, Any] = {}
     others: list[str] = []
     for key, value in config.items():
-        namespace, _, name = str(key).partition(":")
-        if namespace == NAMESPACE and name:
-            settings[name] = _unwrap_secret(value)
-        else:
+        name = _tap_name(key)
+        if name is None:
             others.append(str(key))
-    return StackFile(stack=stack, path=path, settings=settings, other_keys=tuple(others))
+        else:
+            settings[name] = _unwrap_secret(value)
+    return StackFile(stack, path, settings, tuple(others))
 
 
 def _unwrap_secret(value: Any) -> Any:
@@ -207,14 +181,7 @@ def _unwrap_secret(value: Any) -> Any:
 def read_project_name(directory: Path) -> str:
     """The `name` in `Pulumi.yaml`."""
     path = directory / "Pulumi.yaml"
-    try:
-        document = _load_yaml(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, exc) from None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc) from None
+    document = _read_yaml(path, "Pulumi.yaml")
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
         raise ConfigReadError(f"{path}: needs a 'name'")
     return str(document["name"])
