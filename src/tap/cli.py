@@ -26,10 +26,9 @@ from tap.rules import (
     SuppressionError,
     check_graph,
     format_finding_line,
-    load_graph,
 )
 from tap.synth.errors import SynthError
-from tap.synth.graph import GraphFormatError
+from tap.synth.graph import GraphFormatError, load_graph
 from tap.synth.render import render_tree
 from tap.synth.stack import synthesize_config, synthesize_stack
 from tap.validation import validate_project
@@ -250,10 +249,7 @@ def _check_results(
     if chosen != 1:
         raise typer.BadParameter("give exactly one of --stack, --all or --graph")
     if graph_file is not None:
-        try:
-            resource_graph = load_graph(graph_file)
-        except OSError as exc:
-            raise ConfigReadError(f"{graph_file}: cannot read: {exc.strerror}") from None
+        resource_graph = load_graph(graph_file)
         project = load_project(project_dir) if (project_dir / "Pulumi.yaml").exists() else None
         config = project.configs.get(resource_graph.stack) if project else None
         suppressions = config.suppressions if config else ()

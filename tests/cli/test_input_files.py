@@ -142,3 +142,22 @@ def test_deeply_nested_yaml_is_one_line_not_a_recursion_error(
         f"error: {path}: not valid YAML at line {len(path.read_text().splitlines())}, column "
     )
     assert line.endswith(": nested deeper than 100 levels")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_a_graph_file_that_is_a_fifo_or_a_device_is_refused_at_once(
+    tmp_path: Path, kind: str
+) -> None:
+    path = tmp_path / "prod.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+        reason = "a named pipe (FIFO)"
+    else:
+        path.symlink_to(kind)
+        reason = "a character device"
+
+    code, err, out = run_tap("check", "--graph", str(path), "-C", str(tmp_path))
+
+    assert code == 2
+    assert err == [f"error: {path}: cannot read: {reason}, not a regular file"]
+    assert out == ""
