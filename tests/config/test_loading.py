@@ -271,7 +271,9 @@ def test_problems_in_several_stacks_are_collected_together(stack_dir: Path) -> N
         dev.read_text().replace("us-east-1", "us-wset-2").replace("Days: 14\n", "Days: 13\n")
     )
     prod = stack_dir / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text().replace("deletionProtection: true", "deletionProtection: no"))
+    prod.write_text(
+        prod.read_text().replace("deletionProtection: true", "deletionProtection: false")
+    )
 
     project = load_project(stack_dir)
 
@@ -340,3 +342,25 @@ def test_load_stack_refuses_a_stack_whose_sibling_is_broken(stack_dir: Path) -> 
         ("dev", "processor.runtime"),
         ("staging", "processor.runtime"),
     ]
+
+
+def test_a_value_yaml_versions_read_differently_is_its_fields_only_problem(
+    stack_dir: Path,
+) -> None:
+    """`no` would also break 'must be true in production'; one line per field says it better."""
+    prod = stack_dir / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("deletionProtection: true", "deletionProtection: no"))
+
+    project = load_project(stack_dir)
+
+    assert [str(p) for p in project.problems] == [
+        "prod: table.deletionProtection: no is read as false by YAML 1.1 but as the string 'no' "
+        "by YAML 1.2; write false, or quote it"
+    ]
+    assert "prod" not in project.configs
+
+
+def test_values_outside_the_tap_namespace_are_not_tap_problems(tmp_path: Path) -> None:
+    path = write(tmp_path / "Pulumi.qa.yaml", "config:\n  aws:skip: yes\n  tap:region: eu-west-1\n")
+
+    assert read_stack_file(path).problems == ()

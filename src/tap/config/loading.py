@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tap.config.checks import check_environment, check_environments
 from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
-from tap.config.yamlfile import load_yaml
+from tap.config.yamlfile import load_yaml, settle
 from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"
@@ -37,6 +37,8 @@ class StackFile:
     path: Path
     settings: dict[str, Any]
     other_keys: tuple[str, ...] = ()
+    problems: tuple[ConfigProblem, ...] = ()
+    """Values the file itself makes unusable (read differently by YAML 1.1 and 1.2)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _tap_name(key: Any) -> str | None:
 def read_stack_file(path: Path) -> StackFile:
     """Parse a `Pulumi.<stack>.yaml`; raise ConfigReadError if it cannot be read."""
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    document = _read_yaml(path, "a stack file") or {}
+    document, ambiguous = settle(_read_yaml(path, "a stack file") or {})
     if not isinstance(document, dict):
         raise ConfigReadError(f"{path}: expected a mapping at the top level")
     config = document.get("config") or {}
@@ -168,7 +170,12 @@ def read_stack_file(path: Path) -> StackFile:
             others.append(str(key))
         else:
             settings[name] = _unwrap_secret(value)
-    return StackFile(stack, path, settings, tuple(others))
+    problems = tuple(
+        ConfigProblem(stack, _camel_path((name, *loc[2:])), message)
+        for loc, message in ambiguous
+        if loc[:1] == ("config",) and len(loc) > 1 and (name := _tap_name(loc[1])) is not None
+    )
+    return StackFile(stack, path, settings, tuple(others), problems)
 
 
 def _unwrap_secret(value: Any) -> Any:
@@ -181,10 +188,17 @@ def _unwrap_secret(value: Any) -> Any:
 def read_project_name(directory: Path) -> str:
     """The `name` in `Pulumi.yaml`."""
     path = directory / "Pulumi.yaml"
-    document = _read_yaml(path, "Pulumi.yaml")
+    document, _ = settle(_read_yaml(path, "Pulumi.yaml"))
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
         raise ConfigReadError(f"{path}: needs a 'name'")
     return str(document["name"])
+
+
+def _validate_file(stack_file: StackFile) -> tuple[EnvironmentConfig | None, list[ConfigProblem]]:
+    """Like `_validate`, plus the file's own problems; those replace the model's at their path."""
+    config, found = _validate(stack_file.stack, stack_file.settings)
+    own = {p.path for p in stack_file.problems}
+    return config, [*stack_file.problems, *(p for p in found if p.path not in own)]
 
 
 def load_project(directory: Path) -> Project:
@@ -198,7 +212,7 @@ def load_project(directory: Path) -> Project:
     problems: list[ConfigProblem] = []
     shaped: dict[str, EnvironmentConfig] = {}
     for stack, stack_file in files.items():
-        config, found = _validate(stack, stack_file.settings)
+        config, found = _validate_file(stack_file)
         problems.extend(found)
         if config is not None:
             # Cross-environment rules still see a stack with cross-field problems of its own.
