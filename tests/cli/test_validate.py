@@ -199,3 +199,31 @@ def test_a_quoted_value_is_a_string_whatever_it_looks_like(stack_dir: Path) -> N
     code, out, _ = validate(stack_dir)
 
     assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("reservedConcurrency: 100", "reservedConcurrency: true",
+         "prod: processor.reservedConcurrency: Input should be a valid integer, not the boolean "
+         "true"),
+        ("memoryMb: 1024", 'memoryMb: "1024"',
+         "prod: processor.memoryMb: Input should be a valid integer, not the string '1024'; "
+         "write 1024 without quotes"),
+        ("production: true", "production: 1",
+         "prod: production: Input should be a valid boolean, not the number 1; write true or "
+         "false"),
+        ('cost-center: "4711"', "cost-center: 4711",
+         "prod: tags.cost-center: Input should be a valid string, not the number 4711; quote it"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_one_line_not_a_silent_conversion(
+    stack_dir: Path, old: str, new: str, line: str
+) -> None:
+    edit(stack_dir / "Pulumi.prod.yaml", old, new)
+
+    code, out, err = validate(stack_dir)
+
+    assert code == 1
+    assert out == [f"✗ {line}", "1 problem(s) in 1 of 3 stacks (dev, prod, staging)"]
+    assert err == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,12 +84,59 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     return [info.alias or n for n, info in model.model_fields.items()]
 
 
+_EXPECTED = {
+    "int_type": "Input should be a valid integer",
+    "bool_type": "Input should be a valid boolean",
+    "string_type": "Input should be a valid string",
+    "tuple_type": "Input should be a list",
+    "dict_type": "Input should be a mapping",
+    "model_type": "Input should be a mapping",
+}
+"""Strict type errors, in YAML's words (pydantic says tuple and dictionary)."""
+
+_INTEGER_TEXT = re.compile(r"^[-+]?[0-9]+$")
+
+
+def _written(value: Any) -> str:
+    """What the user wrote, as YAML typed it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    """How to write the value the field wants, when it is plain from what was written."""
+    if kind == "int_type" and isinstance(value, str) and _INTEGER_TEXT.match(value):
+        return f"; write {value} without quotes"
+    if kind == "bool_type" and isinstance(value, str) and value in ("true", "false"):
+        return f"; write {value} without quotes"
+    if kind == "bool_type" and isinstance(value, int) and not isinstance(value, bool):
+        return "; write true or false"
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        return "; quote it"
+    return ""
+
+
 def _describe(error: Mapping[str, Any]) -> str:
-    if error["type"] == "extra_forbidden":
+    kind = error["type"]
+    if kind == "extra_forbidden":
         loc = tuple(error["loc"])
         close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key{hint}"
+    if kind in _EXPECTED:
+        value = error["input"]
+        return f"{_EXPECTED[kind]}, not {_written(value)}{_type_hint(kind, value)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
