@@ -227,3 +227,21 @@ def test_a_value_of_the_wrong_type_is_one_line_not_a_silent_conversion(
     assert code == 1
     assert out == [f"✗ {line}", "1 problem(s) in 1 of 3 stacks (dev, prod, staging)"]
     assert err == []
+
+
+def test_a_stack_with_51_tags_is_refused_in_one_line(stack_dir: Path) -> None:
+    many = "".join(f"    tag-{i}: v\n" for i in range(49))
+    edit(
+        stack_dir / "Pulumi.dev.yaml",
+        '    cost-center: "4711"\n',
+        f'    cost-center: "4711"\n{many}',
+    )
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 1
+    assert out == [
+        "✗ dev: tags: 54 tags with tap's own (environment, managed-by, project) are more than the "
+        "50 AWS allows on a resource; keep at most 47 others",
+        "1 problem(s) in 1 of 3 stacks (dev, prod, staging)",
+    ]

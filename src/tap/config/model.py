@@ -26,6 +26,15 @@ LOG_RETENTION_DAYS = frozenset(
 )  # fmt: skip
 """The values CloudWatch Logs accepts for a log group's retention."""
 
+MAX_TAGS = 50
+"""AWS's limit of user tags per resource; `aws:` tags do not count."""
+
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+
+TAP_TAG_KEYS = frozenset({"project", "environment", "managed-by"})
+"""The tags tap itself puts on every resource (`tap.provider.default_tags`); they count too."""
+
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
