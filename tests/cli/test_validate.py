@@ -245,3 +245,15 @@ def test_a_stack_with_51_tags_is_refused_in_one_line(stack_dir: Path) -> None:
         "50 AWS allows on a resource; keep at most 47 others",
         "1 problem(s) in 1 of 3 stacks (dev, prod, staging)",
     ]
+
+
+def test_text_from_the_file_is_printed_as_written_never_as_markup(stack_dir: Path) -> None:
+    edit(stack_dir / "Pulumi.dev.yaml", "team: data-platform", '"[bold]team": data-platform')
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 1
+    assert out[0] == (
+        "✗ dev: tags.[bold]team: key has '[', ']'; AWS tags allow only letters, digits, spaces "
+        "and _ . : / = + - @"
+    )

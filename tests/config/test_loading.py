@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tap.config import ConfigError, ConfigReadError, load_project, load_stack
+from tap.config import ConfigError, ConfigReadError, load_project
 from tap.config.loading import (
     SECRET_PLACEHOLDER,
     from_pulumi,
@@ -253,7 +253,7 @@ def test_invalid_pulumi_config_reports_every_problem(
     assert [p.path for p in caught.value.problems] == ["processor.logRetentionDays", "region"]
 
 
-# --- load_project / load_stack ---------------------------------------------------------
+# --- load_project ---------------------------------------------------------
 
 
 def test_shipped_project_loads_every_stack_without_problems(repo_root: Path) -> None:
@@ -314,34 +314,6 @@ def test_project_without_stack_files_is_a_read_error(tmp_path: Path) -> None:
         load_project(tmp_path)
 
     assert str(caught.value) == f"{tmp_path}: no Pulumi.<stack>.yaml files"
-
-
-def test_load_stack_returns_the_named_stack(repo_root: Path) -> None:
-    project, config = load_stack(repo_root, "staging")
-
-    assert config.environment == "staging"
-    assert config.region == "us-west-2"
-    assert project.configs["staging"] is config
-
-
-def test_load_stack_names_the_known_stacks_when_the_stack_is_unknown(repo_root: Path) -> None:
-    with pytest.raises(ConfigReadError) as caught:
-        load_stack(repo_root, "qa")
-
-    assert str(caught.value) == f"no stack 'qa' in {repo_root} (stacks: dev, prod, staging)"
-
-
-def test_load_stack_refuses_a_stack_whose_sibling_is_broken(stack_dir: Path) -> None:
-    prod = stack_dir / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text().replace("runtime: python3.12", "runtime: python3.13"))
-
-    with pytest.raises(ConfigError) as caught:
-        load_stack(stack_dir, "dev")
-
-    assert sorted((p.stack, p.path) for p in caught.value.problems) == [
-        ("dev", "processor.runtime"),
-        ("staging", "processor.runtime"),
-    ]
 
 
 def test_a_value_yaml_versions_read_differently_is_its_fields_only_problem(

@@ -271,17 +271,6 @@ def load_project(directory: Path) -> Project:
     return Project(name, directory, files, configs, sorted(problems))
 
 
-def load_stack(directory: Path, stack: str) -> tuple[Project, EnvironmentConfig]:
-    """Load one stack's config, validated together with its siblings."""
-    project = load_project(directory)
-    if stack not in project.files:
-        known = ", ".join(sorted(project.files))
-        raise ConfigReadError(f"no stack '{stack}' in {directory} (stacks: {known})")
-    if project.problems:
-        raise ConfigError(project.problems)
-    return project, project.configs[stack]
-
-
 def to_pulumi_config(settings: Mapping[str, Any]) -> dict[str, str]:
     """Settings as the Pulumi CLI hands them to a program: full keys, JSON for structures."""
     return {
@@ -324,7 +313,6 @@ __all__ = [
     "StackFile",
     "from_pulumi",
     "load_project",
-    "load_stack",
     "parse_environment",
     "read_stack_file",
     "to_pulumi_config",
