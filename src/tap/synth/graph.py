@@ -235,8 +235,8 @@ def is_root_stack(urn: str) -> bool:
 
 def provider_urn(reference: str) -> str:
     """The URN in a provider reference: tap writes the URN, `pulumi stack export` `URN::id`."""
-    head, _, _ = reference.rpartition("::")
-    return head if head.count("::") >= 3 else reference
+    # A URN has three `::` separators (stack, project, type, name); a reference adds the id.
+    return reference.rpartition("::")[0] if reference.count("::") >= 4 else reference
 
 
 def structure_problem(resources: Sequence[Resource]) -> str | None:
