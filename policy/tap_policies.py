@@ -16,12 +16,13 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
-from tap.config import ConfigError, ConfigReadError, EnvironmentConfig, load_stack
+from tap.config import ConfigError, ConfigReadError, EnvironmentConfig
 from tap.config.model import Suppression
 from tap.rules import TAP_PACK, Level, Rule, RuleContext, SuppressionError, check_graph
 from tap.rules.check import DASH
 from tap.rules.suppressions import check_suppressions
 from tap.synth.graph import Resource, ResourceGraph, lifecycle_options
+from tap.validation import load_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 """The Pulumi project whose stacks the pack checks: the checkout holding this `policy/`."""

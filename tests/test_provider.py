@@ -10,6 +10,7 @@ import pytest
 
 from tap.config import EnvironmentConfig, parse_environment
 from tap.config.loading import read_stack_file
+from tap.config.model import TAP_TAG_KEYS
 from tap.provider import MANAGED_BY, build_provider, session_name
 
 
@@ -140,3 +141,13 @@ def test_configured_tags_cannot_override_taps_own_tags(
         "managed-by": "pulumi/tap",
         "team": "x",
     }
+
+
+def test_the_tags_tap_adds_are_the_ones_config_counts_against_awss_limit(
+    mocks: RecordingMocks, repo_root: Path
+) -> None:
+    config = config_of(repo_root, "prod")
+
+    inputs = register(mocks, config)
+
+    assert set(inputs["defaultTags"]["tags"]) - set(config.tags) == TAP_TAG_KEYS

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
-from tap.config import parse_environment
+import pytest
+
+from tap.config import ConfigError, ConfigReadError, parse_environment
 from tap.config.loading import read_stack_file
-from tap.validation import name_problems, validate_project
+from tap.validation import load_stack, name_problems, validate_project
 
 
 def shipped(repo_root: Path, stack: str, **overrides: object) -> dict[str, object]:
@@ -92,3 +94,49 @@ def test_stack_copied_without_changing_environment_is_caught(stack_dir: Path) ->
         "(set allowSharedAccount: true in each to share on purpose)",
         "qa: environment: is 'dev', but the stack is named 'qa'",
     ]
+
+
+# --- load_stack: how every command but validate gets a stack's config ----------------------
+
+
+def test_load_stack_returns_the_named_stack(repo_root: Path) -> None:
+    project, config = load_stack(repo_root, "staging")
+
+    assert config.environment == "staging"
+    assert config.region == "us-west-2"
+    assert project.configs["staging"] is config
+
+
+def test_load_stack_names_the_known_stacks_when_the_stack_is_unknown(repo_root: Path) -> None:
+    with pytest.raises(ConfigReadError) as caught:
+        load_stack(repo_root, "qa")
+
+    assert str(caught.value) == f"no stack 'qa' in {repo_root} (stacks: dev, prod, staging)"
+
+
+def test_load_stack_refuses_a_stack_whose_sibling_is_broken(stack_dir: Path) -> None:
+    prod = stack_dir / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("runtime: python3.12", "runtime: python3.13"))
+
+    with pytest.raises(ConfigError) as caught:
+        load_stack(stack_dir, "dev")
+
+    assert sorted((p.stack, p.path) for p in caught.value.problems) == [
+        ("dev", "processor.runtime"),
+        ("staging", "processor.runtime"),
+    ]
+    assert caught.value.stacks == ("dev", "prod", "staging")
+
+
+def test_load_stack_refuses_what_only_the_naming_checks_find(stack_dir: Path) -> None:
+    """A reserved namePrefix is valid config but makes an invalid bucket name."""
+    dev = stack_dir / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  tap:namePrefix: xn--tap\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_stack(stack_dir, "staging")
+
+    assert [str(p) for p in caught.value.problems] == [
+        str(p) for p in validate_project(stack_dir).problems
+    ]
+    assert [p.path for p in caught.value.problems] == ["buckets[0].name"]

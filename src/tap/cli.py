@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -13,8 +13,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from tap.config import ConfigError, ConfigReadError, load_project, load_stack
+from tap.config import ConfigError, ConfigProblem, ConfigReadError, EnvironmentConfig, load_project
 from tap.diagram import DiagramFormat, render
 from tap.diff import DiffKind, diff_graphs
 from tap.local import InvalidOptionsError, LocalOptions, LocalRunError, run_local, stop_emulator
@@ -26,13 +27,12 @@ from tap.rules import (
     SuppressionError,
     check_graph,
     format_finding_line,
-    load_graph,
 )
 from tap.synth.errors import SynthError
-from tap.synth.graph import GraphFormatError
+from tap.synth.graph import GraphFormatError, load_graph
 from tap.synth.render import render_tree
 from tap.synth.stack import synthesize_config, synthesize_stack
-from tap.validation import validate_project
+from tap.validation import load_stack, validate_project
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -65,8 +65,21 @@ def _root() -> None:
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
+
+
+def _print_problems(
+    console: Console, problems: Sequence[ConfigProblem], stacks: Sequence[str]
+) -> None:
+    """Config problems as `tap validate` prints them: one line each, then how many and where."""
+    for problem in problems:
+        console.print(f"[red]✗[/red] {escape(str(problem))}")
+    bad = len({p.stack for p in problems})
+    console.print(
+        f"[red]{len(problems)} problem(s)[/red] in {bad} of {len(stacks)} stacks "
+        f"({escape(', '.join(sorted(stacks)))})"
+    )
 
 
 @contextmanager
@@ -77,9 +90,9 @@ def user_errors() -> Iterator[None]:
     except ConfigReadError as exc:
         _fail(str(exc), EXIT_USAGE)
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]✗[/red] {problem}")
-        _fail(f"{len(exc.problems)} config problem(s)", EXIT_FINDINGS)
+        # The lines `tap validate` prints, on stderr: these commands' stdout is their output.
+        _print_problems(err, exc.problems, exc.stacks)
+        raise typer.Exit(EXIT_FINDINGS) from None
     except PackagingError as exc:
         _fail(f"packaging failed: {exc}", EXIT_FINDINGS)
     except InvalidOptionsError as exc:
@@ -92,7 +105,7 @@ def user_errors() -> Iterator[None]:
         _fail(f"synthesis failed: {exc}", EXIT_FINDINGS)
     except SuppressionError as exc:
         for refused in exc.problems:
-            err.print(f"[red]✗[/red] {refused}")
+            err.print(f"[red]✗[/red] {escape(str(refused))}")
         _fail(f"{len(exc.problems)} suppression(s) refused", EXIT_USAGE)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
@@ -104,17 +117,11 @@ def validate(project_dir: ProjectDir = Path()) -> None:
     """Validate every stack's config, alone and together; one line per problem."""
     with user_errors():
         project = validate_project(project_dir)
-    for problem in project.problems:
-        out.print(f"[red]✗[/red] {problem}")
-    stacks = ", ".join(sorted(project.files))
     if project.problems:
-        bad = len({p.stack for p in project.problems})
-        out.print(
-            f"[red]{len(project.problems)} problem(s)[/red] in {bad} of "
-            f"{len(project.files)} stacks ({stacks})"
-        )
+        _print_problems(out, project.problems, tuple(project.files))
         raise typer.Exit(EXIT_FINDINGS)
-    out.print(f"[green]✓[/green] {len(project.files)} stacks valid: {stacks}")
+    stacks = ", ".join(sorted(project.files))
+    out.print(f"[green]✓[/green] {len(project.files)} stacks valid: {escape(stacks)}")
 
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")]
@@ -250,12 +257,8 @@ def _check_results(
     if chosen != 1:
         raise typer.BadParameter("give exactly one of --stack, --all or --graph")
     if graph_file is not None:
-        try:
-            resource_graph = load_graph(graph_file)
-        except OSError as exc:
-            raise ConfigReadError(f"{graph_file}: cannot read: {exc.strerror}") from None
-        project = load_project(project_dir) if (project_dir / "Pulumi.yaml").exists() else None
-        config = project.configs.get(resource_graph.stack) if project else None
+        resource_graph = load_graph(graph_file)
+        config = _graph_config(project_dir, resource_graph.stack)
         suppressions = config.suppressions if config else ()
         return [check_graph(resource_graph, RuleContext(config), suppressions)]
     if all_stacks:
@@ -265,6 +268,14 @@ def _check_results(
         resource_graph, config = synthesize_config(project_dir, name)
         results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
     return results
+
+
+def _graph_config(project_dir: Path, stack: str) -> EnvironmentConfig | None:
+    """The config of a graph file's stack, loaded as every command loads one; None when the
+    directory is no project or has no such stack (the rules then run without config)."""
+    if not (project_dir / "Pulumi.yaml").exists() or stack not in load_project(project_dir).files:
+        return None
+    return load_stack(project_dir, stack)[1]
 
 
 @app.command()

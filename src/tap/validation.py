@@ -1,4 +1,5 @@
-"""`tap validate`: every stack's config, alone and together, plus the names it produces."""
+"""Every stack's config, alone and together, plus the names it produces: what `tap validate`
+checks, and what every other command loads a stack through, so none accepts what it refuses."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from tap.config import ConfigProblem, EnvironmentConfig, Project, load_project
+from tap.config import (
+    ConfigError,
+    ConfigProblem,
+    ConfigReadError,
+    EnvironmentConfig,
+    Project,
+    load_project,
+)
 from tap.naming import Names, s3_bucket_name_problems
 
 
@@ -44,3 +52,15 @@ def validate_project(directory: Path) -> Project:
     project = load_project(directory)
     problems = sorted({*project.problems, *name_problems(project.configs)})
     return replace(project, problems=problems)
+
+
+def load_stack(directory: Path, stack: str) -> tuple[Project, EnvironmentConfig]:
+    """One stack's config, only when the whole project validates: the problems `tap validate`
+    reports, in every stack, refuse it with the same ConfigError lines."""
+    project = validate_project(directory)
+    if stack not in project.files:
+        known = ", ".join(sorted(project.files))
+        raise ConfigReadError(f"no stack '{stack}' in {directory} (stacks: {known})")
+    if project.problems:
+        raise ConfigError(project.problems, tuple(project.files))
+    return project, project.configs[stack]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pipeline.shipped import graph
@@ -149,3 +150,87 @@ def test_a_mutated_graph_file_makes_its_rule_fire(
     report = json.loads(result.stdout)
     fired = {f["ruleId"] for s in report["stacks"] for f in s["findings"] if f["level"] == "error"}
     assert rule_id in fired, (mutation, fired)
+
+
+def _broken(prod_graph: dict[str, object], change: str) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the prod graph broken one way, and the URNs of its first resources."""
+    broken: dict[str, Any] = json.loads(json.dumps(prod_graph))
+    resources = broken["resources"]
+    urns = [r["urn"] for r in resources]
+    if change == "duplicate":
+        resources.append(json.loads(json.dumps(resources[1])))
+    elif change == "cycle":
+        resources[1]["dependencies"] = [urns[2]]
+        resources[2]["dependencies"] = [urns[1]]
+    elif change == "dependency":
+        resources[1]["dependencies"] = [urns[1] + "-gone"]
+    elif change == "parent":
+        resources[1]["parent"] = urns[1] + "-gone"
+    elif change == "provider":
+        resources[1]["provider"] = urns[0] + "-gone"
+    return broken, urns
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ("duplicate", "URN {1} appears twice (resources[1] and resources[47])"),
+        ("cycle", "dependency cycle {1} -> {2} -> {1}"),
+        ("dependency", "resources[1] ({1}) depends on {1}-gone, which is not in the graph"),
+        ("parent", "resources[1] ({1}) has parent {1}-gone, which is not in the graph"),
+        ("provider", "resources[1] ({1}) has provider {0}-gone, which is not in the graph"),
+    ],
+)
+def test_a_graph_that_is_not_a_graph_is_a_one_line_usage_error(
+    prod_graph: dict[str, object], tmp_path: Path, change: str, problem: str
+) -> None:
+    broken, urns = _broken(prod_graph, change)
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps(broken))
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: not a resource graph: {problem.format(*urns)}"
+    ]
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_a_graph_with_nan_or_infinity_is_a_one_line_usage_error(
+    prod_graph: dict[str, object], tmp_path: Path, constant: str
+) -> None:
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps({**prod_graph, "outputs": {"x": float(constant.lower())}}))
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: not JSON: {constant} is not a JSON value (JSON has no NaN or Infinity)"
+    ]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("latin-1", "not UTF-8 text (byte {at} is 0xe9)"),
+        ("utf-16", "not UTF-8 text (byte 0 is 0xff); it looks like UTF-16, save it as UTF-8"),
+    ],
+)
+def test_a_graph_file_that_is_not_utf8_is_a_one_line_usage_error(
+    prod_graph: dict[str, object], tmp_path: Path, encoding: str, message: str
+) -> None:
+    text = json.dumps({**prod_graph, "outputs": {"note": "café"}}, ensure_ascii=False)
+    path = tmp_path / "prod.json"
+    path.write_bytes(text.encode(encoding))
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path)])
+
+    assert result.exit_code == 2
+    at = text.encode("utf-8").index("é".encode())
+    assert result.stderr.splitlines() == [f"error: {path}: {message.format(at=at)}"]
+    assert "Traceback" not in result.output

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tap.cli import app
@@ -149,3 +150,110 @@ def test_a_complex_mapping_key_is_a_one_line_usage_error(stack_dir: Path) -> Non
         f"error: {bad}: not valid YAML at line 2, column 5: a mapping key must be a plain value"
     ]
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("timeoutSeconds: 30", "timeoutSeconds: 1:00",
+         "processor.timeoutSeconds: 1:00 is read as 60 by YAML 1.1 but as the string '1:00' by "
+         "YAML 1.2; write 60, or quote it"),
+        ("memoryMb: 256", "memoryMb: 0400",
+         "processor.memoryMb: 0400 is read as 256 by YAML 1.1 but as 400 by YAML 1.2; write 400, "
+         "or quote it"),
+        ("memoryMb: 256", "memoryMb: 0b100000000",
+         "processor.memoryMb: 0b100000000 is read as 256 by YAML 1.1 but as the string "
+         "'0b100000000' by YAML 1.2; write 256, or quote it"),
+        ("maximumEventAgeSeconds: 3600\n    delivery",
+         "maximumEventAgeSeconds: 3_600\n    delivery",
+         "failureHandling.processing.maximumEventAgeSeconds: 3_600 is read as 3600 by YAML 1.1 but "
+         "as the string '3_600' by YAML 1.2; write 3600, or quote it"),
+        ("pointInTimeRecovery: false", "pointInTimeRecovery: no",
+         "table.pointInTimeRecovery: no is read as false by YAML 1.1 but as the string 'no' by "
+         "YAML 1.2; write false, or quote it"),
+        ("versioning: true", "versioning: on",
+         "buckets[0].versioning: on is read as true by YAML 1.1 but as the string 'on' by "
+         "YAML 1.2; write true, or quote it"),
+        ('cost-center: "4711"', "cost-center: 04711",
+         "tags.cost-center: 04711 is read as 2505 by YAML 1.1 but as 4711 by YAML 1.2; "
+         "write 4711, or quote it"),
+        ("team: data-platform", "on: data-platform",
+         "tags.on: on is read as true by YAML 1.1 but as the string 'on' by YAML 1.2; quote it"),
+    ],
+)  # fmt: skip
+def test_a_value_yaml_versions_read_differently_is_one_line_at_its_path(
+    stack_dir: Path, old: str, new: str, line: str
+) -> None:
+    edit(stack_dir / "Pulumi.dev.yaml", old, new)
+
+    code, out, err = validate(stack_dir)
+
+    assert code == 1
+    assert out == [f"✗ dev: {line}", "1 problem(s) in 1 of 3 stacks (dev, prod, staging)"]
+    assert err == []
+
+
+def test_a_quoted_value_is_a_string_whatever_it_looks_like(stack_dir: Path) -> None:
+    edit(stack_dir / "Pulumi.dev.yaml", "team: data-platform", "team: 'yes'")
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("reservedConcurrency: 100", "reservedConcurrency: true",
+         "prod: processor.reservedConcurrency: Input should be a valid integer, not the boolean "
+         "true"),
+        ("memoryMb: 1024", 'memoryMb: "1024"',
+         "prod: processor.memoryMb: Input should be a valid integer, not the string '1024'; "
+         "write 1024 without quotes"),
+        ("production: true", "production: 1",
+         "prod: production: Input should be a valid boolean, not the number 1; write true or "
+         "false"),
+        ('cost-center: "4711"', "cost-center: 4711",
+         "prod: tags.cost-center: Input should be a valid string, not the number 4711; quote it"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_one_line_not_a_silent_conversion(
+    stack_dir: Path, old: str, new: str, line: str
+) -> None:
+    edit(stack_dir / "Pulumi.prod.yaml", old, new)
+
+    code, out, err = validate(stack_dir)
+
+    assert code == 1
+    assert out == [f"✗ {line}", "1 problem(s) in 1 of 3 stacks (dev, prod, staging)"]
+    assert err == []
+
+
+def test_a_stack_with_51_tags_is_refused_in_one_line(stack_dir: Path) -> None:
+    many = "".join(f"    tag-{i}: v\n" for i in range(49))
+    edit(
+        stack_dir / "Pulumi.dev.yaml",
+        '    cost-center: "4711"\n',
+        f'    cost-center: "4711"\n{many}',
+    )
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 1
+    assert out == [
+        "✗ dev: tags: 54 tags with tap's own (environment, managed-by, project) are more than the "
+        "50 AWS allows on a resource; keep at most 47 others",
+        "1 problem(s) in 1 of 3 stacks (dev, prod, staging)",
+    ]
+
+
+def test_text_from_the_file_is_printed_as_written_never_as_markup(stack_dir: Path) -> None:
+    edit(stack_dir / "Pulumi.dev.yaml", "team: data-platform", '"[bold]team": data-platform')
+
+    code, out, _ = validate(stack_dir)
+
+    assert code == 1
+    assert out[0] == (
+        "✗ dev: tags.[bold]team: key has '[', ']'; AWS tags allow only letters, digits, spaces "
+        "and _ . : / = + - @"
+    )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tap.config import ConfigError, EnvironmentConfig, parse_environment
 from tap.config.checks import canonical, check_environment, check_environments
+from tap.config.model import MAX_TAGS, TAP_TAG_KEYS
 
 from .conftest import STACKS, shipped_settings
 
@@ -445,3 +446,90 @@ def test_canonical_ignores_order_at_every_depth_but_not_values() -> None:
     assert canonical(a) == canonical(b)
     assert canonical(a) != canonical(c)
     assert hash(canonical(a)) == hash(canonical(b))
+
+
+# --- tags against AWS's limits -----------------------------------------------------------------
+
+CHARACTERS = "AWS tags allow only letters, digits, spaces and _ . : / = + - @"
+
+
+def tag_lines(dev_settings: Settings, tags: dict[str, str]) -> list[str]:
+    dev_settings["tags"] = tags
+    return single_problems("dev", dev_settings)
+
+
+def test_tags_up_to_the_limit_with_taps_own_three_are_accepted(dev_settings: Settings) -> None:
+    tags = {f"tag-{i}": "v" for i in range(MAX_TAGS - len(TAP_TAG_KEYS))}
+
+    assert tag_lines(dev_settings, tags) == []
+
+
+@pytest.mark.parametrize("count", [48, 51])
+def test_more_tags_than_aws_allows_with_taps_own_is_one_line(
+    dev_settings: Settings, count: int
+) -> None:
+    tags = {f"tag-{i}": "v" for i in range(count)}
+
+    assert tag_lines(dev_settings, tags) == [
+        f"dev: tags: {count + 3} tags with tap's own (environment, managed-by, project) are more "
+        "than the 50 AWS allows on a resource; keep at most 47 others"
+    ]
+
+
+def test_a_configured_tag_that_tap_overrides_is_counted_once(dev_settings: Settings) -> None:
+    tags = {f"tag-{i}": "v" for i in range(47)} | {"project": "other"}
+
+    assert tag_lines(dev_settings, tags) == []
+
+
+def test_a_key_of_128_and_a_value_of_256_characters_are_accepted(dev_settings: Settings) -> None:
+    assert tag_lines(dev_settings, {"k" * 128: "v" * 256}) == []
+
+
+def test_a_longer_key_or_value_is_refused_at_the_tag(dev_settings: Settings) -> None:
+    lines = tag_lines(dev_settings, {"k" * 129: "v", "team": "v" * 257})
+
+    assert lines == [
+        f"dev: tags.{'k' * 129}: key is 129 characters; AWS allows at most 128",
+        "dev: tags.team: value is 257 characters; AWS allows at most 256",
+    ]
+
+
+@pytest.mark.parametrize("prefix", ["aws:", "AWS:", "Aws:"])
+def test_the_aws_prefix_is_reserved_in_keys_and_values(dev_settings: Settings, prefix: str) -> None:
+    lines = tag_lines(dev_settings, {f"{prefix}team": "x", "team": f"{prefix}x"})
+
+    assert lines == [
+        f"dev: tags.{prefix}team: key starts with '{prefix}', which AWS reserves for its own tags",
+        f"dev: tags.team: value starts with '{prefix}', which AWS reserves for its own tags",
+    ]
+
+
+def test_characters_aws_tags_do_not_allow_are_named(dev_settings: Settings) -> None:
+    lines = tag_lines(dev_settings, {"cost#center": "4711", "team": "data\tplatform!"})
+
+    assert lines == [
+        f"dev: tags.cost#center: key has '#'; {CHARACTERS}",
+        f"dev: tags.team: value has '\\t', '!'; {CHARACTERS}",
+    ]
+
+
+def test_every_problem_of_one_tag_is_one_line(dev_settings: Settings) -> None:
+    lines = tag_lines(dev_settings, {"aws:x#": "y"})
+
+    assert lines == [
+        "dev: tags.aws:x#: key starts with 'aws:', which AWS reserves for its own tags; "
+        f"key has '#'; {CHARACTERS}"
+    ]
+
+
+def test_unicode_letters_digits_spaces_and_the_allowed_symbols_are_accepted(
+    dev_settings: Settings,
+) -> None:
+    tags = {"Kostenstelle Nr.": "Zürich 4711", "owner@team": "a_b.c:d/e=f+g-h@i"}
+
+    assert tag_lines(dev_settings, tags) == []
+
+
+def test_an_empty_tag_key_is_refused(dev_settings: Settings) -> None:
+    assert tag_lines(dev_settings, {"": "x"}) == ["dev: tags: a tag key may not be empty"]

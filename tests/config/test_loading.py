@@ -1,6 +1,7 @@
 """Reading stack files and `pulumi.Config`, and loading a project's stacks together."""
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tap.config import ConfigError, ConfigReadError, load_project, load_stack
+from tap.config import ConfigError, ConfigReadError, load_project
 from tap.config.loading import (
     SECRET_PLACEHOLDER,
     from_pulumi,
@@ -100,10 +101,14 @@ def test_stack_file_without_read_permission_is_a_read_error(
     """Root reads files whatever their mode, so the OS's refusal is simulated."""
     path = write(tmp_path / "Pulumi.qa.yaml", "config: {}\n")
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> str:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    def refuse(file: object, *args: object, **kwargs: object) -> int:
+        if Path(str(file)) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
 
     with pytest.raises(ConfigReadError, match="cannot read: Permission denied"):
         read_stack_file(path)
@@ -248,7 +253,7 @@ def test_invalid_pulumi_config_reports_every_problem(
     assert [p.path for p in caught.value.problems] == ["processor.logRetentionDays", "region"]
 
 
-# --- load_project / load_stack ---------------------------------------------------------
+# --- load_project ---------------------------------------------------------
 
 
 def test_shipped_project_loads_every_stack_without_problems(repo_root: Path) -> None:
@@ -266,7 +271,9 @@ def test_problems_in_several_stacks_are_collected_together(stack_dir: Path) -> N
         dev.read_text().replace("us-east-1", "us-wset-2").replace("Days: 14\n", "Days: 13\n")
     )
     prod = stack_dir / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text().replace("deletionProtection: true", "deletionProtection: no"))
+    prod.write_text(
+        prod.read_text().replace("deletionProtection: true", "deletionProtection: false")
+    )
 
     project = load_project(stack_dir)
 
@@ -309,29 +316,23 @@ def test_project_without_stack_files_is_a_read_error(tmp_path: Path) -> None:
     assert str(caught.value) == f"{tmp_path}: no Pulumi.<stack>.yaml files"
 
 
-def test_load_stack_returns_the_named_stack(repo_root: Path) -> None:
-    project, config = load_stack(repo_root, "staging")
-
-    assert config.environment == "staging"
-    assert config.region == "us-west-2"
-    assert project.configs["staging"] is config
-
-
-def test_load_stack_names_the_known_stacks_when_the_stack_is_unknown(repo_root: Path) -> None:
-    with pytest.raises(ConfigReadError) as caught:
-        load_stack(repo_root, "qa")
-
-    assert str(caught.value) == f"no stack 'qa' in {repo_root} (stacks: dev, prod, staging)"
-
-
-def test_load_stack_refuses_a_stack_whose_sibling_is_broken(stack_dir: Path) -> None:
+def test_a_value_yaml_versions_read_differently_is_its_fields_only_problem(
+    stack_dir: Path,
+) -> None:
+    """`no` would also break 'must be true in production'; one line per field says it better."""
     prod = stack_dir / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text().replace("runtime: python3.12", "runtime: python3.13"))
+    prod.write_text(prod.read_text().replace("deletionProtection: true", "deletionProtection: no"))
 
-    with pytest.raises(ConfigError) as caught:
-        load_stack(stack_dir, "dev")
+    project = load_project(stack_dir)
 
-    assert sorted((p.stack, p.path) for p in caught.value.problems) == [
-        ("dev", "processor.runtime"),
-        ("staging", "processor.runtime"),
+    assert [str(p) for p in project.problems] == [
+        "prod: table.deletionProtection: no is read as false by YAML 1.1 but as the string 'no' "
+        "by YAML 1.2; write false, or quote it"
     ]
+    assert "prod" not in project.configs
+
+
+def test_values_outside_the_tap_namespace_are_not_tap_problems(tmp_path: Path) -> None:
+    path = write(tmp_path / "Pulumi.qa.yaml", "config:\n  aws:skip: yes\n  tap:region: eu-west-1\n")
+
+    assert read_stack_file(path).problems == ()

@@ -147,7 +147,50 @@ def test_account_id_must_be_twelve_digits(dev_settings: Settings, account: str) 
 def test_unquoted_account_id_is_rejected_rather_than_coerced(dev_settings: Settings) -> None:
     dev_settings["accountId"] = 111122223333
 
-    assert problem_lines("dev", dev_settings) == ["dev: accountId: Input should be a valid string"]
+    assert problem_lines("dev", dev_settings) == [
+        "dev: accountId: Input should be a valid string, not the number 111122223333; quote it"
+    ]
+
+
+INT = "Input should be a valid integer"
+BOOL = "Input should be a valid boolean"
+STR = "Input should be a valid string"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("processor.reservedConcurrency", True, f"{INT}, not the boolean true"),
+        ("processor.memoryMb", "512", f"{INT}, not the string '512'; write 512 without quotes"),
+        ("processor.timeoutSeconds", 30.0, f"{INT}, not the number 30.0"),
+        ("processor.logRetentionDays", None, f"{INT}, not null"),
+        ("failureHandling.delivery.maximumRetryAttempts", "185",
+         f"{INT}, not the string '185'; write 185 without quotes"),
+        ("buckets.0.lifecycleRules.0.transitions.0.days", False, f"{INT}, not the boolean false"),
+        ("production", "true", f"{BOOL}, not the string 'true'; write true without quotes"),
+        ("buckets.0.versioning", 1, f"{BOOL}, not the number 1; write true or false"),
+        ("table.pointInTimeRecovery", "yes", f"{BOOL}, not the string 'yes'"),
+        ("kmsKey", 0, f"{BOOL}, not the number 0; write true or false"),
+        ("tags.cost-center", 4711, f"{STR}, not the number 4711; quote it"),
+        ("externalId", 123456, f"{STR}, not the number 123456; quote it"),
+        ("namePrefix", True, f"{STR}, not the boolean true; quote it"),
+        ("buckets.0.routes.0.prefix", 2026, f"{STR}, not the number 2026; quote it"),
+        ("table.replicaRegions", "us-west-2", "Input should be a list, not the string 'us-west-2'"),
+        ("processor", "big", "Input should be a mapping, not the string 'big'"),
+        ("tags", ["team"], "Input should be a mapping, not a list"),
+    ],
+)  # fmt: skip
+def test_a_value_of_another_type_is_refused_not_converted(
+    dev_settings: Settings, path: str, value: object, message: str
+) -> None:
+    *parents, leaf = [int(p) if p.isdigit() else p for p in path.split(".")]
+    target: Any = dev_settings
+    for part in parents:
+        target = target.setdefault(part, {}) if isinstance(part, str) else target[part]
+    target[leaf] = value
+    shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (*parents, leaf))
+
+    assert problem_lines("dev", dev_settings) == [f"dev: {shown.lstrip('.')}: {message}"]
 
 
 def test_deploy_role_must_be_an_iam_role_arn(dev_settings: Settings) -> None:

@@ -18,7 +18,6 @@ from tap.rules import (
     SuppressionError,
     check_graph,
     format_finding_line,
-    load_graph,
     parse_suppressions,
     rules_by_id,
     run_rules,
@@ -26,7 +25,7 @@ from tap.rules import (
 from tap.rules.lookup import QUEUE
 from tap.rules.model import Outcome, RuleContext, non_compliant
 from tap.rules.sqs import sqs_queue_encrypted
-from tap.synth.graph import ResourceGraph
+from tap.synth.graph import ResourceGraph, load_graph
 
 QUEUE_URN = (
     "urn:pulumi:dev::tap::tap:pipeline:TapPipeline$tap:queues:FailureQueues$"

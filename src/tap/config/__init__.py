@@ -5,7 +5,6 @@ from tap.config.loading import (
     Project,
     from_pulumi,
     load_project,
-    load_stack,
     parse_environment,
     to_pulumi_config,
 )
@@ -19,7 +18,6 @@ __all__ = [
     "Project",
     "from_pulumi",
     "load_project",
-    "load_stack",
     "parse_environment",
     "to_pulumi_config",
 ]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tap.config.errors import ConfigProblem
-from tap.config.model import ROLE_ARN_RE, EnvironmentConfig
+from tap.config.model import (
+    MAX_TAG_KEY_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    MAX_TAGS,
+    ROLE_ARN_RE,
+    TAP_TAG_KEYS,
+    EnvironmentConfig,
+)
 
 Canonical = Any
 """A hashable, order-insensitive form of a config value (see `canonical`)."""
@@ -28,12 +36,63 @@ PRODUCTION_NAMES = frozenset({"prod", "production", "prd", "live"})
 so forgetting the flag on one of these would silently drop them all."""
 
 
+_TAG_SYMBOLS = frozenset("_.:/=+-@")
+_TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
+_RESERVED_TAG_PREFIX = "aws:"
+
+
+def _tag_character_allowed(character: str) -> bool:
+    """AWS's tag pattern `^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`: letters, separators, numbers."""
+    return character in _TAG_SYMBOLS or unicodedata.category(character)[0] in "LZN"
+
+
+def _tag_text_problems(what: str, text: str, limit: int) -> Iterator[str]:
+    if len(text) > limit:
+        yield f"{what} is {len(text)} characters; AWS allows at most {limit}"
+    if text[: len(_RESERVED_TAG_PREFIX)].lower() == _RESERVED_TAG_PREFIX:
+        yield f"{what} starts with '{text[:4]}', which AWS reserves for its own tags"
+    bad = sorted({c for c in text if not _tag_character_allowed(c)})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        yield f"{what} has {shown}; AWS tags allow only {_TAG_CHARACTERS}"
+
+
+def tag_problems(tags: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(path, message) for each way `tags` break AWS's tag rules: one per tag, and the count.
+
+    The tags reach every resource through the provider's default tags, so AWS's common tag
+    restrictions apply, as AWS lists them for each service (e.g. the `Tag` of AWS Batch and ECS:
+    https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html).
+    """
+    total = len(set(tags) | TAP_TAG_KEYS)
+    if total > MAX_TAGS:
+        own = ", ".join(sorted(TAP_TAG_KEYS))
+        yield (
+            "tags",
+            f"{total} tags with tap's own ({own}) are more than the {MAX_TAGS} AWS allows on a "
+            f"resource; keep at most {MAX_TAGS - len(TAP_TAG_KEYS)} others",
+        )
+    for key, value in tags.items():
+        if not key:
+            yield "tags", "a tag key may not be empty"
+            continue
+        messages = [
+            *_tag_text_problems("key", key, MAX_TAG_KEY_LENGTH),
+            *_tag_text_problems("value", value, MAX_TAG_VALUE_LENGTH),
+        ]
+        if messages:
+            yield f"tags.{key}", "; ".join(messages)
+
+
 def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
     """Problems within one environment that no single field can see."""
     found: list[ConfigProblem] = []
 
     def add(path: str, message: str) -> None:
         found.append(ConfigProblem(stack, path, message))
+
+    for path, message in tag_problems(config.tags):
+        add(path, message)
 
     if stack != config.environment:
         add("environment", f"is '{config.environment}', but the stack is named '{stack}'")

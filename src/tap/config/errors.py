@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -18,10 +19,11 @@ class ConfigProblem:
 
 
 class ConfigError(Exception):
-    """Config that cannot be used; carries every problem found."""
+    """Config that cannot be used; carries every problem found, and the stacks looked at."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
+    def __init__(self, problems: list[ConfigProblem], stacks: Sequence[str] = ()) -> None:
         self.problems = sorted(problems)
+        self.stacks = tuple(sorted(stacks or {p.stack for p in self.problems}))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from pydantic import ValidationError
 from tap.config.checks import check_environment, check_environments
 from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
+from tap.config.yamlfile import load_yaml, settle
+from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a marker, not a credential
@@ -35,6 +38,8 @@ class StackFile:
     path: Path
     settings: dict[str, Any]
     other_keys: tuple[str, ...] = ()
+    problems: tuple[ConfigProblem, ...] = ()
+    """Values the file itself makes unusable (read differently by YAML 1.1 and 1.2)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,59 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     return [info.alias or n for n, info in model.model_fields.items()]
 
 
+_EXPECTED = {
+    "int_type": "Input should be a valid integer",
+    "bool_type": "Input should be a valid boolean",
+    "string_type": "Input should be a valid string",
+    "tuple_type": "Input should be a list",
+    "dict_type": "Input should be a mapping",
+    "model_type": "Input should be a mapping",
+}
+"""Strict type errors, in YAML's words (pydantic says tuple and dictionary)."""
+
+_INTEGER_TEXT = re.compile(r"^[-+]?[0-9]+$")
+
+
+def _written(value: Any) -> str:
+    """What the user wrote, as YAML typed it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    """How to write the value the field wants, when it is plain from what was written."""
+    if kind == "int_type" and isinstance(value, str) and _INTEGER_TEXT.match(value):
+        return f"; write {value} without quotes"
+    if kind == "bool_type" and isinstance(value, str) and value in ("true", "false"):
+        return f"; write {value} without quotes"
+    if kind == "bool_type" and isinstance(value, int) and not isinstance(value, bool):
+        return "; write true or false"
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        return "; quote it"
+    return ""
+
+
 def _describe(error: Mapping[str, Any]) -> str:
-    if error["type"] == "extra_forbidden":
+    kind = error["type"]
+    if kind == "extra_forbidden":
         loc = tuple(error["loc"])
         close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key{hint}"
+    if kind in _EXPECTED:
+        value = error["input"]
+        return f"{_EXPECTED[kind]}, not {_written(value)}{_type_hint(kind, value)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
@@ -122,45 +174,8 @@ def parse_environment(stack: str, settings: Mapping[str, Any]) -> EnvironmentCon
     return config
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key repeated in one mapping, as the Pulumi CLI does.
-
-    PyYAML keeps the last value silently, so `tap:production` written twice would be read as
-    whichever came last: a typo that changes behaviour without a word.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *anchor` merges defaults; keys written here may override them
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                ) from None
-            if key in seen:
-                first = seen[key]
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key '{key}' is repeated (first at line {first.line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def _encoding_error(path: Path, exc: UnicodeDecodeError) -> ConfigReadError:
-    return ConfigReadError(
-        f"{path}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})"
-    )
+MAX_FILE_BYTES = 1 << 20
+"""The most tap reads from `Pulumi.yaml` or a stack file (the shipped ones are about 2 KB)."""
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
@@ -170,17 +185,26 @@ def _yaml_error(path: Path, exc: yaml.YAMLError) -> ConfigReadError:
     return ConfigReadError(f"{path}: not valid YAML{where}: {problem}")
 
 
+def _read_yaml(path: Path, what: str) -> Any:
+    """The parsed document; ConfigReadError when the file cannot be read or parsed."""
+    try:
+        return load_yaml(read_text(path, limit=MAX_FILE_BYTES, what=what))
+    except TextFileError as exc:
+        raise ConfigReadError(str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from None
+
+
+def _tap_name(key: Any) -> str | None:
+    """`region` for the config key `tap:region`; None for another namespace."""
+    namespace, _, name = str(key).partition(":")
+    return name if namespace == NAMESPACE and name else None
+
+
 def read_stack_file(path: Path) -> StackFile:
     """Parse a `Pulumi.<stack>.yaml`; raise ConfigReadError if it cannot be read."""
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    try:
-        document = _load_yaml(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, exc) from None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc) from None
+    document, ambiguous = settle(_read_yaml(path, "a stack file") or {})
     if not isinstance(document, dict):
         raise ConfigReadError(f"{path}: expected a mapping at the top level")
     config = document.get("config") or {}
@@ -189,12 +213,17 @@ def read_stack_file(path: Path) -> StackFile:
     settings: dict[str, Any] = {}
     others: list[str] = []
     for key, value in config.items():
-        namespace, _, name = str(key).partition(":")
-        if namespace == NAMESPACE and name:
-            settings[name] = _unwrap_secret(value)
-        else:
+        name = _tap_name(key)
+        if name is None:
             others.append(str(key))
-    return StackFile(stack=stack, path=path, settings=settings, other_keys=tuple(others))
+        else:
+            settings[name] = _unwrap_secret(value)
+    problems = tuple(
+        ConfigProblem(stack, _camel_path((name, *loc[2:])), message)
+        for loc, message in ambiguous
+        if loc[:1] == ("config",) and len(loc) > 1 and (name := _tap_name(loc[1])) is not None
+    )
+    return StackFile(stack, path, settings, tuple(others), problems)
 
 
 def _unwrap_secret(value: Any) -> Any:
@@ -207,17 +236,17 @@ def _unwrap_secret(value: Any) -> Any:
 def read_project_name(directory: Path) -> str:
     """The `name` in `Pulumi.yaml`."""
     path = directory / "Pulumi.yaml"
-    try:
-        document = _load_yaml(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigReadError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, exc) from None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc) from None
+    document, _ = settle(_read_yaml(path, "Pulumi.yaml"))
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
         raise ConfigReadError(f"{path}: needs a 'name'")
     return str(document["name"])
+
+
+def _validate_file(stack_file: StackFile) -> tuple[EnvironmentConfig | None, list[ConfigProblem]]:
+    """Like `_validate`, plus the file's own problems; those replace the model's at their path."""
+    config, found = _validate(stack_file.stack, stack_file.settings)
+    own = {p.path for p in stack_file.problems}
+    return config, [*stack_file.problems, *(p for p in found if p.path not in own)]
 
 
 def load_project(directory: Path) -> Project:
@@ -231,7 +260,7 @@ def load_project(directory: Path) -> Project:
     problems: list[ConfigProblem] = []
     shaped: dict[str, EnvironmentConfig] = {}
     for stack, stack_file in files.items():
-        config, found = _validate(stack, stack_file.settings)
+        config, found = _validate_file(stack_file)
         problems.extend(found)
         if config is not None:
             # Cross-environment rules still see a stack with cross-field problems of its own.
@@ -240,17 +269,6 @@ def load_project(directory: Path) -> Project:
                 configs[stack] = config
     problems.extend(check_environments(shaped))
     return Project(name, directory, files, configs, sorted(problems))
-
-
-def load_stack(directory: Path, stack: str) -> tuple[Project, EnvironmentConfig]:
-    """Load one stack's config, validated together with its siblings."""
-    project = load_project(directory)
-    if stack not in project.files:
-        known = ", ".join(sorted(project.files))
-        raise ConfigReadError(f"no stack '{stack}' in {directory} (stacks: {known})")
-    if project.problems:
-        raise ConfigError(project.problems)
-    return project, project.configs[stack]
 
 
 def to_pulumi_config(settings: Mapping[str, Any]) -> dict[str, str]:
@@ -295,7 +313,6 @@ __all__ = [
     "StackFile",
     "from_pulumi",
     "load_project",
-    "load_stack",
     "parse_environment",
     "read_stack_file",
     "to_pulumi_config",

@@ -10,6 +10,7 @@ import botocore.session
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -24,6 +25,15 @@ LOG_RETENTION_DAYS = frozenset(
      2922, 3288, 3653}
 )  # fmt: skip
 """The values CloudWatch Logs accepts for a log group's retention."""
+
+MAX_TAGS = 50
+"""AWS's limit of user tags per resource; `aws:` tags do not count."""
+
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+
+TAP_TAG_KEYS = frozenset({"project", "environment", "managed-by"})
+"""The tags tap itself puts on every resource (`tap.provider.default_tags`); they count too."""
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
@@ -93,6 +103,13 @@ def _email(value: str) -> str:
     return value
 
 
+def _list_as_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+ListOf = BeforeValidator(_list_as_tuple)
+"""On a tuple field: YAML and JSON have lists, the model keeps tuples (immutable, comparable)."""
+
 Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
 LogicalName = Annotated[str, AfterValidator(_logical)]
@@ -100,14 +117,18 @@ RoleArn = Annotated[str, AfterValidator(_role_arn)]
 
 
 class TapModel(BaseModel):
-    """Base for every settings model: camelCase keys, unknown keys are errors, immutable."""
+    """Base for every settings model: camelCase keys, unknown keys are errors, immutable, strict.
+
+    Strict: a value must have its field's type; nothing is converted, so `true` is not the
+    integer 1, `"5"` is not 5 and `1` is not `true`.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
         frozen=True,
-        strict=False,
+        strict=True,
     )
 
 
@@ -126,9 +147,9 @@ class LifecycleRule(TapModel):
     id: Annotated[str, Field(pattern=_RULE_ID_RE.pattern)]
     enabled: bool = True
     prefix: str = ""
-    transitions: tuple[Transition, ...] = ()
+    transitions: Annotated[tuple[Transition, ...], ListOf] = ()
     expiration_days: int | None = Field(default=None, ge=1)
-    noncurrent_version_transitions: tuple[Transition, ...] = ()
+    noncurrent_version_transitions: Annotated[tuple[Transition, ...], ListOf] = ()
     noncurrent_version_expiration_days: int | None = Field(default=None, ge=1)
     abort_incomplete_multipart_upload_days: int | None = Field(default=None, ge=1)
 
@@ -152,7 +173,7 @@ class Route(TapModel):
     """Which of a bucket's S3 events reach the processor."""
 
     name: LogicalName
-    events: tuple[S3EventType, ...] = ("Object Created", "Object Deleted")
+    events: Annotated[tuple[S3EventType, ...], ListOf] = ("Object Created", "Object Deleted")
     prefix: str | None = None
     suffix: str | None = None
 
@@ -177,8 +198,8 @@ class Bucket(TapModel):
     name: LogicalName
     versioning: bool = True
     encryption: BucketEncryption = BucketEncryption()
-    lifecycle_rules: tuple[LifecycleRule, ...] = ()
-    routes: tuple[Route, ...] = Field(min_length=1)
+    lifecycle_rules: Annotated[tuple[LifecycleRule, ...], ListOf] = ()
+    routes: Annotated[tuple[Route, ...], ListOf] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Bucket:
@@ -210,7 +231,7 @@ class Table(TapModel):
 
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
-    replica_regions: tuple[Region, ...] = ()
+    replica_regions: Annotated[tuple[Region, ...], ListOf] = ()
 
 
 class AsyncRetry(TapModel):
@@ -262,9 +283,9 @@ class EnvironmentConfig(TapModel):
     name_prefix: LogicalName = "tap"
     kms_key: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
-    buckets: tuple[Bucket, ...] = Field(min_length=1)
+    buckets: Annotated[tuple[Bucket, ...], ListOf] = Field(min_length=1)
     processor: Processor = Processor()
     table: Table = Table()
     failure_handling: FailureHandling = FailureHandling()
     alarms: Alarms = Alarms()
-    suppressions: tuple[Suppression, ...] = ()
+    suppressions: Annotated[tuple[Suppression, ...], ListOf] = ()

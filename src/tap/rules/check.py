@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tap.config.model import Suppression
@@ -92,11 +91,6 @@ def check_graph(
         for e in evaluations
     )
     return CheckResult(graph.stack, tuple(findings), summaries, tuple(unused))
-
-
-def load_graph(path: Path) -> ResourceGraph:
-    """A graph from a `tap synth --format json` file; raises OSError or GraphFormatError."""
-    return ResourceGraph.from_json(path.read_text(encoding="utf-8"))
 
 
 def resource_label(urn: str | None) -> str:

@@ -16,6 +16,7 @@ from tap.rules.model import (
     not_applicable,
     why_not_production,
 )
+from tap.synth.graph import provider_urn
 
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
@@ -28,8 +29,8 @@ def region_of(graph: ResourceGraph, resource: Resource) -> str | None:
         return region
     if resource.provider is None:
         return None
-    urn = resource.provider.rpartition("::")[0] if resource.provider.count("::") >= 4 else None
-    provider = next((p for p in graph.resources if p.urn in (resource.provider, urn)), None)
+    urn = provider_urn(resource.provider)
+    provider = next((p for p in graph.resources if p.urn == urn), None)
     value = prop(provider, "region") if provider else None
     return value if isinstance(value, str) else None
 

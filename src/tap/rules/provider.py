@@ -9,17 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from tap.rules.lookup import AWS_PROVIDER, as_list, is_known, of_type, parse_json, prop
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
+from tap.synth.graph import provider_urn
 
 if TYPE_CHECKING:
     from tap.synth.graph import ResourceGraph
-
-
-def _provider_urn(reference: str | None) -> str | None:
-    """The provider's URN, from a URN or a provider reference `<urn>::<id>`."""
-    if not reference:
-        return None
-    # A URN has three `::` separators (stack, project, type, name); a reference adds the id.
-    return reference.rpartition("::")[0] if reference.count("::") >= 4 else reference
 
 
 def aws_resources_use_stack_provider(
@@ -35,7 +28,7 @@ def aws_resources_use_stack_provider(
     for resource in graph.resources:
         if not (resource.custom and resource.type.startswith("aws:")):
             continue
-        actual = _provider_urn(resource.provider)
+        actual = provider_urn(resource.provider) if resource.provider else None
         if actual is None:
             yield non_compliant(
                 resource.urn, f"{resource.type} {resource.name} uses the default AWS provider"

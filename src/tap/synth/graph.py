@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tap.synth.errors import SynthError
+from tap.textfile import TextFileError, read_text
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_PLACEHOLDER = "{stack}"
+
+MAX_GRAPH_BYTES = 64 << 20
+"""The most tap reads from a graph file (the shipped prod graph is about 100 KB)."""
+
+MAX_GRAPH_DEPTH = 100
+"""Deepest JSON nesting accepted in a graph file."""
 
 
 def lifecycle_options(
@@ -35,7 +46,7 @@ def lifecycle_options(
 
 
 class GraphFormatError(SynthError):
-    """A resource graph JSON document does not have the contract's shape."""
+    """A resource graph file that cannot be read, is not JSON, or is not a graph."""
 
 
 class Resource(BaseModel):
@@ -89,15 +100,26 @@ class ResourceGraph(BaseModel):
 
     @classmethod
     def from_json(cls, text: str) -> ResourceGraph:
-        """Read a graph written by `to_json` (or by hand in the same shape)."""
+        """Read a graph written by `to_json` (or by hand, or `pulumi stack export`, in its shape).
+
+        Refuses, naming the first problem: what is not strict JSON (NaN, Infinity, a key twice in
+        one object, nesting deeper than MAX_GRAPH_DEPTH), a document of the wrong shape, and a
+        graph that is not one (a URN twice; a parent, dependency or provider that is not in it;
+        a dependency cycle).
+        """
+        document = _parse_json(text)
         try:
-            return cls.model_validate_json(text)
+            graph = cls.model_validate(document)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
-                for e in exc.errors()
-            )
-            raise GraphFormatError(f"not a resource graph: {problems}") from None
+            errors = exc.errors()
+            first = errors[0]
+            where = ".".join(str(p) for p in first["loc"]) or "<root>"
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise GraphFormatError(f"not a resource graph: {where}: {first['msg']}{more}") from None
+        problem = structure_problem(graph.resources)
+        if problem:
+            raise GraphFormatError(f"not a resource graph: {problem}")
+        return graph
 
     def get(self, urn: str) -> Resource:
         """The resource with this URN; KeyError when there is none."""
@@ -149,3 +171,146 @@ class ResourceGraph(BaseModel):
 def _generalize(name: str, stack: str) -> str:
     """Replace the stack name where it stands as a whole dash-separated part of `name`."""
     return re.sub(rf"(?<![^-]){re.escape(stack)}(?![^-])", STACK_PLACEHOLDER, name)
+
+
+def load_graph(path: Path) -> ResourceGraph:
+    """The graph in a `tap synth --format json` file; GraphFormatError naming the file if not."""
+    try:
+        text = read_text(path, limit=MAX_GRAPH_BYTES, what="a graph file")
+    except TextFileError as exc:
+        raise GraphFormatError(str(exc)) from None
+    try:
+        return ResourceGraph.from_json(text)
+    except GraphFormatError as exc:
+        raise GraphFormatError(f"{path}: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise GraphFormatError(f"not JSON: {name} is not a JSON value (JSON has no NaN or Infinity)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise GraphFormatError(f"not a resource graph: key '{key}' appears twice in one object")
+        document[key] = value
+    return document
+
+
+def _parse_json(text: str) -> Any:
+    too_deep = f"not a resource graph: nested deeper than {MAX_GRAPH_DEPTH} levels"
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise GraphFormatError(
+            f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise GraphFormatError(too_deep) from None
+    if _depth(document) > MAX_GRAPH_DEPTH:
+        raise GraphFormatError(too_deep)
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deeply `document` nests, without recursion."""
+    deepest = 0
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            pending.extend(
+                (v, depth + 1) for v in (value.values() if isinstance(value, dict) else value)
+            )
+    return deepest
+
+
+def is_root_stack(urn: str) -> bool:
+    """Whether `urn` is the stack's root resource, which a graph may leave out."""
+    parts = urn.split("::")
+    return len(parts) >= 4 and parts[2] == ROOT_STACK_TYPE
+
+
+def provider_urn(reference: str) -> str:
+    """The URN in a provider reference: tap writes the URN, `pulumi stack export` `URN::id`."""
+    # A URN has three `::` separators (stack, project, type, name); a reference adds the id.
+    return reference.rpartition("::")[0] if reference.count("::") >= 4 else reference
+
+
+def structure_problem(resources: Sequence[Resource]) -> str | None:
+    """The first reason `resources` do not form a graph, or None."""
+    index: dict[str, int] = {}
+    for i, resource in enumerate(resources):
+        if resource.urn in index:
+            first = index[resource.urn]
+            return f"URN {resource.urn} appears twice (resources[{first}] and resources[{i}])"
+        index[resource.urn] = i
+    for i, resource in enumerate(resources):
+        problem = _reference_problem(resource, resources, index)
+        if problem:
+            return f"resources[{i}] ({resource.urn}) {problem}"
+    cycle = _first_cycle({r.urn: _prerequisites(r, index) for r in resources})
+    return f"dependency cycle {' -> '.join(cycle)}" if cycle else None
+
+
+def _reference_problem(
+    resource: Resource, resources: Sequence[Resource], index: Mapping[str, int]
+) -> str | None:
+    """What `resource` names that is not in the graph (or is no provider), or None."""
+    parent = resource.parent
+    if parent is not None and parent not in index and not is_root_stack(parent):
+        return f"has parent {parent}, which is not in the graph"
+    named = [("depends on", resource.dependencies)] + [
+        (f"property {key} depends on", urns) for key, urns in resource.property_dependencies.items()
+    ]
+    for how, urns in named:
+        missing = next((u for u in urns if u not in index), None)
+        if missing is not None:
+            return f"{how} {missing}, which is not in the graph"
+    if resource.provider is not None:
+        provider = provider_urn(resource.provider)
+        if provider not in index:
+            return f"has provider {resource.provider}, which is not in the graph"
+        kind = resources[index[provider]].type
+        if not kind.startswith(PROVIDER_TYPE_PREFIX):
+            return f"has provider {resource.provider}, which is a {kind}, not a provider"
+    return None
+
+
+def _prerequisites(resource: Resource, index: Mapping[str, int]) -> list[str]:
+    """The resources that must exist before `resource`: dependencies, parent, provider."""
+    provider = provider_urn(resource.provider) if resource.provider else None
+    wanted = [
+        *resource.dependencies,
+        *chain.from_iterable(resource.property_dependencies.values()),
+        *(u for u in (resource.parent, provider) if u is not None),
+    ]
+    return [u for u in dict.fromkeys(wanted) if u in index]
+
+
+def _first_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle met walking `edges` depth-first in their order, closed; None if none."""
+    done: set[str] = set()
+    for start, first in edges.items():
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        pending = [iter(first)]
+        while pending:
+            following = next(pending[-1], None)
+            if following is None:
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                pending.pop()
+                continue
+            if following in on_path:
+                return [*path[path.index(following) :], following]
+            if following not in done:
+                path.append(following)
+                on_path.add(following)
+                pending.append(iter(edges[following]))
+    return None

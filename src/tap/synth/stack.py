@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tap import program
-from tap.config import EnvironmentConfig, load_stack, to_pulumi_config
+from tap.config import EnvironmentConfig, to_pulumi_config
 from tap.synth.graph import ResourceGraph
 from tap.synth.runner import run_program
+from tap.validation import load_stack
 
 
 def synthesize_config(

@@ -1,0 +1,162 @@
+"""The YAML loader: bounded nesting and alias expansion, and values YAML 1.1 and 1.2 disagree on."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+import yaml
+
+from tap.config.yamlfile import MAX_DEPTH, MAX_VALUES, Location, load_yaml, settle, yaml12_value
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(yaml.YAMLError) as caught:
+        load_yaml(text)
+    return str(getattr(caught.value, "problem", caught.value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 5000,
+        "a: " + "{b: " * 5000,
+        "a:\n" + "".join(f"{' ' * i}- \n" for i in range(1, 300)),
+    ],
+    ids=["flow-sequences", "flow-mappings", "block-sequences"],
+)
+def test_nesting_deeper_than_the_limit_is_refused_not_a_recursion_error(text: str) -> None:
+    assert refusal(text) == f"nested deeper than {MAX_DEPTH} levels"
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = MAX_DEPTH - 1  # the top-level mapping is one level
+    document = load_yaml("a: " + "[" * (depth - 1) + "]" * (depth - 1))
+
+    value = document["a"]
+    for _ in range(depth - 2):
+        value = value[0]
+    assert value == []
+
+
+def test_aliases_that_expand_beyond_the_limit_are_refused() -> None:
+    """A 'billion laughs' document is a few hundred bytes; every consumer would walk it whole."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level, name in enumerate("bcdefgh"):
+        previous = "abcdefgh"[level]
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+
+    assert refusal("\n".join(lines)) == f"aliases expand it to more than {MAX_VALUES} values"
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    assert refusal("a: &a [1, *a]") == "alias *a is inside its own anchor"
+
+
+def test_ordinary_anchors_and_merge_keys_still_work() -> None:
+    document = load_yaml("d: &d {p: 1, q: 2}\ne:\n  <<: *d\n  q: 3\nf: [*d, *d]\n")
+
+    assert document == {"d": {"p": 1, "q": 2}, "e": {"p": 1, "q": 3}, "f": [{"p": 1, "q": 2}] * 2}
+
+
+# --- plain scalars that YAML 1.1 and YAML 1.2 read differently --------------------------------
+
+
+def settled(text: str) -> tuple[Any, list[tuple[Location, str]]]:
+    return settle(load_yaml(text))
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "message"),
+    [
+        ("1:00", 60, "1:00 is read as 60 by YAML 1.1 but as the string '1:00' by YAML 1.2; "
+         "write 60, or quote it"),
+        ("1:30:00", 5400, "1:30:00 is read as 5400 by YAML 1.1 but as the string '1:30:00' by "
+         "YAML 1.2; write 5400, or quote it"),
+        ("0400", 256, "0400 is read as 256 by YAML 1.1 but as 400 by YAML 1.2; write 400, or "
+         "quote it"),
+        ("08", "08", "08 is read as the string '08' by YAML 1.1 but as 8 by YAML 1.2; write 8, or "
+         "quote it"),
+        ("0b1010", 10, "0b1010 is read as 10 by YAML 1.1 but as the string '0b1010' by YAML 1.2; "
+         "write 10, or quote it"),
+        ("1_000", 1000, "1_000 is read as 1000 by YAML 1.1 but as the string '1_000' by YAML 1.2; "
+         "write 1000, or quote it"),
+        ("-0x10", -16, "-0x10 is read as -16 by YAML 1.1 but as the string '-0x10' by YAML 1.2; "
+         "write -16, or quote it"),
+        ("0o17", "0o17", "0o17 is read as the string '0o17' by YAML 1.1 but as 15 by YAML 1.2; "
+         "write 15, or quote it"),
+        ("1e3", "1e3", "1e3 is read as the string '1e3' by YAML 1.1 but as 1000.0 by YAML 1.2; "
+         "write 1000.0, or quote it"),
+        ("2026-01-31", datetime.date(2026, 1, 31), "2026-01-31 is read as the date 2026-01-31 by "
+         "YAML 1.1 but as the string '2026-01-31' by YAML 1.2; quote it"),
+    ],
+)  # fmt: skip
+def test_a_number_read_differently_is_reported_with_both_readings_and_the_fix(
+    written: str, value: object, message: str
+) -> None:
+    document, found = settled(f"a: {written}\n")
+
+    assert document == {"a": value}  # what tap read before, so other checks see the same
+    assert found == [(("a",), message)]
+
+
+@pytest.mark.parametrize(
+    "word", ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+             "y", "Y", "n", "N"],
+)  # fmt: skip
+def test_a_yaml11_boolean_word_is_reported(word: str) -> None:
+    meaning = "true" if word.lower() in {"yes", "on", "y"} else "false"
+
+    _, found = settled(f"a: {word}\n")
+
+    assert found == [
+        (
+            ("a",),
+            f"{word} is read as {meaning} by YAML 1.1 but as the string '{word}' by YAML 1.2; "
+            f"write {meaning}, or quote it",
+        )
+    ]
+
+
+def test_a_key_read_differently_is_reported_at_its_text_and_kept_as_text() -> None:
+    document, found = settled("tags:\n  on: call\n")
+
+    assert document == {"tags": {"on": "call"}}
+    assert found == [
+        (
+            ("tags", "on"),
+            "on is read as true by YAML 1.1 but as the string 'on' by YAML 1.2; quote it",
+        )
+    ]
+
+
+def test_a_value_deep_in_lists_and_mappings_is_reported_at_its_location() -> None:
+    _, found = settled("a:\n  - b: [1, 2, 0400]\n")
+
+    assert [loc for loc, _ in found] == [("a", 0, "b", 2)]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["'0400'", '"1:00"', "'yes'", '"on"', "!!str 0400", "400", "60", "true", "false", "0x10",
+     "007", "1.5", "-3", "~", "null", ".inf", "text", "2026-01-31T10:00:00Z x"],
+)  # fmt: skip
+def test_values_every_reader_agrees_on_are_not_reported(written: str) -> None:
+    assert settled(f"a: {written}\n")[1] == []
+
+
+def test_an_impossible_date_is_refused_as_invalid_yaml() -> None:
+    assert refusal("a: 2026-13-45\n") == (
+        "2026-13-45 is read as a date by YAML 1.1 but is not a valid one; quote it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "yaml12"),
+    [("0400", 400), ("0o17", 15), ("0x1F", 31), ("1e3", 1000.0), ("-.5", -0.5), ("yes", "yes"),
+     ("True", True), ("NULL", None), ("1:00", "1:00"), ("1_000", "1_000"), ("+12", 12)],
+)  # fmt: skip
+def test_the_yaml12_core_schema_reading(text: str, yaml12: object) -> None:
+    assert yaml12_value(text) == yaml12
+    assert type(yaml12_value(text)) is type(yaml12)
