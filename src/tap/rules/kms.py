@@ -17,10 +17,10 @@ from tap.rules.lookup import (
     QUEUE,
     TOPIC,
     as_list,
+    index_of,
     is_known,
     of_type,
     out,
-    parse_json,
     principal_services,
     prop,
     referenced,
@@ -141,7 +141,7 @@ def kms_key_admits_senders(graph: ResourceGraph, context: RuleContext) -> Iterat
         policy = prop(key, "policy")
         if not is_known(policy):
             yield not_applicable(f"policy of key {key.name} is known only at deploy")
-        elif any(_admits(s, service) for s in statements(parse_json(policy))):
+        elif any(_admits(s, service) for s in statements(index_of(graph).parsed(key, "policy"))):
             yield compliant(resource.urn)
         else:
             yield non_compliant(
