@@ -440,15 +440,18 @@ def scaling_section(r: dict[str, Any]) -> list[str]:
         "rule follows every reference. The child runs the `tap` console script's own code "
         "(`from tap.cli import app; app()`) and reports the time after `import tap.cli` "
         "(*after import*: reading the graph and the config, the 39 rules, printing); *wall* is "
-        "the whole process. Peak RSS is the child's own `ru_maxrss` from `wait4`. *Net* "
-        "subtracts the after-import time of the same command on the 44-resource dev graph "
+        "the whole process. Peak RSS is the `tap` process's own `ru_maxrss`, read with `wait4` "
+        "by a small wrapper process that starts it (Linux keeps `ru_maxrss` across exec, so a "
+        "child forked straight from the benchmark process would report the benchmark's own "
+        "memory; the wrapper adds about 10 MB at most). *Net* subtracts the after-import time of "
+        "the same command on the 44-resource dev graph "
         f"({_s(base['work'], 2)}; wall {_s(base['wall'], 2)}, "
         f"{base['peak_rss_mb']['median']:.0f} MB), the part that does not grow. The exponent "
-        "is the least-squares slope of log(time) against log(resources) over the three sizes: "
-        "1.0 is linear, 2.0 quadratic. The bound applies to the after-import exponent; the net "
-        "one is shown too, but at 10^3 resources the net time is a fraction of a second, close "
-        "to this machine's noise, so it is the less steady figure. The largest graphs run once, "
-        "the others three times.",
+        "is the least-squares slope of log(time) against log(resources): 1.0 is linear, 2.0 "
+        "quadratic. The bound applies to the after-import exponent over the three sizes. The "
+        "net exponent leaves out net times under 0.5 s (at 10^3 resources the net time is "
+        "within this machine's noise), so it is the slope of the growing part from 10^4 to "
+        "10^5. The largest graphs run once, the others three times.",
         "",
         "| kind | resources | graph JSON | wall | after import | net | peak RSS |",
         "|---|---|---|---|---|---|---|",
@@ -463,9 +466,12 @@ def scaling_section(r: dict[str, Any]) -> list[str]:
     lines.append("")
     for kind, series in check["kinds"].items():
         verdict = "ok" if series["exponent_work"] <= r["max_exponent"] else "**over the bound**"
+        net = series["exponent_net"]
+        over = ", ".join(f"{n:,}" for n in series["net_fitted_over"])
         lines.append(
             f"- {kind}: exponent **{series['exponent_work']:.2f}** after import "
-            f"({series['exponent_net']:.2f} net, {series['exponent_wall']:.2f} wall), "
+            f"({series['exponent_wall']:.2f} wall; net "
+            f"{'n/a' if net is None else f'{net:.2f}'} over {over or 'no'} resources), "
             f"bound {r['max_exponent']}: {verdict}"
         )
     lines += [
@@ -576,6 +582,20 @@ def behind_section(m: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _rerun_note(m: dict[str, Any]) -> list[str]:
+    """Which measurements come from an earlier run, when only some were re-run."""
+    kept = {k: v.get("measured_at", "?") for k, v in m.items() if v.get("kept_from_previous_run")}
+    if not kept:
+        return []
+    fresh = [k for k in m if k not in kept]
+    return [
+        f"Only {', '.join(fresh)} ran in this run; kept from earlier runs: "
+        + ", ".join(f"{k} ({when})" for k, when in kept.items())
+        + ". Ratios within one measurement are always from one run.",
+        "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     """The whole results.md."""
     m = results["measurements"]
@@ -592,6 +612,7 @@ def render(results: dict[str, Any]) -> str:
         "machines are shared and noisy: every figure is a median of n runs with its range, and "
         "every comparison is a ratio of figures taken in the same run.",
         "",
+        *_rerun_note(m),
         *headline(m),
     ]
     sections = [

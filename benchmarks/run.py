@@ -100,6 +100,7 @@ def run(selected: list[str] | None = None) -> dict[str, Any]:
                     "traceback": traceback.format_exc(limit=8),
                 }
         outcome["wall_seconds"] = time.perf_counter() - began
+        outcome["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results["measurements"][key] = outcome
     results["total_wall_seconds"] = time.perf_counter() - start
     return results
@@ -108,6 +109,19 @@ def run(selected: list[str] | None = None) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """Write results.json and results.md; exit 1 if any measurement failed or broke a bound."""
     results = run(argv or None)
+    previous = HERE / "results.json"
+    if argv and previous.exists():
+        # Re-running some measurements keeps the others, each with the date it was taken.
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        for key, outcome in kept.get("measurements", {}).items():
+            if key not in results["measurements"]:
+                outcome.setdefault("measured_at", kept["environment"]["date"])
+                results["measurements"][key] = {**outcome, "kept_from_previous_run": True}
+        results["measurements"] = {
+            key: results["measurements"][key]
+            for key, _, _ in MEASUREMENTS
+            if key in results["measurements"]
+        }
     (HERE / "results.json").write_text(
         json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
