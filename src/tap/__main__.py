@@ -1,5 +1,5 @@
 """`python -m tap` runs the CLI."""
 
-from tap.cli import main
+from tap.entry import main
 
 main()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tap import interrupts
 from tap.config import ConfigError, ConfigProblem, ConfigReadError, EnvironmentConfig, load_project
 from tap.diagram import DiagramFormat, render
 from tap.diff import DiffKind, diff_graphs
@@ -37,6 +37,7 @@ from tap.validation import load_stack, validate_project
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = interrupts.EXIT_INTERRUPTED
 
 app = typer.Typer(
     name="tap",
@@ -317,12 +318,14 @@ def local(
             keep_running=keep_running,
             invoke_throttle_rate=invoke_throttle_rate,
         )
+        interrupts.set_stage("synthesizing")
         resource_graph = synthesize_stack(project_dir, stack)
         if json_output:
-            report = run_local(resource_graph, options)
+            report = run_local(resource_graph, options, on_progress=_staged())
         else:
             with progress_bar(options_console) as on_progress:
-                report = run_local(resource_graph, options, on_progress=on_progress)
+                report = run_local(resource_graph, options, on_progress=_staged(on_progress))
+    interrupts.set_stage("reporting")
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
     else:
@@ -333,15 +336,26 @@ def local(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+def _staged(
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> Callable[[int, int, str], None]:
+    """A progress callback that also names the stage an interrupt would land in."""
+
+    def update(done: int, total: int, stage: str) -> None:
+        interrupts.set_stage(stage)
+        if on_progress is not None:
+            on_progress(done, total, stage)
+
+    return update
+
+
 def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
     err.print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
     err.print(scan_command, markup=False, soft_wrap=True)
     err.print("Press Ctrl-C to stop.")
+    interrupts.set_stage("serving the emulator")
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        interrupts.wait_for_interrupt()  # here Ctrl-C is how the user says "done"
     finally:
         stop_emulator(endpoint)
         err.print("emulator stopped")

@@ -12,12 +12,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from tap.interrupts import scratch_directory
 
 FORMAT_VERSION: Final = "1"
 """Bump when the zip layout or encoding changes, so old cache entries are not reused."""
@@ -131,7 +132,7 @@ def build_artifact(
     cached = cached_path.is_file()
     if not cached:
         cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache, prefix=".build-") as scratch:
+        with scratch_directory(".build-", cache) as scratch:
             vendored: list[ZipEntry] = []
             if _requirements(lock_bytes):
                 target = Path(scratch) / "site"

@@ -55,9 +55,11 @@ class TapPipeline(pulumi.ComponentResource):
                 f"{name}-key",
                 EncryptionKeyArgs(
                     account_id=config.account_id,
+                    region=config.region,
                     alias=names.kms_alias,
                     replica_regions=config.table.replica_regions,
                     protect=config.production,
+                    dead_letter_queue_names=(names.delivery_dlq,),
                 ),
                 opts=child,
             )

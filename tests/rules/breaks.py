@@ -70,8 +70,10 @@ def _without_send(document: dict[str, Any]) -> None:
     ]
 
 
-def _without_services(document: dict[str, Any]) -> None:
-    document["Statement"] = [s for s in document["Statement"] if "Service" not in s["Principal"]]
+def _unscoped_eventbridge_grant(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement.get("Principal", {}).get("Service") == "events.amazonaws.com":
+            del statement["Condition"]
 
 
 OTHER_RULE = "arn:aws:events:us-east-1:777788889999:rule/other"
@@ -136,7 +138,7 @@ BREAKS: dict[str, Mutation] = {
     "sqs-queue-tls-only": _drop(QUEUE_POLICY, "processor-dlq-policy"),
     "kms-key-rotation": _set(KMS_KEY, "", enableKeyRotation=False),
     "kms-key-protected-in-production": lambda g: replace(g, only(g, KMS_KEY), options={}),
-    "kms-key-admits-senders": _json(KMS_KEY, "", "policy", _without_services),
+    "kms-key-admits-senders": _json(KMS_KEY, "", "policy", _unscoped_eventbridge_grant),
     "alarms-cover-dead-letter-queues": _drop(METRIC_ALARM, "-delivery-dlq-depth"),
     "alarms-cover-rule-failures": _drop(METRIC_ALARM, "-data-ingest-failed-invocations"),
     "alarms-cover-lambda-failures": _drop(METRIC_ALARM, "-processor-destination-failures"),

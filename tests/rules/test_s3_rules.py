@@ -77,6 +77,39 @@ def test_a_bucket_name_that_prefixes_another_is_reported() -> None:
     )
 
 
+def test_every_longer_name_and_a_twin_are_listed_but_lookalikes_are_not() -> None:
+    """Names sort between a prefix and its longer names; neighbours must not be skipped."""
+    g = graph("dev")
+    bucket = only(g, BUCKET)
+
+    def named(suffix: str, name: str):  # type: ignore[no-untyped-def]
+        return bucket.model_copy(
+            update={
+                "urn": f"{bucket.urn}-{suffix}",
+                "inputs": {**bucket.inputs, "bucket": name},
+                "outputs": {**bucket.outputs, "bucket": name},
+            }
+        )
+
+    base = "tap-data-dev-useast1"
+    for suffix, name in [
+        ("z", f"{base}-z"),
+        ("a", f"{base}-a"),
+        ("twin", base),
+        ("lookalike", "tap-data-dev-useast2"),
+    ]:
+        g = with_added(g, named(suffix, name))
+    found = {
+        o.resource_urn: o.message
+        for o in failures(s3.s3_bucket_names_prefix_free, g, context("dev"))
+    }
+    listing = f"{base}, {base}-a, {base}-z"
+    assert found == {
+        bucket.urn: f"bucket name {base} is a prefix of {listing}",
+        f"{bucket.urn}-twin": f"bucket name {base} is a prefix of {listing}",
+    }
+
+
 @pytest.mark.parametrize("flag", s3.PUBLIC_ACCESS_FLAGS)
 def test_any_public_access_flag_off_is_reported(flag: str) -> None:
     g = graph("prod")

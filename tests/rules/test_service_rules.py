@@ -5,7 +5,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, replace, without
+from pipeline.shipped import (
+    STACKS,
+    context,
+    edit,
+    graph,
+    only,
+    replace,
+    shipped_preview,
+    without,
+)
 
 from rules.judge import all_compliant, failures, judge
 from tap.rules import alarms, dynamodb, kms, program, sqs
@@ -213,17 +222,122 @@ def test_an_eventbridge_grant_conditioned_on_the_source_account_is_reported() ->
     assert failure.message.startswith("DLQ tap-delivery-dlq-dev-useast1 is encrypted with key")
 
 
-def test_the_shipped_key_conditions_cloudwatch_but_not_eventbridge() -> None:
-    document = json.loads(only(graph("dev"), KMS_KEY).inputs["policy"])
+DELIVERY_DLQ_ARN = "arn:aws:sqs:us-east-1:111122223333:tap-delivery-dlq-dev-useast1"
+
+
+def _eventbridge_condition(condition: dict[str, Any] | None) -> Callable[[dict[str, Any]], None]:
+    """Give EventBridge's key grant this condition (None: no condition at all)."""
+
+    def change(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for st in document["Statement"]:
+            if st.get("Principal", {}).get("Service") == "events.amazonaws.com":
+                st.pop("Condition", None)
+                if condition is not None:
+                    st["Condition"] = condition
+        props["policy"] = json.dumps(document)
+
+    return change
+
+
+def test_the_shipped_key_scopes_eventbridge_to_the_dlq_and_cloudwatch_to_the_account() -> None:
+    g = graph("dev")
+    document = json.loads(only(g, KMS_KEY).inputs["policy"])
     by_service = {
         st["Principal"]["Service"]: st
         for st in document["Statement"]
         if "Service" in st.get("Principal", {})
     }
-    assert "Condition" not in by_service["events.amazonaws.com"]
+    # The ARN the key policy builds from the queue's name is the queue's real ARN.
+    assert only(g, QUEUE, "delivery-dlq").outputs["arn"] == DELIVERY_DLQ_ARN
+    assert by_service["events.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:sqs:arn": [DELIVERY_DLQ_ARN]}
+    }
     assert by_service["cloudwatch.amazonaws.com"]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": "111122223333"}
     }
+
+
+def test_an_unconditioned_eventbridge_grant_is_reported() -> None:
+    # GIVEN EventBridge's grant without any condition: any rule, anywhere, may use the key
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), _eventbridge_condition(None))
+    # WHEN the rule runs, THEN the DLQ is reported (and the alarm topic is still fine)
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.resource_urn == only(g, QUEUE, "delivery-dlq").urn
+    assert failure.message == (
+        "DLQ tap-delivery-dlq-dev-useast1 is encrypted with key dev-key-key, whose grant to "
+        "events.amazonaws.com is not scoped by kms:EncryptionContext:aws:sqs:arn"
+    )
+
+
+def test_an_eventbridge_grant_scoped_to_another_queue_is_reported() -> None:
+    other = "arn:aws:sqs:us-east-1:111122223333:someone-elses-queue"
+    g = graph("dev")
+    condition = {"StringEquals": {"kms:EncryptionContext:aws:sqs:arn": [other]}}
+    g = edit(g, only(g, KMS_KEY), _eventbridge_condition(condition))
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.message.endswith(
+        f"whose grant to events.amazonaws.com is scoped to {other}, not {DELIVERY_DLQ_ARN} "
+        "by kms:EncryptionContext:aws:sqs:arn"
+    )
+
+
+def test_an_unscoped_grant_beside_a_scoped_one_is_still_reported() -> None:
+    def add_unscoped(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        [scoped] = [
+            st
+            for st in document["Statement"]
+            if st.get("Principal", {}).get("Service") == "events.amazonaws.com"
+        ]
+        document["Statement"].append({k: v for k, v in scoped.items() if k != "Condition"})
+        props["policy"] = json.dumps(document)
+
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), add_unscoped)
+    assert failures(kms.kms_key_admits_senders, g, context("dev"))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:sqs:arn": "arn:aws:sqs:us-east-1:111122223333:tap-*"
+            }
+        },
+        {"StringEquals": {"KMS:EncryptionContext:aws:sqs:arn": DELIVERY_DLQ_ARN}},
+    ],
+    ids=["pattern", "key-case-and-single-value"],
+)
+def test_a_grant_scoped_by_pattern_or_single_value_admits_eventbridge(
+    condition: dict[str, Any],
+) -> None:
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), _eventbridge_condition(condition))
+    assert all_compliant(kms.kms_key_admits_senders, g, context("dev")) == 2
+
+
+def test_a_queue_condition_that_holds_when_absent_does_not_scope_the_grant() -> None:
+    """...IfExists passes a request without the key, so it scopes nothing."""
+    condition = {"StringEqualsIfExists": {"kms:EncryptionContext:aws:sqs:arn": DELIVERY_DLQ_ARN}}
+    g = graph("dev")
+    g = edit(g, only(g, KMS_KEY), _eventbridge_condition(condition))
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert "is not scoped by kms:EncryptionContext:aws:sqs:arn" in failure.message
+
+
+def test_in_preview_the_grant_must_still_be_scoped_to_a_queue() -> None:
+    """The queue's ARN is unknown in preview; a queue-scoped grant passes, an unscoped one not."""
+    g = shipped_preview("dev").model_copy(deep=True)
+    queue = only(g, QUEUE, "delivery-dlq")
+    assert queue.outputs.get("arn") is None
+    [outcome] = judge(kms.kms_key_admits_senders, g, context("dev"))
+    assert (outcome.status, outcome.resource_urn) == (Status.COMPLIANT, queue.urn)
+    g = edit(g, only(g, KMS_KEY), _eventbridge_condition(None))
+    [failure] = failures(kms.kms_key_admits_senders, g, context("dev"))
+    assert failure.message.endswith("is not scoped by kms:EncryptionContext:aws:sqs:arn")
 
 
 def test_a_dlq_on_the_aws_managed_sqs_key_is_reported() -> None:

@@ -18,6 +18,8 @@ class EncryptionKeyArgs:
 
     account_id: str
     """The environment's account; its IAM principals administer and use the key."""
+    region: str
+    """The key's (and the dead-letter queues') region."""
     alias: str
     """Alias name, `alias/...`."""
     replica_regions: tuple[str, ...] = ()
@@ -30,15 +32,42 @@ class EncryptionKeyArgs:
     )
     """Services that send to resources encrypted with the key: EventBridge to the delivery DLQ,
     CloudWatch alarms to the alarm topic."""
+    dead_letter_queue_names: tuple[str, ...] = ()
+    """Physical names of the queues EventBridge dead-letters into; its grant is scoped to them."""
 
 
-WITHOUT_SOURCE_CONDITIONS = frozenset({"events.amazonaws.com"})
-"""Senders whose KMS requests carry no aws:SourceAccount/aws:SourceArn: conditioning their grant
-on those keys would make every delivery fail silently (EventBridge; see docs/architecture.md)."""
+EVENTS = "events.amazonaws.com"
+SQS_QUEUE_CONTEXT = "kms:EncryptionContext:aws:sqs:arn"
+"""The encryption context SQS server-side encryption sends with each KMS request it makes for
+a sender: the queue's ARN under `aws:sqs:arn`. A grant conditioned on it yields data keys for
+those queues only. The grant itself follows the Amazon SQS Developer Guide, "Key management",
+Configure KMS permissions for AWS services (sqs-key-management.html); docs/rules.md says what
+could and could not be confirmed about the context key."""
 
 
-def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
-    """Account principals manage and use the key through IAM; named services may only encrypt."""
+def dead_letter_queue_arns(
+    partition: pulumi.Input[str], region: str, account_id: str, names: tuple[str, ...]
+) -> list[pulumi.Output[str]]:
+    """The dead-letter queues' ARNs, from the physical names they will be created with.
+
+    Built rather than read from `queue.arn`: each queue is encrypted with this key, so a key
+    policy that waited for the queues would be a dependency cycle. `kms-key-admits-senders`
+    compares these with the queues' real ARNs, so a mismatch fails `tap check`.
+    """
+    return [
+        pulumi.Output.concat("arn:", partition, ":sqs:", region, ":", account_id, ":", name)
+        for name in names
+    ]
+
+
+def key_policy(args: EncryptionKeyArgs, partition: pulumi.Input[str] = "aws") -> pulumi.Output[str]:
+    """Account principals manage and use the key through IAM; named services may only encrypt.
+
+    CloudWatch's grant is conditioned on aws:SourceAccount. EventBridge's KMS requests carry no
+    aws:Source* keys (docs/architecture.md), so its grant is scoped by the encryption context
+    instead: only data keys for the dead-letter queues' ARNs. Without those queues EventBridge
+    gets no grant at all.
+    """
     statements = [
         # AWS's default key statement: without it the key becomes unmanageable.
         iam.allow(
@@ -48,7 +77,12 @@ def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
             principal={"AWS": args.account_id},  # the account itself, i.e. its root
         )
     ]
+    queue_arns = dead_letter_queue_arns(
+        partition, args.region, args.account_id, args.dead_letter_queue_names
+    )
     for service in sorted(args.sender_services):
+        if service == EVENTS and not queue_arns:
+            continue
         sid = "".join(part.capitalize() for part in service.split(".")[0].split("-"))
         statements.append(
             iam.allow(
@@ -56,8 +90,8 @@ def key_policy(args: EncryptionKeyArgs) -> pulumi.Output[str]:
                 ["kms:Decrypt", "kms:GenerateDataKey"],
                 ["*"],
                 principal={"Service": service},
-                condition=None
-                if service in WITHOUT_SOURCE_CONDITIONS
+                condition={"StringEquals": {SQS_QUEUE_CONTEXT: queue_arns}}
+                if service == EVENTS
                 else {"StringEquals": {"aws:SourceAccount": args.account_id}},
             )
         )
@@ -81,7 +115,8 @@ class EncryptionKey(pulumi.ComponentResource):
         super().__init__("tap:key:EncryptionKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        policy = key_policy(args)
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        policy = key_policy(args, partition.partition)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"tap {args.alias}: data, items, queues and alarms",

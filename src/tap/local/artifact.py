@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
+from tap.interrupts import scratch_directory
 from tap.local.errors import ArtifactError
 
 ENTRY_MODULE: Final = "process_handler"
@@ -47,11 +47,12 @@ def _ours(name: str) -> bool:
 def loaded_artifact(zip_path: Path) -> Iterator[LoadedArtifact]:
     """Extract the zip to a temporary directory and import its handler in isolation.
 
+    The directory is removed on exit, and by tap.interrupts when Ctrl-C ends the process.
+
     Modules of the same names already imported (the source tree's) are set aside during the
     import and restored afterwards, so the loaded handler uses only the artifact's code.
     """
-    with tempfile.TemporaryDirectory(prefix="tap-local-artifact-") as scratch:
-        root = Path(scratch)
+    with scratch_directory("tap-local-artifact-") as root:
         try:
             with zipfile.ZipFile(zip_path) as archive:
                 archive.extractall(root)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from tap.rules.lookup import (
     QUEUE,
     TABLE,
     as_list,
+    index_of,
     of_type,
     prop,
     referenced,
@@ -31,17 +33,35 @@ LAMBDA_METRICS = ("Errors", "Throttles", "DestinationDeliveryFailures")
 TABLE_THROTTLES = ("ThrottledRequests", "WriteThrottleEvents")
 
 
+def _key(value: object) -> object:
+    """A set key for a property value (dimension values are strings; others compare as JSON)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+Watch = tuple[object, object, str, object]
+"""(namespace, metric name, dimension name, dimension value) of an alarm with an action."""
+
+
+def _watches(graph: ResourceGraph) -> frozenset[Watch]:
+    """Every (namespace, metric, dimension, value) that an alarm with an action watches."""
+    watches: set[Watch] = set()
+    for alarm in of_type(graph, METRIC_ALARM):
+        dimensions = prop(alarm, "dimensions") or {}
+        if not as_list(prop(alarm, "alarmActions")) or not isinstance(dimensions, dict):
+            continue
+        namespace, metric = _key(prop(alarm, "namespace")), _key(prop(alarm, "metricName"))
+        watches.update((namespace, metric, str(k), _key(v)) for k, v in dimensions.items())
+    return frozenset(watches)
+
+
 def _alarmed(
     graph: ResourceGraph, namespace: str, metrics: Sequence[str], dimension: str, value: object
 ) -> bool:
     """Whether an alarm with an action watches one of `metrics` for `dimension`=`value`."""
-    return any(
-        prop(a, "namespace") == namespace
-        and prop(a, "metricName") in metrics
-        and (prop(a, "dimensions") or {}).get(dimension) == value
-        and bool(as_list(prop(a, "alarmActions")))
-        for a in of_type(graph, METRIC_ALARM)
-    )
+    watches = index_of(graph).derived("alarm-watches", lambda: _watches(graph))
+    return any((namespace, m, dimension, _key(value)) in watches for m in metrics)
 
 
 def _missing(
@@ -69,7 +89,8 @@ def _dead_letter_queues(graph: ResourceGraph) -> list[Resource]:
         for f in of_type(graph, FUNCTION)
     ]
     found = [referenced(graph, r, key, value, QUEUE) for r, key, value in sources if value]
-    return [q for q in of_type(graph, QUEUE) if q in found]
+    urns = {q.urn for q in found if q is not None}
+    return [q for q in of_type(graph, QUEUE) if q.urn in urns]
 
 
 def alarms_cover_dead_letter_queues(

@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import TABLE, TABLE_REPLICA, as_list, of_type, prop, referenced
+from tap.rules.lookup import (
+    TABLE,
+    TABLE_REPLICA,
+    as_list,
+    index_of,
+    of_type,
+    prop,
+    referenced,
+)
 from tap.rules.model import (
     Outcome,
     RuleContext,
@@ -29,9 +37,8 @@ def region_of(graph: ResourceGraph, resource: Resource) -> str | None:
         return region
     if resource.provider is None:
         return None
-    urn = provider_urn(resource.provider)
-    provider = next((p for p in graph.resources if p.urn == urn), None)
-    value = prop(provider, "region") if provider else None
+    providers = index_of(graph).by_urn([provider_urn(resource.provider)])
+    value = prop(providers[0], "region") if providers else None
     return value if isinstance(value, str) else None
 
 

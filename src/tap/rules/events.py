@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moto.events.models import EventPattern
@@ -24,6 +26,7 @@ from tap.rules.lookup import (
     as_list,
     bucket_name,
     condition_values,
+    index_of,
     is_known,
     of_type,
     out,
@@ -32,7 +35,6 @@ from tap.rules.lookup import (
     prop,
     referenced,
     referring,
-    refers_to,
     statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
@@ -85,16 +87,17 @@ def _key_for(filters: object) -> str:
     return EXAMPLE_KEY
 
 
-def _route_of(rule: Resource, context: RuleContext) -> Route | None:
+def _routes_by_rule_name(context: RuleContext) -> Mapping[str, Route]:
+    """Each configured route by its rule's physical name (the first, should two share one)."""
     config = context.config
     if config is None:
-        return None
+        return {}
     names = Names.of(config)
+    routes: dict[str, Route] = {}
     for bucket in config.buckets:
         for route in bucket.routes:
-            if names.rule(bucket.name, route.name) == prop(rule, "name"):
-                return route
-    return None
+            routes.setdefault(names.rule(bucket.name, route.name), route)
+    return routes
 
 
 def _matches(pattern: str, event: dict[str, Any]) -> bool:
@@ -109,19 +112,21 @@ def _pattern_problems(
     names = as_list(((detail or {}).get("bucket") or {}).get("name"))
     if not names:
         return ["does not filter on detail.bucket.name"]
-    buckets = of_type(graph, BUCKET)
-    by_name = {bucket_name(b): b for b in buckets}
+    index = index_of(graph)
+    bucket_names = index.derived(
+        "s3-bucket-names", lambda: {bucket_name(b) for b in of_type(graph, BUCKET)}
+    )
     problems: list[str] = []
     for name in names:
         if not isinstance(name, str):
             problems.append(f"filters detail.bucket.name with {name}, not exact bucket names")
-        elif name in by_name:
+        elif name in bucket_names:
             continue
         elif not is_known(name):
             problems.append("filters on a bucket name that is not known")
-        elif any(name == out(b, "arn") for b in buckets):
+        elif index.named(BUCKET, "arn", name, outputs_only=True):
             problems.append(f"filters on the bucket ARN {name}, not its name")
-        elif any(name == out(b, "id") for b in buckets):
+        elif index.named(BUCKET, "id", name, outputs_only=True):
             problems.append(f"filters on the bucket id {name}, not its name")
         else:
             problems.append(f"filters on {name}, which is no bucket of this stack")
@@ -164,12 +169,15 @@ def events_rule_matches_bucket_events(
     rules = _s3_rules(graph)
     if not rules:
         yield not_applicable("no rule selects S3 events")
+    routes = _routes_by_rule_name(context)
     for rule in rules:
         pattern = parse_json(prop(rule, "eventPattern"))
         if not isinstance(pattern, dict):
             yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is not a JSON object")
             continue
-        problems = _pattern_problems(pattern, graph, _route_of(rule, context))
+        name = prop(rule, "name")
+        route = routes.get(name) if isinstance(name, str) else None
+        problems = _pattern_problems(pattern, graph, route)
         if problems:
             yield non_compliant(rule.urn, f"rule {rule.name}'s pattern {'; '.join(problems)}")
         else:
@@ -177,15 +185,20 @@ def events_rule_matches_bucket_events(
 
 
 def _rule_of(graph: ResourceGraph, target: Resource) -> Resource | None:
-    """The rule a target belongs to (its `rule` is the rule's name)."""
+    """The rule a target belongs to (its `rule` is the rule's name or id, on the same bus)."""
     bus = prop(target, "eventBusName") or "default"
-    for rule in of_type(graph, EVENT_RULE):
-        if (
-            refers_to(target, "rule", rule, "name", "id")
-            and (prop(rule, "eventBusName") or "default") == bus
-        ):
-            return rule
-    return None
+    index = index_of(graph)
+    value = prop(target, "rule")
+    if is_known(value):
+        candidates = index.in_graph_order(
+            r for key in ("name", "id") for r in index.named(EVENT_RULE, key, value)
+        )
+    else:
+        candidates = index.by_urn(target.property_dependencies.get("rule", []), EVENT_RULE)
+    return next(
+        (r for r in candidates if (prop(r, "eventBusName") or "default") == bus),
+        None,
+    )
 
 
 def _split_function_arn(arn: str) -> tuple[str, str | None]:
@@ -219,9 +232,35 @@ def _function_name(value: object) -> str:
     return _split_function_arn(text)[0] if text.startswith("arn:") else text
 
 
-def _grants_rule(permission: Resource, rule: Resource) -> bool:
-    """Whether the permission's source ARN is the rule's ARN (or, in preview, comes from it)."""
-    return refers_to(permission, "sourceArn", rule, "arn")
+def _invokes(permission: Resource, function: str) -> bool:
+    """Whether the permission lets EventBridge invoke the named function."""
+    return (
+        prop(permission, "principal") == EVENTS_PRINCIPAL
+        and prop(permission, "action") == "lambda:InvokeFunction"
+        and _function_name(prop(permission, "function")) == function
+    )
+
+
+FOUND_SHOWN = 5
+"""Permissions a finding lists before it only counts the rest."""
+
+
+def _invoke_grants(graph: ResourceGraph) -> Mapping[str, str]:
+    """Per function, the EventBridge invoke permissions it has, as a finding lists them."""
+    grants: dict[str, list[str]] = defaultdict(list)
+    for permission in of_type(graph, PERMISSION):
+        function = _function_name(prop(permission, "function"))
+        if _invokes(permission, function):
+            grants[function].append(
+                f"{prop(permission, 'sourceArn')} (qualifier {prop(permission, 'qualifier')})"
+            )
+    shown: dict[str, str] = {}
+    for function, found in grants.items():
+        found.sort()
+        if len(found) > FOUND_SHOWN:
+            found[FOUND_SHOWN:] = [f"and {len(found) - FOUND_SHOWN} more"]
+        shown[function] = ", ".join(found)
+    return shown
 
 
 def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
@@ -234,26 +273,20 @@ def events_lambda_target_permitted(graph: ResourceGraph, context: RuleContext) -
         if rule is None:
             yield non_compliant(target.urn, f"target {target.name}'s rule is not in the stack")
             continue
-        grants = [
-            p
-            for p in of_type(graph, PERMISSION)
-            if prop(p, "principal") == EVENTS_PRINCIPAL
-            and prop(p, "action") == "lambda:InvokeFunction"
-            and _function_name(prop(p, "function")) == function
-        ]
+        # Permissions whose sourceArn is this rule's (or, in preview, comes from it).
         exact = [
             p
-            for p in grants
-            if _grants_rule(p, rule) and (prop(p, "qualifier") or None) == qualifier
+            for p in referring(graph, PERMISSION, "sourceArn", rule, "arn")
+            if _invokes(p, function) and (prop(p, "qualifier") or None) == qualifier
         ]
         if exact:
             yield compliant(target.urn)
             continue
-        found = sorted(f"{prop(p, 'sourceArn')} (qualifier {prop(p, 'qualifier')})" for p in grants)
+        grants = index_of(graph).derived("events-invoke-grants", lambda: _invoke_grants(graph))
         yield non_compliant(
             target.urn,
             f"no permission lets rule {out(rule, 'arn') or rule.name} invoke {function}"
-            f"{':' + qualifier if qualifier else ''}; found {', '.join(found) or 'none'}",
+            f"{':' + qualifier if qualifier else ''}; found {grants.get(function) or 'none'}",
         )
 
 
@@ -312,14 +345,30 @@ def events_target_dead_letter_queue(
             yield compliant(target.urn)
 
 
-def _admits(statement: dict[str, Any], queue_arn: str, rule_arn: str) -> bool:
-    return (
-        statement.get("Effect") == "Allow"
-        and EVENTS_PRINCIPAL in principal_services(statement)
-        and "sqs:SendMessage" in as_list(statement.get("Action"))
-        and bool({queue_arn, "*"} & set(as_list(statement.get("Resource"))))
-        and rule_arn in condition_values(statement, "aws:SourceArn")
+@dataclass(frozen=True)
+class _Admission:
+    """What one Allow statement of a queue policy lets EventBridge send, and for which rules."""
+
+    resources: frozenset[str]
+    source_arns: frozenset[str]
+
+
+def _admissions(statements_: list[dict[str, Any]]) -> tuple[_Admission, ...]:
+    """The statements letting events.amazonaws.com sqs:SendMessage, read once per policy."""
+    return tuple(
+        _Admission(
+            frozenset(str(r) for r in as_list(s.get("Resource"))),
+            frozenset(condition_values(s, "aws:SourceArn")),
+        )
+        for s in statements_
+        if s.get("Effect") == "Allow"
+        and EVENTS_PRINCIPAL in principal_services(s)
+        and "sqs:SendMessage" in as_list(s.get("Action"))
     )
+
+
+def _admits(admission: _Admission, queue_arn: str, rule_arn: str) -> bool:
+    return bool({queue_arn, "*"} & admission.resources) and rule_arn in admission.source_arns
 
 
 def events_dead_letter_queue_admits_rule(
@@ -327,6 +376,8 @@ def events_dead_letter_queue_admits_rule(
 ) -> Iterator[Outcome]:
     """Each target's DLQ policy lets events.amazonaws.com SendMessage for that rule only."""
     checked = False
+    index = index_of(graph)
+    admissions: dict[str, tuple[_Admission, ...]] = {}
     for target in of_type(graph, EVENT_TARGET):
         rule = _rule_of(graph, target)
         arn = (prop(target, "deadLetterConfig") or {}).get("arn")
@@ -338,10 +389,14 @@ def events_dead_letter_queue_admits_rule(
         queue_arn = out(queue, "arn")
         policies = referring(graph, QUEUE_POLICY, "queueUrl", queue, "url", "id")
         known = [p for p in policies if is_known(prop(p, "policy"))]
-        docs = [statements(parse_json(prop(p, "policy"))) for p in known]
+        for policy in known:
+            if policy.urn not in admissions:
+                admissions[policy.urn] = _admissions(statements(index.parsed(policy, "policy")))
         if policies and (rule_arn is None or queue_arn is None or len(known) < len(policies)):
             yield not_applicable(f"DLQ policy of target {target.name} is known only at deploy")
-        elif any(_admits(s, str(queue_arn), str(rule_arn)) for doc in docs for s in doc):
+        elif any(
+            _admits(a, str(queue_arn), str(rule_arn)) for p in known for a in admissions[p.urn]
+        ):
             yield compliant(target.urn)
         elif not policies:
             yield non_compliant(

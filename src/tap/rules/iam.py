@@ -17,7 +17,7 @@ from tap.rules.lookup import (
     QUEUE,
     ROLE_POLICY_ATTACHMENT,
     as_list,
-    identifiers,
+    index_of,
     is_known,
     of_type,
     parse_json,
@@ -179,7 +179,9 @@ def _granted_actions(graph: ResourceGraph, role: Resource) -> set[str]:
 def _dlq_uses_cmk(graph: ResourceGraph, function: Resource, context: RuleContext) -> bool:
     variables = ((prop(function, "environment") or {}).get("variables")) or {}
     url = variables.get(DLQ_URL)
-    queue = next((q for q in of_type(graph, QUEUE) if url in identifiers(q, "url", "id")), None)
+    index = index_of(graph)
+    queues = index.in_graph_order(q for key in ("url", "id") for q in index.named(QUEUE, key, url))
+    queue = queues[0] if queues else None
     if queue is not None:
         return bool(prop(queue, "kmsMasterKeyId"))
     return bool(context.config and context.config.kms_key)

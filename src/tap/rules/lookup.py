@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
+
+T = TypeVar("T")
 
 AWS_PROVIDER = "pulumi:providers:aws"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -63,9 +67,122 @@ def is_known(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and value in _UNKNOWN)
 
 
+class GraphIndex:
+    """One graph's resources indexed once: by type, by URN and by property value.
+
+    Every lookup a rule makes costs about what it returns, so a rule that looks up each
+    resource's related resources is linear in the graph, not quadratic. The graph is read as
+    immutable: `index_of` builds a new index when its resource list was replaced or resized.
+    """
+
+    def __init__(self, graph: ResourceGraph) -> None:
+        self._resources = graph.resources
+        self._size = len(graph.resources)
+        self._position = {id(r): i for i, r in enumerate(graph.resources)}
+        self._by_type: dict[str, list[Resource]] = defaultdict(list)
+        self._by_urn: dict[str, list[Resource]] = defaultdict(list)
+        for resource in graph.resources:
+            self._by_type[resource.type].append(resource)
+            self._by_urn[resource.urn].append(resource)
+        self._referrers: dict[tuple[str, str], _Referrers] = {}
+        self._named: dict[tuple[str, str, bool], dict[str, list[Resource]]] = {}
+        self._parsed: dict[tuple[int, str], Any] = {}
+        self._derived: dict[str, Any] = {}
+
+    def describes(self, graph: ResourceGraph) -> bool:
+        """Whether this index was built from `graph`'s current resource list."""
+        return graph.resources is self._resources and len(graph.resources) == self._size
+
+    def in_graph_order(self, resources: Iterable[Resource]) -> list[Resource]:
+        """`resources` without repeats, in the order the graph lists them."""
+        unique = {id(r): r for r in resources}
+        return sorted(unique.values(), key=lambda r: self._position[id(r)])
+
+    def of_type(self, *types: str) -> list[Resource]:
+        """Every resource of the given type tokens, in graph order."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        return self.in_graph_order(r for t in set(types) for r in self._by_type.get(t, ()))
+
+    def by_urn(self, urns: Iterable[str], *types: str) -> list[Resource]:
+        """The resources with these URNs (of `types`, when given), in graph order."""
+        found = (r for u in set(urns) for r in self._by_urn.get(u, ()))
+        return self.in_graph_order(r for r in found if not types or r.type in types)
+
+    def referring(self, type_: str, key: str, target: Resource, *ids: str) -> list[Resource]:
+        """Resources of `type_` whose `key` names `target` by one of its `ids` (see refers_to)."""
+        referrers = self._referrers.get((type_, key))
+        if referrers is None:
+            referrers = _Referrers(self._by_type.get(type_, ()), key)
+            self._referrers[(type_, key)] = referrers
+        found = [r for v in identifiers(target, *ids) for r in referrers.by_value.get(v, ())]
+        found += referrers.by_source.get(target.urn, ())
+        return self.in_graph_order(found)
+
+    def named(
+        self, type_: str, key: str, value: object, *, outputs_only: bool = False
+    ) -> list[Resource]:
+        """Resources of `type_` whose `key` (output, or input unless outputs_only) is `value`."""
+        if not isinstance(value, str) or not is_known(value):
+            return []
+        table = self._named.get((type_, key, outputs_only))
+        if table is None:
+            table = defaultdict(list)
+            for resource in self._by_type.get(type_, ()):
+                names = {out(resource, key)} if outputs_only else identifiers(resource, key)
+                for name in names:
+                    if isinstance(name, str):
+                        table[name].append(resource)
+            self._named[(type_, key, outputs_only)] = table
+        return list(table.get(value, ()))
+
+    def parsed(self, resource: Resource, key: str) -> Any:
+        """`parse_json(prop(resource, key))`, parsed once; callers must not mutate it."""
+        cache_key = (id(resource), key)
+        if cache_key not in self._parsed:
+            self._parsed[cache_key] = parse_json(prop(resource, key))
+        return self._parsed[cache_key]
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """A value computed from the graph once, e.g. a table a rule consults per resource."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        value: T = self._derived[name]
+        return value
+
+
+class _Referrers:
+    """Resources of one type by the value of one reference property, or by its source URNs."""
+
+    def __init__(self, resources: Iterable[Resource], key: str) -> None:
+        self.by_value: dict[str, list[Resource]] = defaultdict(list)
+        self.by_source: dict[str, list[Resource]] = defaultdict(list)
+        for resource in resources:
+            value = prop(resource, key)
+            if is_known(value):
+                if isinstance(value, str):
+                    self.by_value[value].append(resource)
+            else:
+                for urn in set(resource.property_dependencies.get(key, [])):
+                    self.by_source[urn].append(resource)
+
+
+_INDEXES: dict[int, GraphIndex] = {}
+
+
+def index_of(graph: ResourceGraph) -> GraphIndex:
+    """The graph's index, built on first use and dropped with the graph."""
+    key = id(graph)
+    index = _INDEXES.get(key)
+    if index is None or not index.describes(graph):
+        index = _INDEXES[key] = GraphIndex(graph)
+        weakref.finalize(graph, _INDEXES.pop, key, None)
+    return index
+
+
 def of_type(graph: ResourceGraph, *types: str) -> list[Resource]:
     """Every resource of the given type tokens, in graph order."""
-    return [r for r in graph.resources if r.type in types]
+    return index_of(graph).of_type(*types)
 
 
 def prop(resource: Resource, key: str) -> Any:
@@ -95,7 +212,7 @@ def refers_to(resource: Resource, key: str, target: Resource, *ids: str) -> bool
     """
     value = prop(resource, key)
     if is_known(value):
-        return value in identifiers(target, *ids)
+        return isinstance(value, str) and value in identifiers(target, *ids)
     return target.urn in resource.property_dependencies.get(key, [])
 
 
@@ -103,7 +220,7 @@ def referring(
     graph: ResourceGraph, type_: str, key: str, target: Resource, *ids: str
 ) -> list[Resource]:
     """Resources of `type_` whose `key` property names `target` by one of its `ids` outputs."""
-    return [r for r in of_type(graph, type_) if refers_to(r, key, target, *ids)]
+    return index_of(graph).referring(type_, key, target, *ids)
 
 
 def referenced(
@@ -115,8 +232,7 @@ def referenced(
     """
     if is_known(value):
         return by_arn(graph, value, *types)
-    sources = set(resource.property_dependencies.get(key, []))
-    found = [r for r in of_type(graph, *types) if r.urn in sources]
+    found = index_of(graph).by_urn(resource.property_dependencies.get(key, []), *types)
     return found[0] if len(found) == 1 else None
 
 
@@ -133,9 +249,11 @@ def bucket_children(graph: ResourceGraph, type_: str, bucket: Resource) -> list[
 
 def by_arn(graph: ResourceGraph, arn: object, *types: str) -> Resource | None:
     """The resource of one of `types` whose `arn` output is `arn`."""
-    if not isinstance(arn, str) or not is_known(arn):
-        return None
-    return next((r for r in of_type(graph, *types) if out(r, "arn") == arn), None)
+    index = index_of(graph)
+    found = index.in_graph_order(
+        r for t in types for r in index.named(t, "arn", arn, outputs_only=True)
+    )
+    return found[0] if found else None
 
 
 def as_list(value: object) -> list[Any]:

@@ -236,9 +236,11 @@ TAP_PACK: tuple[Rule, ...] = (
         kms.kms_key_admits_senders,
         ERROR,
         "EventBridge and CloudWatch encrypt what they send to an SSE-KMS queue or topic "
-        "with the queue's key; without a grant the DLQ and the alarm topic stay silently empty.",
-        "let the sending service principal kms:GenerateDataKey and kms:Decrypt "
-        "(EncryptionKeyArgs.sender_services)",
+        "with the queue's key; without a grant the DLQ and the alarm topic stay silently empty, "
+        "and an EventBridge grant not scoped to the DLQs lets any rule anywhere use the key.",
+        "let the sending service principal kms:GenerateDataKey and kms:Decrypt, EventBridge's "
+        "grant conditioned on kms:EncryptionContext:aws:sqs:arn = the DLQ ARNs "
+        "(EncryptionKeyArgs.sender_services, dead_letter_queue_names)",
     ),
     Rule(
         alarms.alarms_cover_dead_letter_queues,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -67,9 +68,18 @@ def _doubled_prefix(name: str) -> str | None:
 def s3_bucket_names_prefix_free(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
     """No bucket name repeats its leading tokens (`tap-tap-`) or is a prefix of another's."""
     named = [(b, n) for b in of_type(graph, BUCKET) if (n := bucket_name(b)) is not None]
+    # Names a name prefixes sort right after it, so each search is a bisection and a short scan.
+    ordered = sorted(named, key=lambda pair: pair[1])
+    names = [name for _, name in ordered]
     for bucket, name in named:
         doubled = _doubled_prefix(name)
-        longer = sorted(other for b, other in named if b is not bucket and other.startswith(name))
+        longer: list[str] = []
+        for position in range(bisect_left(names, name), len(ordered)):
+            other_bucket, other = ordered[position]
+            if not other.startswith(name):
+                break
+            if other_bucket is not bucket:
+                longer.append(other)
         if doubled:
             yield non_compliant(bucket.urn, f"bucket name {name} repeats the prefix {doubled}")
         elif longer:

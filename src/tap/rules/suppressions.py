@@ -66,14 +66,32 @@ def check_suppressions(suppressions: Sequence[Suppression], rule_ids: Iterable[s
         raise SuppressionError(problems)
 
 
-def _names(graph: ResourceGraph, urn: str | None) -> set[str]:
-    """The ways a suppression may name a resource: URN, logical name, logical path."""
+def _names(graph: ResourceGraph, urn: str | None, *, with_path: bool) -> set[str]:
+    """The ways a suppression may name a resource: URN, logical name, logical path.
+
+    The logical path walks the parent chain, so it is worked out only when asked for.
+    """
     if urn is None:
         return set()
     names = {urn, urn.rsplit("::", 1)[-1]}
-    with contextlib.suppress(KeyError, ValueError):
-        names.add(graph.logical_path(graph.get(urn)))
+    if with_path:
+        with contextlib.suppress(KeyError, ValueError):
+            names.add(graph.logical_path(graph.get(urn)))
     return names
+
+
+def _match(
+    graph: ResourceGraph, finding: Finding, candidates: Sequence[tuple[int, Suppression]]
+) -> tuple[int, Suppression] | None:
+    """The first suppression of the finding's rule naming its resource, by URN, name or path."""
+    if not candidates:
+        return None
+    for with_path in (False, True):
+        names = _names(graph, finding.resource_urn, with_path=with_path)
+        match = next(((i, s) for i, s in candidates if s.resource in names), None)
+        if match is not None:
+            return match
+    return None
 
 
 def apply_suppressions(
@@ -82,16 +100,11 @@ def apply_suppressions(
     """Mark suppressed findings (never dropping them); also return the unmatched suppressions."""
     used: set[int] = set()
     marked: list[Finding] = []
+    by_rule: dict[str, list[tuple[int, Suppression]]] = {}
+    for i, s in enumerate(suppressions):
+        by_rule.setdefault(s.rule, []).append((i, s))
     for finding in findings:
-        names = _names(graph, finding.resource_urn)
-        match = next(
-            (
-                (i, s)
-                for i, s in enumerate(suppressions)
-                if s.rule == finding.rule_id and s.resource in names
-            ),
-            None,
-        )
+        match = _match(graph, finding, by_rule.get(finding.rule_id, []))
         if match is None:
             marked.append(finding)
             continue

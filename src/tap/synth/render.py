@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from rich.table import Table
@@ -34,7 +35,7 @@ def _provider_line(graph: ResourceGraph) -> Text:
     return line
 
 
-def _label(graph: ResourceGraph, resource: Resource) -> Text:
+def _label(resource: Resource, names: dict[str, str]) -> Text:
     label = Text.assemble((resource.short_type, "cyan"), " ", (resource.name, "bold"))
     # Flags first: a narrow terminal crops the end of the line, where the long ids are.
     flags = [flag for flag in ("protect", "retainOnDelete") if resource.options.get(flag)]
@@ -47,7 +48,7 @@ def _label(graph: ResourceGraph, resource: Resource) -> Text:
         if resource.provider is None and not resource.type.startswith("pulumi:providers:"):
             label.append(f"  [{DEFAULT_PROVIDER_NOTE}]", style="red")
         elif resource.provider is not None and resource.parent is None:
-            label.append(f"  via {graph.get(resource.provider).name}", style="dim")
+            label.append(f"  via {names.get(resource.provider, resource.provider)}", style="dim")
     return label
 
 
@@ -59,14 +60,16 @@ def render_tree(graph: ResourceGraph) -> Tree:
         )
     )
     root.add(_provider_line(graph))
-    known = {r.urn for r in graph.resources}
-    pending: list[tuple[Tree, Resource]] = [
-        (root, r) for r in graph.resources if r.parent is None or r.parent not in known
-    ]
+    names = {r.urn: r.name for r in reversed(graph.resources)}  # the first of a URN wins
+    children: dict[str | None, list[Resource]] = {}
+    for resource in graph.resources:
+        parent = resource.parent if resource.parent in names else None
+        children.setdefault(parent, []).append(resource)
+    pending: deque[tuple[Tree, Resource]] = deque((root, r) for r in children.get(None, []))
     while pending:
-        branch, resource = pending.pop(0)
-        node = branch.add(_label(graph, resource))
-        pending.extend((node, child) for child in graph.children(resource.urn))
+        branch, resource = pending.popleft()
+        node = branch.add(_label(resource, names))
+        pending.extend((node, child) for child in children.pop(resource.urn, []))
     return root
 
 

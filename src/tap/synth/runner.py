@@ -72,7 +72,8 @@ def run_program(
         except BaseException as exc:  # handed to the calling thread
             failure.append(exc)
 
-    worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}")
+    # A daemon: an interrupted caller must not wait for the program to finish.
+    worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}", daemon=True)
     with _ONE_RUN_AT_A_TIME, _without_environment_config():
         worker.start()
         worker.join()

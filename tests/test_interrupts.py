@@ -1,0 +1,118 @@
+"""tap.interrupts: cleanups run, one line is reported, the exit code is 130, in every case.
+
+Each case runs in a child interpreter that sends itself SIGINT, since the handler ends the
+process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tap.interrupts import EXIT_INTERRUPTED, scratch_directory
+
+PRELUDE = """
+import os, signal, sys
+from pathlib import Path
+from tap import interrupts
+interrupts.install(lambda stage: os.write(2, f"interrupted during {stage}\\n".encode()))
+"""
+
+
+def _run(body: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    script = PRELUDE + textwrap.dedent(body)
+    return subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_interrupt_removes_scratch_directories_and_exits_130(tmp_path: Path) -> None:
+    result = _run(
+        """
+        interrupts.set_stage("applying graph")
+        with interrupts.scratch_directory("run-", Path(sys.argv[1])) as scratch:
+            (scratch / "handler.py").write_text("x")
+            os.kill(os.getpid(), signal.SIGINT)
+            print("not reached")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_INTERRUPTED
+    assert result.stderr == "interrupted during applying graph\n"
+    assert "not reached" not in result.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_cleanups_run_newest_first(tmp_path: Path) -> None:
+    result = _run(
+        """
+        log = Path(sys.argv[1]) / "log"
+        interrupts.on_interrupt(lambda: log.open("a").write("first\\n"))
+        interrupts.on_interrupt(lambda: log.open("a").write("second\\n"))
+        gone = interrupts.on_interrupt(lambda: log.open("a").write("forgotten\\n"))
+        interrupts.forget(gone)
+        os.kill(os.getpid(), signal.SIGINT)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_INTERRUPTED
+    assert (tmp_path / "log").read_text() == "second\nfirst\n"
+
+
+def test_a_deferred_block_finishes_before_the_interrupt_acts(tmp_path: Path) -> None:
+    result = _run(
+        """
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            (Path(sys.argv[1]) / "finished").write_text("yes")
+        print("not reached")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_INTERRUPTED
+    assert (tmp_path / "finished").read_text() == "yes"
+    assert "not reached" not in result.stdout
+
+
+def test_a_failing_cleanup_does_not_stop_the_others_or_the_exit(tmp_path: Path) -> None:
+    result = _run(
+        """
+        interrupts.on_interrupt(lambda: (Path(sys.argv[1]) / "ran").write_text("yes"))
+        interrupts.on_interrupt(lambda: 1 / 0)
+        os.kill(os.getpid(), signal.SIGINT)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_INTERRUPTED
+    assert (tmp_path / "ran").exists()
+    assert "Traceback" not in result.stderr
+
+
+def test_waiting_for_ctrl_c_returns_instead_of_exiting(tmp_path: Path) -> None:
+    result = _run(
+        """
+        import threading
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        interrupts.wait_for_interrupt()
+        print("served, then stopped")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0
+    assert result.stdout == "served, then stopped\n"
+
+
+def test_without_the_handler_a_scratch_directory_is_still_removed(tmp_path: Path) -> None:
+    try:
+        with scratch_directory("run-", tmp_path) as scratch:
+            (scratch / "f").write_text("x")
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert not list(tmp_path.iterdir())
