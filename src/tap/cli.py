@@ -46,8 +46,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 ProjectDir = Annotated[
     Path,
@@ -190,7 +190,7 @@ def synth(
         out.print(render_tree(graph))
     else:
         with user_errors(), output.open("w", encoding="utf-8") as handle:
-            Console(file=handle, width=120, highlight=False).print(render_tree(graph))
+            Console(file=handle, width=120, highlight=False, emoji=False).print(render_tree(graph))
     custom = sum(1 for r in graph.resources if r.custom)
     components = len(graph.resources) - custom
     err.print(f"{stack}: {custom} custom resources (provider included), {components} components")

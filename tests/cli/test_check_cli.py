@@ -234,3 +234,21 @@ def test_a_graph_file_that_is_not_utf8_is_a_one_line_usage_error(
     at = text.encode("utf-8").index("é".encode())
     assert result.stderr.splitlines() == [f"error: {path}: {message.format(at=at)}"]
     assert "Traceback" not in result.output
+
+
+def test_a_line_that_quotes_user_text_prints_it_verbatim(
+    prod_graph: dict[str, object], tmp_path: Path
+) -> None:
+    """Rich would turn `:x:` or `:smile:` in a URN into an emoji; the error must quote it as is."""
+    broken, urns = _broken(prod_graph, "parent")
+    broken["resources"][1]["parent"] = "urn:pulumi:prod::tap::tap:x:Y::smile:ghost"
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps(broken))
+
+    result = runner.invoke(app, ["check", "-C", str(REPO), "--graph", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: not a resource graph: resources[1] ({urns[1]}) has parent "
+        "urn:pulumi:prod::tap::tap:x:Y::smile:ghost, which is not in the graph"
+    ]
