@@ -13,11 +13,13 @@ from benchmarks.measure import Sample, paired_ratio
 def _raw_items(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items tap would write, built before the clock starts: the ceiling only sends them."""
     from tap_processor.event import parse_event
+    from tap_processor.state import state_of
     from tap_processor.store import to_item
 
+    parsed = [parse_event(e) for e in events]
     return [
-        to_item(parse_event(e), environment="bench", updated_at="2026-11-28T12:00:00.000Z")
-        for e in events
+        to_item(e, state_of(e), environment="bench", updated_at="2026-11-28T12:00:00.000Z")
+        for e in parsed
     ]
 
 
