@@ -161,3 +161,17 @@ def test_a_graph_file_that_is_a_fifo_or_a_device_is_refused_at_once(
     assert code == 2
     assert err == [f"error: {path}: cannot read: {reason}, not a regular file"]
     assert out == ""
+
+
+def test_a_graph_file_over_512_mib_is_refused_before_reading(tmp_path: Path) -> None:
+    """A sparse file: the size is refused from its metadata, so no test writes 512 MiB."""
+    path = tmp_path / "prod.json"
+    with path.open("wb") as handle:
+        handle.truncate((512 << 20) + 1)
+
+    code, err = invoke("check", "--graph", str(path), "-C", str(tmp_path))
+
+    assert code == 2
+    assert err == [
+        f"error: {path}: cannot read: larger than 512 MiB, the most tap reads from a graph file"
+    ]
