@@ -7,15 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import (
-    TABLE,
-    TABLE_REPLICA,
-    as_list,
-    index_of,
-    of_type,
-    prop,
-    referenced,
-)
+from tap.facts.tokens import TABLE, TABLE_REPLICA
+from tap.rules.lookup import as_list, index_of, of_type, prop, referenced
 from tap.rules.model import (
     Outcome,
     RuleContext,

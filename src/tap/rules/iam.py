@@ -8,14 +8,10 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.tokens import FUNCTION, KMS_KEY, KMS_REPLICA_KEY, QUEUE, ROLE_POLICY_ATTACHMENT
 from tap.rules.actions import action_matches, is_known_action, supports_resource_scoping
 from tap.rules.lambda_ import role_of, role_policies
 from tap.rules.lookup import (
-    FUNCTION,
-    KMS_KEY,
-    KMS_REPLICA_KEY,
-    QUEUE,
-    ROLE_POLICY_ATTACHMENT,
     as_list,
     index_of,
     is_known,

@@ -8,14 +8,16 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.naming import s3_bucket_name_problems
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
     BUCKET_NOTIFICATION,
     BUCKET_POLICY,
     BUCKET_VERSIONING,
     PUBLIC_ACCESS_BLOCK,
+)
+from tap.naming import s3_bucket_name_problems
+from tap.rules.lookup import (
     as_list,
     bucket_children,
     bucket_name,

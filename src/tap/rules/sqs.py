@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.tokens import QUEUE, QUEUE_POLICY
 from tap.rules.lookup import (
-    QUEUE,
-    QUEUE_POLICY,
     as_list,
     is_known,
     of_type,
