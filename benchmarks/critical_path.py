@@ -15,6 +15,38 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tap.facts.tokens import (
+    AWS_PROVIDER,
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_LIFECYCLE,
+    BUCKET_NOTIFICATION,
+    BUCKET_OWNERSHIP_CONTROLS,
+    BUCKET_POLICY,
+    BUCKET_VERSIONING,
+    DASHBOARD,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FUNCTION,
+    INVOKE_CONFIG,
+    KMS_ALIAS,
+    KMS_KEY,
+    KMS_REPLICA_KEY,
+    LAMBDA_ALIAS,
+    LOG_GROUP,
+    METRIC_ALARM,
+    PERMISSION,
+    PUBLIC_ACCESS_BLOCK,
+    QUEUE,
+    QUEUE_POLICY,
+    ROLE,
+    ROLE_POLICY,
+    TABLE,
+    TABLE_REPLICA,
+    TOPIC,
+    TOPIC_SUBSCRIPTION,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
 
@@ -65,51 +97,57 @@ SOURCES: dict[str, Source] = {
     ),
 }
 
-# seconds, source id; every figure is a typical value, not a guarantee.
+# seconds, source id, for every type a stack creates (AWS_PROVIDER is configured, not created);
+# every figure is a typical value, not a guarantee.
 WEIGHTS: dict[str, tuple[float, str]] = {
-    "aws:dynamodb/table:Table": (20, "ddb-create"),
-    "aws:dynamodb/tableReplica:TableReplica": (300, "ddb-replica"),
-    "aws:kms/key:Key": (3, "estimate"),
-    "aws:kms/replicaKey:ReplicaKey": (10, "kms-replica"),
-    "aws:kms/alias:Alias": (1, "estimate"),
-    "aws:iam/role:Role": (10, "iam-consistency"),
-    "aws:iam/rolePolicy:RolePolicy": (5, "iam-consistency"),
-    "aws:lambda/function:Function": (20, "lambda-states"),
-    "aws:lambda/alias:Alias": (2, "estimate"),
-    "aws:lambda/permission:Permission": (2, "estimate"),
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (2, "estimate"),
-    "aws:cloudwatch/logGroup:LogGroup": (1, "estimate"),
-    "aws:cloudwatch/eventRule:EventRule": (2, "estimate"),
-    "aws:cloudwatch/eventTarget:EventTarget": (2, "estimate"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (1, "estimate"),
-    "aws:cloudwatch/dashboard:Dashboard": (1, "estimate"),
-    "aws:sqs/queue:Queue": (2, "sqs-create"),
-    "aws:sqs/queuePolicy:QueuePolicy": (2, "estimate"),
-    "aws:sns/topic:Topic": (2, "estimate"),
-    "aws:sns/topicSubscription:TopicSubscription": (2, "estimate"),
-    "aws:s3/bucket:Bucket": (3, "estimate"),
+    TABLE: (20, "ddb-create"),
+    TABLE_REPLICA: (300, "ddb-replica"),
+    KMS_KEY: (3, "estimate"),
+    KMS_REPLICA_KEY: (10, "kms-replica"),
+    KMS_ALIAS: (1, "estimate"),
+    ROLE: (10, "iam-consistency"),
+    ROLE_POLICY: (5, "iam-consistency"),
+    FUNCTION: (20, "lambda-states"),
+    LAMBDA_ALIAS: (2, "estimate"),
+    PERMISSION: (2, "estimate"),
+    INVOKE_CONFIG: (2, "estimate"),
+    LOG_GROUP: (1, "estimate"),
+    EVENT_RULE: (2, "estimate"),
+    EVENT_TARGET: (2, "estimate"),
+    METRIC_ALARM: (1, "estimate"),
+    DASHBOARD: (1, "estimate"),
+    QUEUE: (2, "sqs-create"),
+    QUEUE_POLICY: (2, "estimate"),
+    TOPIC: (2, "estimate"),
+    TOPIC_SUBSCRIPTION: (2, "estimate"),
+    BUCKET: (3, "estimate"),
+    BUCKET_OWNERSHIP_CONTROLS: (2, "estimate"),
+    PUBLIC_ACCESS_BLOCK: (2, "estimate"),
+    BUCKET_VERSIONING: (2, "estimate"),
+    BUCKET_ENCRYPTION: (2, "estimate"),
+    BUCKET_LIFECYCLE: (2, "estimate"),
+    BUCKET_POLICY: (2, "estimate"),
+    BUCKET_NOTIFICATION: (2, "estimate"),
 }
 # depends_on edges AWS itself requires: (what must exist first, what is created) -> why.
 REQUIRED_ORDER: dict[tuple[str, str], str] = {
-    ("aws:iam/rolePolicy:RolePolicy", "aws:lambda/function:Function"): (
+    (ROLE_POLICY, FUNCTION): (
         "CreateFunction with TracingConfig Active fails unless the role already allows "
         "xray:PutTraceSegments (coinbase/fenrir#1, serverless/serverless#6931)"
     ),
     (
-        "aws:iam/rolePolicy:RolePolicy",
-        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        ROLE_POLICY,
+        INVOKE_CONFIG,
     ): "Lambda checks the on-failure destination against the role at create time",
     (
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "aws:s3/bucketPolicy:BucketPolicy",
+        PUBLIC_ACCESS_BLOCK,
+        BUCKET_POLICY,
     ): "S3 rejects a bucket policy while the public access block is being applied",
     (
-        "aws:s3/bucketVersioning:BucketVersioning",
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        BUCKET_VERSIONING,
+        BUCKET_LIFECYCLE,
     ): "noncurrent-version lifecycle rules need versioning in place",
 }
-DEFAULT_WEIGHT = (2.0, "estimate")
-"""S3 bucket sub-configurations (versioning, encryption, policy, ...) and anything unlisted."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +165,7 @@ class Graph:
 def build_graph(resource_graph: Any) -> Graph:
     """Custom, non-provider resources of a ResourceGraph, with dependencies split by kind."""
     resources = {r.urn: r for r in resource_graph.resources}
-    nodes = {
-        urn: r
-        for urn, r in resources.items()
-        if r.custom and not r.type.startswith("pulumi:providers:")
-    }
+    nodes = {urn: r for urn, r in resources.items() if r.custom and r.type != AWS_PROVIDER}
 
     def expand(urn: str) -> set[str]:
         if urn in nodes:
@@ -161,7 +195,9 @@ ESTIMATE_SCALES = (0.5, 3.0)
 
 def weight(resource_type: str, estimate_scale: float = 1.0) -> float:
     """Typical create time in seconds; uncited estimates scaled by `estimate_scale`."""
-    seconds, source = WEIGHTS.get(resource_type, DEFAULT_WEIGHT)
+    if resource_type not in WEIGHTS:
+        raise KeyError(f"no create-time weight for {resource_type}: add it to WEIGHTS")
+    seconds, source = WEIGHTS[resource_type]
     return seconds * estimate_scale if source == "estimate" else seconds
 
 
@@ -300,6 +336,5 @@ def measure() -> dict[str, Any]:
         "stacks": stacks,
         "weights": {t: {"seconds": s, "source": src} for t, (s, src) in WEIGHTS.items()},
         "required_order": {f"{a} -> {b}": why for (a, b), why in REQUIRED_ORDER.items()},
-        "default_weight": {"seconds": DEFAULT_WEIGHT[0], "source": DEFAULT_WEIGHT[1]},
         "sources": {k: {"title": v.title, "url": v.url} for k, v in SOURCES.items()},
     }
