@@ -284,3 +284,17 @@ def condition_values(statement: dict[str, Any], key: str) -> set[str]:
             if isinstance(tests, dict):
                 values.update(str(v) for v in as_list(tests.get(key)))
     return values
+
+
+def denies_insecure_transport(statement: dict[str, Any], service: str, arns: Iterable[str]) -> bool:
+    """Whether `statement` denies every `service` action on all of `arns` to non-TLS requests."""
+    if statement.get("Effect") != "Deny":
+        return False
+    if not {str(a) for a in as_list(statement.get("Action"))} & {f"{service}:*", "*"}:
+        return False
+    condition = statement.get("Condition")
+    tests = condition.get("Bool") if isinstance(condition, dict) else None
+    flag = tests.get("aws:SecureTransport") if isinstance(tests, dict) else None
+    if str(flag).lower() != "false":
+        return False
+    return set(arns) <= {str(r) for r in as_list(statement.get("Resource"))}
