@@ -15,37 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tap.facts.tokens import (
-    AWS_PROVIDER,
-    BUCKET,
-    BUCKET_ENCRYPTION,
-    BUCKET_LIFECYCLE,
-    BUCKET_NOTIFICATION,
-    BUCKET_OWNERSHIP_CONTROLS,
-    BUCKET_POLICY,
-    BUCKET_VERSIONING,
-    DASHBOARD,
-    EVENT_RULE,
-    EVENT_TARGET,
-    FUNCTION,
-    INVOKE_CONFIG,
-    KMS_ALIAS,
-    KMS_KEY,
-    KMS_REPLICA_KEY,
-    LAMBDA_ALIAS,
-    LOG_GROUP,
-    METRIC_ALARM,
-    PERMISSION,
-    PUBLIC_ACCESS_BLOCK,
-    QUEUE,
-    QUEUE_POLICY,
-    ROLE,
-    ROLE_POLICY,
-    TABLE,
-    TABLE_REPLICA,
-    TOPIC,
-    TOPIC_SUBSCRIPTION,
-)
+from tap.facts import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
@@ -97,55 +67,55 @@ SOURCES: dict[str, Source] = {
     ),
 }
 
-# seconds, source id, for every type a stack creates (AWS_PROVIDER is configured, not created);
+# seconds, source id, for every type a stack creates (the provider is configured, not created);
 # every figure is a typical value, not a guarantee.
 WEIGHTS: dict[str, tuple[float, str]] = {
-    TABLE: (20, "ddb-create"),
-    TABLE_REPLICA: (300, "ddb-replica"),
-    KMS_KEY: (3, "estimate"),
-    KMS_REPLICA_KEY: (10, "kms-replica"),
-    KMS_ALIAS: (1, "estimate"),
-    ROLE: (10, "iam-consistency"),
-    ROLE_POLICY: (5, "iam-consistency"),
-    FUNCTION: (20, "lambda-states"),
-    LAMBDA_ALIAS: (2, "estimate"),
-    PERMISSION: (2, "estimate"),
-    INVOKE_CONFIG: (2, "estimate"),
-    LOG_GROUP: (1, "estimate"),
-    EVENT_RULE: (2, "estimate"),
-    EVENT_TARGET: (2, "estimate"),
-    METRIC_ALARM: (1, "estimate"),
-    DASHBOARD: (1, "estimate"),
-    QUEUE: (2, "sqs-create"),
-    QUEUE_POLICY: (2, "estimate"),
-    TOPIC: (2, "estimate"),
-    TOPIC_SUBSCRIPTION: (2, "estimate"),
-    BUCKET: (3, "estimate"),
-    BUCKET_OWNERSHIP_CONTROLS: (2, "estimate"),
-    PUBLIC_ACCESS_BLOCK: (2, "estimate"),
-    BUCKET_VERSIONING: (2, "estimate"),
-    BUCKET_ENCRYPTION: (2, "estimate"),
-    BUCKET_LIFECYCLE: (2, "estimate"),
-    BUCKET_POLICY: (2, "estimate"),
-    BUCKET_NOTIFICATION: (2, "estimate"),
+    tokens.TABLE: (20, "ddb-create"),
+    tokens.TABLE_REPLICA: (300, "ddb-replica"),
+    tokens.KMS_KEY: (3, "estimate"),
+    tokens.KMS_REPLICA_KEY: (10, "kms-replica"),
+    tokens.KMS_ALIAS: (1, "estimate"),
+    tokens.ROLE: (10, "iam-consistency"),
+    tokens.ROLE_POLICY: (5, "iam-consistency"),
+    tokens.FUNCTION: (20, "lambda-states"),
+    tokens.LAMBDA_ALIAS: (2, "estimate"),
+    tokens.PERMISSION: (2, "estimate"),
+    tokens.INVOKE_CONFIG: (2, "estimate"),
+    tokens.LOG_GROUP: (1, "estimate"),
+    tokens.EVENT_RULE: (2, "estimate"),
+    tokens.EVENT_TARGET: (2, "estimate"),
+    tokens.METRIC_ALARM: (1, "estimate"),
+    tokens.DASHBOARD: (1, "estimate"),
+    tokens.QUEUE: (2, "sqs-create"),
+    tokens.QUEUE_POLICY: (2, "estimate"),
+    tokens.TOPIC: (2, "estimate"),
+    tokens.TOPIC_SUBSCRIPTION: (2, "estimate"),
+    tokens.BUCKET: (3, "estimate"),
+    tokens.BUCKET_OWNERSHIP_CONTROLS: (2, "estimate"),
+    tokens.PUBLIC_ACCESS_BLOCK: (2, "estimate"),
+    tokens.BUCKET_VERSIONING: (2, "estimate"),
+    tokens.BUCKET_ENCRYPTION: (2, "estimate"),
+    tokens.BUCKET_LIFECYCLE: (2, "estimate"),
+    tokens.BUCKET_POLICY: (2, "estimate"),
+    tokens.BUCKET_NOTIFICATION: (2, "estimate"),
 }
 # depends_on edges AWS itself requires: (what must exist first, what is created) -> why.
 REQUIRED_ORDER: dict[tuple[str, str], str] = {
-    (ROLE_POLICY, FUNCTION): (
+    (tokens.ROLE_POLICY, tokens.FUNCTION): (
         "CreateFunction with TracingConfig Active fails unless the role already allows "
         "xray:PutTraceSegments (coinbase/fenrir#1, serverless/serverless#6931)"
     ),
     (
-        ROLE_POLICY,
-        INVOKE_CONFIG,
+        tokens.ROLE_POLICY,
+        tokens.INVOKE_CONFIG,
     ): "Lambda checks the on-failure destination against the role at create time",
     (
-        PUBLIC_ACCESS_BLOCK,
-        BUCKET_POLICY,
+        tokens.PUBLIC_ACCESS_BLOCK,
+        tokens.BUCKET_POLICY,
     ): "S3 rejects a bucket policy while the public access block is being applied",
     (
-        BUCKET_VERSIONING,
-        BUCKET_LIFECYCLE,
+        tokens.BUCKET_VERSIONING,
+        tokens.BUCKET_LIFECYCLE,
     ): "noncurrent-version lifecycle rules need versioning in place",
 }
 
@@ -165,7 +135,7 @@ class Graph:
 def build_graph(resource_graph: Any) -> Graph:
     """Custom, non-provider resources of a ResourceGraph, with dependencies split by kind."""
     resources = {r.urn: r for r in resource_graph.resources}
-    nodes = {urn: r for urn, r in resources.items() if r.custom and r.type != AWS_PROVIDER}
+    nodes = {urn: r for urn, r in resources.items() if r.custom and r.type != tokens.AWS_PROVIDER}
 
     def expand(urn: str) -> set[str]:
         if urn in nodes:

@@ -18,6 +18,7 @@ from typing import Any, Final
 import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from tap.facts import tokens
 from tap.facts.arns import (
     bucket_arn,
     build_arn,
@@ -27,42 +28,6 @@ from tap.facts.arns import (
     partition_of,
     queue_url,
     unqualified_function_arn,
-)
-from tap.facts.tokens import (
-    AWS_PROVIDER,
-    BUCKET,
-    BUCKET_ENCRYPTION,
-    BUCKET_LIFECYCLE,
-    BUCKET_NOTIFICATION,
-    BUCKET_OWNERSHIP_CONTROLS,
-    BUCKET_POLICY,
-    BUCKET_VERSIONING,
-    DASHBOARD,
-    EVENT_RULE,
-    EVENT_TARGET,
-    FUNCTION,
-    GET_CALLER_IDENTITY,
-    GET_PARTITION,
-    GET_REGION,
-    INVOKE_CONFIG,
-    KMS_ALIAS,
-    KMS_KEY,
-    KMS_KEY_POLICY,
-    KMS_REPLICA_KEY,
-    LAMBDA_ALIAS,
-    LOG_GROUP,
-    METRIC_ALARM,
-    PERMISSION,
-    PUBLIC_ACCESS_BLOCK,
-    QUEUE,
-    QUEUE_POLICY,
-    ROLE,
-    ROLE_POLICY,
-    TABLE,
-    TABLE_REPLICA,
-    TOPIC,
-    TOPIC_POLICY,
-    TOPIC_SUBSCRIPTION,
 )
 from tap.synth.errors import (
     MissingInputError,
@@ -367,36 +332,36 @@ def _kms_alias(request: ResourceRequest) -> Computed:
 
 
 RESOURCE_TYPES: Final[dict[str, FakeResourceType]] = {
-    BUCKET: FakeResourceType(_bucket, tagged=True),
-    BUCKET_OWNERSHIP_CONTROLS: FakeResourceType(_same_as("bucket")),
-    PUBLIC_ACCESS_BLOCK: FakeResourceType(_same_as("bucket")),
-    BUCKET_VERSIONING: FakeResourceType(_same_as("bucket")),
-    BUCKET_ENCRYPTION: FakeResourceType(_same_as("bucket")),
-    BUCKET_LIFECYCLE: FakeResourceType(_same_as("bucket")),
-    BUCKET_POLICY: FakeResourceType(_same_as("bucket")),
-    BUCKET_NOTIFICATION: FakeResourceType(_same_as("bucket")),
-    TABLE: FakeResourceType(_table, tagged=True),
-    TABLE_REPLICA: FakeResourceType(_table_replica, tagged=True),
-    QUEUE: FakeResourceType(_queue, tagged=True),
-    QUEUE_POLICY: FakeResourceType(_same_as("queueUrl")),
-    ROLE: FakeResourceType(_role, tagged=True),
-    ROLE_POLICY: FakeResourceType(_role_policy),
-    LOG_GROUP: FakeResourceType(_log_group, tagged=True),
-    FUNCTION: FakeResourceType(_function, tagged=True),
-    LAMBDA_ALIAS: FakeResourceType(_lambda_alias),
-    PERMISSION: FakeResourceType(_permission),
-    INVOKE_CONFIG: FakeResourceType(_invoke_config),
-    EVENT_RULE: FakeResourceType(_event_rule, tagged=True),
-    EVENT_TARGET: FakeResourceType(_event_target),
-    METRIC_ALARM: FakeResourceType(_metric_alarm, tagged=True),
-    DASHBOARD: FakeResourceType(_dashboard),
-    TOPIC: FakeResourceType(_topic, tagged=True),
-    TOPIC_SUBSCRIPTION: FakeResourceType(_topic_subscription),
-    TOPIC_POLICY: FakeResourceType(_topic_policy),
-    KMS_KEY: FakeResourceType(_kms_key, tagged=True),
-    KMS_REPLICA_KEY: FakeResourceType(_kms_replica_key, tagged=True),
-    KMS_ALIAS: FakeResourceType(_kms_alias),
-    KMS_KEY_POLICY: FakeResourceType(_same_as("keyId")),
+    tokens.BUCKET: FakeResourceType(_bucket, tagged=True),
+    tokens.BUCKET_OWNERSHIP_CONTROLS: FakeResourceType(_same_as("bucket")),
+    tokens.PUBLIC_ACCESS_BLOCK: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_VERSIONING: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_ENCRYPTION: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_LIFECYCLE: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_POLICY: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_NOTIFICATION: FakeResourceType(_same_as("bucket")),
+    tokens.TABLE: FakeResourceType(_table, tagged=True),
+    tokens.TABLE_REPLICA: FakeResourceType(_table_replica, tagged=True),
+    tokens.QUEUE: FakeResourceType(_queue, tagged=True),
+    tokens.QUEUE_POLICY: FakeResourceType(_same_as("queueUrl")),
+    tokens.ROLE: FakeResourceType(_role, tagged=True),
+    tokens.ROLE_POLICY: FakeResourceType(_role_policy),
+    tokens.LOG_GROUP: FakeResourceType(_log_group, tagged=True),
+    tokens.FUNCTION: FakeResourceType(_function, tagged=True),
+    tokens.LAMBDA_ALIAS: FakeResourceType(_lambda_alias),
+    tokens.PERMISSION: FakeResourceType(_permission),
+    tokens.INVOKE_CONFIG: FakeResourceType(_invoke_config),
+    tokens.EVENT_RULE: FakeResourceType(_event_rule, tagged=True),
+    tokens.EVENT_TARGET: FakeResourceType(_event_target),
+    tokens.METRIC_ALARM: FakeResourceType(_metric_alarm, tagged=True),
+    tokens.DASHBOARD: FakeResourceType(_dashboard),
+    tokens.TOPIC: FakeResourceType(_topic, tagged=True),
+    tokens.TOPIC_SUBSCRIPTION: FakeResourceType(_topic_subscription),
+    tokens.TOPIC_POLICY: FakeResourceType(_topic_policy),
+    tokens.KMS_KEY: FakeResourceType(_kms_key, tagged=True),
+    tokens.KMS_REPLICA_KEY: FakeResourceType(_kms_replica_key, tagged=True),
+    tokens.KMS_ALIAS: FakeResourceType(_kms_alias),
+    tokens.KMS_KEY_POLICY: FakeResourceType(_same_as("keyId")),
 }
 
 
@@ -460,7 +425,7 @@ class FakeAws(Mocks):
         inputs = reveal(args.inputs)
         if args.custom is False:
             return "", {}
-        if args.typ == AWS_PROVIDER:
+        if args.typ == tokens.AWS_PROVIDER:
             provider_id = stable_uuid("provider", args.name)
             with self._lock:
                 self._providers[provider_id] = _provider_settings(inputs)
@@ -526,7 +491,7 @@ def _partition(
 INVOKES: Final[
     dict[str, Callable[[FakeAws, Mapping[str, Any], ProviderSettings], dict[str, Any]]]
 ] = {
-    GET_CALLER_IDENTITY: _caller_identity,
-    GET_REGION: _region,
-    GET_PARTITION: _partition,
+    tokens.GET_CALLER_IDENTITY: _caller_identity,
+    tokens.GET_REGION: _region,
+    tokens.GET_PARTITION: _partition,
 }
