@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import Sample, paired_ratio
+from tap.facts.arns import queue_url
 
 _CLOCK = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
 SCRIPTS = {
@@ -47,7 +48,7 @@ def _run(body: str, task_dir: Path) -> float:
         "PYTHONDONTWRITEBYTECODE": "1",
         "TABLE_NAME": "tap-bench-items",
         "ENVIRONMENT": "bench",
-        "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/tap-bench-dlq",
+        "DLQ_URL": queue_url("us-east-1", "123456789012", "tap-bench-dlq"),
         # Lambda sets both; botocore reads only AWS_DEFAULT_REGION.
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tap.facts import tokens
+
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
 
@@ -65,51 +67,57 @@ SOURCES: dict[str, Source] = {
     ),
 }
 
-# seconds, source id; every figure is a typical value, not a guarantee.
+# seconds, source id, for every type a stack creates (the provider is configured, not created);
+# every figure is a typical value, not a guarantee.
 WEIGHTS: dict[str, tuple[float, str]] = {
-    "aws:dynamodb/table:Table": (20, "ddb-create"),
-    "aws:dynamodb/tableReplica:TableReplica": (300, "ddb-replica"),
-    "aws:kms/key:Key": (3, "estimate"),
-    "aws:kms/replicaKey:ReplicaKey": (10, "kms-replica"),
-    "aws:kms/alias:Alias": (1, "estimate"),
-    "aws:iam/role:Role": (10, "iam-consistency"),
-    "aws:iam/rolePolicy:RolePolicy": (5, "iam-consistency"),
-    "aws:lambda/function:Function": (20, "lambda-states"),
-    "aws:lambda/alias:Alias": (2, "estimate"),
-    "aws:lambda/permission:Permission": (2, "estimate"),
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (2, "estimate"),
-    "aws:cloudwatch/logGroup:LogGroup": (1, "estimate"),
-    "aws:cloudwatch/eventRule:EventRule": (2, "estimate"),
-    "aws:cloudwatch/eventTarget:EventTarget": (2, "estimate"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (1, "estimate"),
-    "aws:cloudwatch/dashboard:Dashboard": (1, "estimate"),
-    "aws:sqs/queue:Queue": (2, "sqs-create"),
-    "aws:sqs/queuePolicy:QueuePolicy": (2, "estimate"),
-    "aws:sns/topic:Topic": (2, "estimate"),
-    "aws:sns/topicSubscription:TopicSubscription": (2, "estimate"),
-    "aws:s3/bucket:Bucket": (3, "estimate"),
+    tokens.TABLE: (20, "ddb-create"),
+    tokens.TABLE_REPLICA: (300, "ddb-replica"),
+    tokens.KMS_KEY: (3, "estimate"),
+    tokens.KMS_REPLICA_KEY: (10, "kms-replica"),
+    tokens.KMS_ALIAS: (1, "estimate"),
+    tokens.ROLE: (10, "iam-consistency"),
+    tokens.ROLE_POLICY: (5, "iam-consistency"),
+    tokens.FUNCTION: (20, "lambda-states"),
+    tokens.LAMBDA_ALIAS: (2, "estimate"),
+    tokens.PERMISSION: (2, "estimate"),
+    tokens.INVOKE_CONFIG: (2, "estimate"),
+    tokens.LOG_GROUP: (1, "estimate"),
+    tokens.EVENT_RULE: (2, "estimate"),
+    tokens.EVENT_TARGET: (2, "estimate"),
+    tokens.METRIC_ALARM: (1, "estimate"),
+    tokens.DASHBOARD: (1, "estimate"),
+    tokens.QUEUE: (2, "sqs-create"),
+    tokens.QUEUE_POLICY: (2, "estimate"),
+    tokens.TOPIC: (2, "estimate"),
+    tokens.TOPIC_SUBSCRIPTION: (2, "estimate"),
+    tokens.BUCKET: (3, "estimate"),
+    tokens.BUCKET_OWNERSHIP_CONTROLS: (2, "estimate"),
+    tokens.PUBLIC_ACCESS_BLOCK: (2, "estimate"),
+    tokens.BUCKET_VERSIONING: (2, "estimate"),
+    tokens.BUCKET_ENCRYPTION: (2, "estimate"),
+    tokens.BUCKET_LIFECYCLE: (2, "estimate"),
+    tokens.BUCKET_POLICY: (2, "estimate"),
+    tokens.BUCKET_NOTIFICATION: (2, "estimate"),
 }
 # depends_on edges AWS itself requires: (what must exist first, what is created) -> why.
 REQUIRED_ORDER: dict[tuple[str, str], str] = {
-    ("aws:iam/rolePolicy:RolePolicy", "aws:lambda/function:Function"): (
+    (tokens.ROLE_POLICY, tokens.FUNCTION): (
         "CreateFunction with TracingConfig Active fails unless the role already allows "
         "xray:PutTraceSegments (coinbase/fenrir#1, serverless/serverless#6931)"
     ),
     (
-        "aws:iam/rolePolicy:RolePolicy",
-        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        tokens.ROLE_POLICY,
+        tokens.INVOKE_CONFIG,
     ): "Lambda checks the on-failure destination against the role at create time",
     (
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "aws:s3/bucketPolicy:BucketPolicy",
+        tokens.PUBLIC_ACCESS_BLOCK,
+        tokens.BUCKET_POLICY,
     ): "S3 rejects a bucket policy while the public access block is being applied",
     (
-        "aws:s3/bucketVersioning:BucketVersioning",
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        tokens.BUCKET_VERSIONING,
+        tokens.BUCKET_LIFECYCLE,
     ): "noncurrent-version lifecycle rules need versioning in place",
 }
-DEFAULT_WEIGHT = (2.0, "estimate")
-"""S3 bucket sub-configurations (versioning, encryption, policy, ...) and anything unlisted."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +135,7 @@ class Graph:
 def build_graph(resource_graph: Any) -> Graph:
     """Custom, non-provider resources of a ResourceGraph, with dependencies split by kind."""
     resources = {r.urn: r for r in resource_graph.resources}
-    nodes = {
-        urn: r
-        for urn, r in resources.items()
-        if r.custom and not r.type.startswith("pulumi:providers:")
-    }
+    nodes = {urn: r for urn, r in resources.items() if r.custom and r.type != tokens.AWS_PROVIDER}
 
     def expand(urn: str) -> set[str]:
         if urn in nodes:
@@ -161,7 +165,9 @@ ESTIMATE_SCALES = (0.5, 3.0)
 
 def weight(resource_type: str, estimate_scale: float = 1.0) -> float:
     """Typical create time in seconds; uncited estimates scaled by `estimate_scale`."""
-    seconds, source = WEIGHTS.get(resource_type, DEFAULT_WEIGHT)
+    if resource_type not in WEIGHTS:
+        raise KeyError(f"no create-time weight for {resource_type}: add it to WEIGHTS")
+    seconds, source = WEIGHTS[resource_type]
     return seconds * estimate_scale if source == "estimate" else seconds
 
 
@@ -300,6 +306,5 @@ def measure() -> dict[str, Any]:
         "stacks": stacks,
         "weights": {t: {"seconds": s, "source": src} for t, (s, src) in WEIGHTS.items()},
         "required_order": {f"{a} -> {b}": why for (a, b), why in REQUIRED_ORDER.items()},
-        "default_weight": {"seconds": DEFAULT_WEIGHT[0], "source": DEFAULT_WEIGHT[1]},
         "sources": {k: {"title": v.title, "url": v.url} for k, v in SOURCES.items()},
     }

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap.facts.arns import bucket_arn
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "tap-bench-data"
@@ -86,7 +88,7 @@ def s3_event(
         "account": ACCOUNT,
         "time": f"2026-11-28T12:{second // 60 % 60:02d}:{second % 60:02d}Z",
         "region": REGION,
-        "resources": [f"arn:aws:s3:::{BUCKET}"],
+        "resources": [bucket_arn(BUCKET)],
         "detail": detail,
     }
 

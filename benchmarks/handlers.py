@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import emulator
+from tap.facts.arns import build_arn
 
 NAIVE_TABLE = "tap-bench-naive"
 IDEMPOTENCY_TABLE = "tap-bench-idempotency"
@@ -73,7 +74,9 @@ class _LambdaContext:
 
     function_name = "tap-bench"
     memory_limit_in_mb = 256
-    invoked_function_arn = f"arn:aws:lambda:{emulator.REGION}:{emulator.ACCOUNT}:function:b"
+    invoked_function_arn = build_arn(
+        "aws", "lambda", emulator.REGION, emulator.ACCOUNT, "function:b"
+    )
     aws_request_id = "00000000-0000-4000-8000-000000000000"
 
     @staticmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tap import packaging
+from tap.config.model import HANDLER
 from tap.packaging import (
     Artifact,
     DependencyInstallError,
@@ -354,4 +355,5 @@ def test_handler_imports_from_the_extracted_zip_alone(
     # THEN it resolves to the zip's copy of the package and never pulls in the infra package
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "tap_processor.handler"
-    assert packaging.HANDLER == "process_handler.lambda_handler"
+    assert HANDLER == "process_handler.lambda_handler"
+    assert f"{HANDLER.partition('.')[0]}.py" == packaging.ENTRY_MODULE

@@ -3,22 +3,51 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
+from tap.facts import tokens
 from tap.synth.graph import Resource, ResourceGraph
 
-BUCKET = "aws:s3/bucket:Bucket"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-FUNCTION = "aws:lambda/function:Function"
-ALIAS = "aws:lambda/alias:Alias"
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-TABLE = "aws:dynamodb/table:Table"
-REPLICA = "aws:dynamodb/tableReplica:TableReplica"
-QUEUE = "aws:sqs/queue:Queue"
-TOPIC = "aws:sns/topic:Topic"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+_BOXES: Final[Mapping[str, tuple[str, str]]] = {
+    tokens.BUCKET: ("S3 bucket", "box"),
+    tokens.TABLE: ("DynamoDB items table", "db"),
+    tokens.QUEUE: ("SQS DLQ", "queue"),
+    tokens.FUNCTION: ("Lambda processor", "box"),
+    tokens.TOPIC: ("SNS alarm topic", "box"),
+    tokens.EVENT_RULE: ("EventBridge rule", "event"),
+}
+"""Types drawn as one box per resource, labelled with the physical name: (label, shape)."""
+
+DRAWING: Final[Mapping[str, str]] = {
+    **{type_: f"a box per {label}" for type_, (label, _) in _BOXES.items()},
+    tokens.TABLE_REPLICA: "a box per replica, labelled with its region, fed by its table",
+    tokens.EVENT_TARGET: "arrows from its rule to the function it invokes and to its DLQ",
+    tokens.LAMBDA_ALIAS: "the name on the invoke arrow",
+    tokens.INVOKE_CONFIG: "the function's 'retries exhausted' arrow to its DLQ",
+    tokens.METRIC_ALARM: "one box counting the alarms that notify a topic",
+    tokens.PERMISSION: "not drawn: implied by the invoke arrow",
+    tokens.AWS_PROVIDER: "not drawn: no part of the data path",
+    tokens.BUCKET_OWNERSHIP_CONTROLS: "not drawn: a setting of its bucket",
+    tokens.PUBLIC_ACCESS_BLOCK: "not drawn: a setting of its bucket",
+    tokens.BUCKET_VERSIONING: "not drawn: a setting of its bucket",
+    tokens.BUCKET_ENCRYPTION: "not drawn: a setting of its bucket",
+    tokens.BUCKET_LIFECYCLE: "not drawn: a setting of its bucket",
+    tokens.BUCKET_POLICY: "not drawn: a setting of its bucket",
+    tokens.BUCKET_NOTIFICATION: "not drawn: the bucket's arrow to its rule stands for it",
+    tokens.QUEUE_POLICY: "not drawn: a setting of its queue",
+    tokens.ROLE: "not drawn: the function's permissions",
+    tokens.ROLE_POLICY: "not drawn: the function's permissions",
+    tokens.LOG_GROUP: "not drawn: the function's logs",
+    tokens.DASHBOARD: "not drawn: a view, no part of the data path",
+    tokens.TOPIC_SUBSCRIPTION: "not drawn: who the alarm topic notifies",
+    tokens.KMS_KEY: "not drawn: encrypts the boxes, no part of the data path",
+    tokens.KMS_REPLICA_KEY: "not drawn: encrypts the replicas, no part of the data path",
+    tokens.KMS_ALIAS: "not drawn: a name for the key",
+}
+"""How each resource type the program creates shows up in the diagram, or why it does not."""
 
 
 class DiagramFormat(StrEnum):
@@ -83,51 +112,46 @@ def build_diagram(graph: ResourceGraph) -> Diagram:
         nodes[node.id] = node
         return node.id
 
-    for r in graph.by_type(BUCKET):
-        add(r, f"S3 bucket<br/>{_physical(r)}", "box")
-    for r in graph.by_type(TABLE):
-        add(r, f"DynamoDB items table<br/>{_physical(r)}", "db")
-    for r in graph.by_type(QUEUE):
-        add(r, f"SQS DLQ<br/>{_physical(r)}", "queue")
-    for r in graph.by_type(FUNCTION):
-        add(r, f"Lambda processor<br/>{_physical(r)}", "box")
-    for r in graph.by_type(TOPIC):
-        add(r, f"SNS alarm topic<br/>{_physical(r)}", "box")
-    for r in graph.by_type(RULE):
-        rule_id = add(r, f"EventBridge rule<br/>{_physical(r)}", "event")
+    for type_, (label, shape) in _BOXES.items():
+        for r in graph.by_type(type_):
+            add(r, f"{label}<br/>{_physical(r)}", shape)
+    for r in graph.by_type(tokens.EVENT_RULE):
+        rule_id = _node_id(r)
         pattern = json.loads(str(r.inputs.get("eventPattern", "{}")))
         events = " / ".join(pattern.get("detail-type", []))
-        edges.extend(Edge(_node_id(b), rule_id, events) for b in deps(r, BUCKET))
-    for t in graph.by_type(TARGET):
-        for rule in deps(t, RULE):
-            for alias in deps(t, ALIAS):
-                for fn in deps(alias, FUNCTION):
+        edges.extend(Edge(_node_id(b), rule_id, events) for b in deps(r, tokens.BUCKET))
+    for t in graph.by_type(tokens.EVENT_TARGET):
+        for rule in deps(t, tokens.EVENT_RULE):
+            for alias in deps(t, tokens.LAMBDA_ALIAS):
+                for fn in deps(alias, tokens.FUNCTION):
                     name = alias.inputs.get("name", "alias")
                     edges.append(Edge(_node_id(rule), _node_id(fn), f"invoke ({name})"))
             edges.extend(
                 Edge(_node_id(rule), _node_id(q), "delivery failures", failure=True)
-                for q in deps(t, QUEUE)
+                for q in deps(t, tokens.QUEUE)
             )
-    for fn in graph.by_type(FUNCTION):
+    for fn in graph.by_type(tokens.FUNCTION):
         edges.extend(
-            Edge(_node_id(fn), _node_id(t), "conditional PutItem") for t in deps(fn, TABLE)
+            Edge(_node_id(fn), _node_id(t), "conditional PutItem") for t in deps(fn, tokens.TABLE)
         )
         edges.extend(
             Edge(_node_id(fn), _node_id(q), "rejected events", failure=True)
-            for q in deps(fn, QUEUE)
+            for q in deps(fn, tokens.QUEUE)
         )
-    for cfg in graph.by_type(INVOKE_CONFIG):
-        for fn in deps(cfg, FUNCTION):
+    for cfg in graph.by_type(tokens.INVOKE_CONFIG):
+        for fn in deps(cfg, tokens.FUNCTION):
             edges.extend(
                 Edge(_node_id(fn), _node_id(q), "retries exhausted", failure=True)
-                for q in deps(cfg, QUEUE)
+                for q in deps(cfg, tokens.QUEUE)
             )
-    for replica in graph.by_type(REPLICA):
+    for replica in graph.by_type(tokens.TABLE_REPLICA):
         region = replica.inputs.get("region", "?")
         replica_id = add(replica, f"Replica table<br/>{region}", "db")
-        edges.extend(Edge(_node_id(t), replica_id, "global table") for t in deps(replica, TABLE))
-    alarms = graph.by_type(ALARM)
-    for topic in graph.by_type(TOPIC):
+        edges.extend(
+            Edge(_node_id(t), replica_id, "global table") for t in deps(replica, tokens.TABLE)
+        )
+    alarms = graph.by_type(tokens.METRIC_ALARM)
+    for topic in graph.by_type(tokens.TOPIC):
         watching = [a for a in alarms if topic.urn in a.dependencies]
         if watching:
             alarm_node = Node("alarms", f"{len(watching)} CloudWatch alarms", "box")

@@ -22,8 +22,8 @@ from tap.interrupts import scratch_directory
 
 FORMAT_VERSION: Final = "1"
 """Bump when the zip layout or encoding changes, so old cache entries are not reused."""
-HANDLER: Final = "process_handler.lambda_handler"
 ENTRY_MODULE: Final = "process_handler.py"
+"""The module of the handler (`tap.config.model.HANDLER`), at the zip root."""
 PACKAGE: Final = "tap_processor"
 LOCK_NAME: Final = "requirements.lock"
 SUPPORTED_RUNTIMES: Final = ("python3.12", "python3.13", "python3.14")

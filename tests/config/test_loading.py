@@ -11,12 +11,12 @@ import pytest
 
 from tap.config import ConfigError, ConfigReadError, load_project
 from tap.config.loading import (
-    SECRET_PLACEHOLDER,
     from_pulumi,
     parse_environment,
     read_stack_file,
     to_pulumi_config,
 )
+from tap.facts.markers import SECRET_MARK
 
 from .conftest import STACKS, shipped_settings
 
@@ -59,8 +59,8 @@ def test_secure_values_become_a_placeholder(tmp_path: Path) -> None:
         "config:\n  tap:externalId:\n    secure: v1:abc123==\n",
     )
 
-    assert read_stack_file(path).settings == {"externalId": SECRET_PLACEHOLDER}
-    assert SECRET_PLACEHOLDER == "[secret]"
+    assert read_stack_file(path).settings == {"externalId": SECRET_MARK}
+    assert SECRET_MARK == "[secret]"
 
 
 def test_mapping_with_more_than_secure_is_kept_as_is(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ other test green. They read the synthesized graph, i.e. what `pulumi up` would s
 import pytest
 
 from pipeline.shipped import STACKS, graph, only, shipped
-from tap.rules.lookup import (
-    ALIAS,
+from tap.facts.tokens import (
     BUCKET_VERSIONING,
     FUNCTION,
+    KMS_ALIAS,
     KMS_KEY,
+    LAMBDA_ALIAS,
     LOG_GROUP,
     QUEUE,
     ROLE_POLICY,
@@ -19,7 +20,6 @@ from tap.rules.lookup import (
 )
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-KMS_ALIAS = "aws:kms/alias:Alias"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -80,7 +80,7 @@ def test_the_function_publishes_logs_json_and_retains_logs_as_configured(stack: 
     log_group = only(g, LOG_GROUP).inputs
     assert function["loggingConfig"]["logGroup"] == log_group["name"]
     assert log_group["retentionInDays"] == config.processor.log_retention_days
-    alias = only(g, ALIAS).inputs
+    alias = only(g, LAMBDA_ALIAS).inputs
     assert alias["name"] == "live"
     assert alias["functionName"] == function["name"]
 

@@ -18,8 +18,7 @@ from pipeline.shipped import (
     shipped_preview,
     without,
 )
-from tap.rules import check_graph, rules_by_id
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     BUCKET,
     EVENT_RULE,
     EVENT_TARGET,
@@ -30,6 +29,7 @@ from tap.rules.lookup import (
     ROLE_POLICY,
     TABLE_REPLICA,
 )
+from tap.rules import check_graph, rules_by_id
 from tap.rules.model import RuleContext, Status
 from tap.rules.samples import SAMPLE_BUCKET, sample_event
 from tap.synth.graph import ResourceGraph

@@ -29,8 +29,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from tap.config.model import Suppression
+from tap.facts.tokens import PUBLIC_ACCESS_BLOCK, QUEUE_POLICY
 from tap.rules import TAP_PACK, Level
-from tap.rules.lookup import PUBLIC_ACCESS_BLOCK, QUEUE_POLICY
 from tap.synth.graph import ResourceGraph
 
 ADAPTER = REPO_ROOT / "policy" / "tap_policies.py"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.shipped import edit, only, replace, without
 
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     AWS_PROVIDER,
     BUCKET,
     BUCKET_ENCRYPTION,

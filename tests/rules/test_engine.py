@@ -10,6 +10,7 @@ import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, shipped
 
 from tap.config.model import Suppression
+from tap.facts.tokens import QUEUE
 from tap.rules import (
     TAP_PACK,
     Finding,
@@ -22,7 +23,6 @@ from tap.rules import (
     rules_by_id,
     run_rules,
 )
-from tap.rules.lookup import QUEUE
 from tap.rules.model import Outcome, RuleContext, non_compliant
 from tap.rules.sqs import sqs_queue_encrypted
 from tap.synth.graph import ResourceGraph, load_graph

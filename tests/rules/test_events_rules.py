@@ -8,8 +8,8 @@ from pipeline.shipped import STACKS, context, edit, graph, only, without
 
 from rules.judge import all_compliant, failures
 from tap.config.model import Route
+from tap.facts.tokens import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
 from tap.rules import events
-from tap.rules.lookup import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
 from tap.rules.model import RuleCheck, RuleContext
 from tap.rules.samples import SAMPLE_BUCKET, sample_event
 

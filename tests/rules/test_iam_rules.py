@@ -7,9 +7,9 @@ import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, with_added
 
 from rules.judge import all_compliant, failures
+from tap.facts.tokens import BUCKET_POLICY, KMS_KEY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT
 from tap.rules import iam
 from tap.rules.actions import is_known_action, supports_resource_scoping
-from tap.rules.lookup import BUCKET_POLICY, KMS_KEY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT
 from tap.rules.model import RuleCheck
 
 POLICY_RULES = [

@@ -7,8 +7,8 @@ import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, without
 
 from rules.judge import all_compliant, failures, judge
+from tap.facts.tokens import FUNCTION, INVOKE_CONFIG, LOG_GROUP, ROLE_POLICY
 from tap.rules import lambda_
-from tap.rules.lookup import FUNCTION, INVOKE_CONFIG, LOG_GROUP, ROLE_POLICY
 from tap.rules.model import RuleCheck, Status
 
 FUNCTION_RULES = [

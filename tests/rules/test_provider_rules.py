@@ -6,7 +6,7 @@ import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, replace, with_added
 
 from rules.judge import all_compliant, failures
-from tap.rules.lookup import AWS_PROVIDER, BUCKET
+from tap.facts.tokens import AWS_PROVIDER, BUCKET
 from tap.rules.provider import aws_resources_use_stack_provider, provider_pinned
 
 

@@ -6,8 +6,7 @@ import pytest
 from pipeline.shipped import STACKS, context, edit, graph, only, with_added, without
 
 from rules.judge import all_compliant, failures
-from tap.rules import s3
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
     BUCKET_NOTIFICATION,
@@ -15,6 +14,7 @@ from tap.rules.lookup import (
     BUCKET_VERSIONING,
     PUBLIC_ACCESS_BLOCK,
 )
+from tap.rules import s3
 from tap.rules.model import RuleCheck
 
 BUCKET_RULES = [

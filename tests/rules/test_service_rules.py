@@ -17,8 +17,7 @@ from pipeline.shipped import (
 )
 
 from rules.judge import all_compliant, failures, judge
-from tap.rules import alarms, dynamodb, kms, program, sqs
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     KMS_KEY,
     KMS_REPLICA_KEY,
     METRIC_ALARM,
@@ -28,6 +27,7 @@ from tap.rules.lookup import (
     TABLE_REPLICA,
     TOPIC,
 )
+from tap.rules import alarms, dynamodb, kms, program, sqs
 from tap.rules.model import RuleCheck, Status
 
 

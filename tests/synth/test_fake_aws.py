@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs
 
+from tap.facts.tokens import AWS_PROVIDER
 from tap.synth.errors import MissingInputError, UnknownInvokeError, UnknownResourceTypeError
-from tap.synth.fake_aws import AWS_PROVIDER_TYPE, RESOURCE_TYPES, FakeAws
+from tap.synth.fake_aws import RESOURCE_TYPES, FakeAws
 
 ACCOUNT = "111122223333"
 PROVIDER_URN = "urn:pulumi:dev::tap::pulumi:providers:aws::aws-dev"
@@ -27,7 +28,7 @@ def create(
 
 
 def provider_ref(aws: FakeAws, **inputs: Any) -> str:
-    provider_id, _ = create(aws, AWS_PROVIDER_TYPE, "aws-dev", **inputs)
+    provider_id, _ = create(aws, AWS_PROVIDER, "aws-dev", **inputs)
     return f"{PROVIDER_URN}::{provider_id}"
 
 

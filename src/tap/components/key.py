@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from tap import iam
+from tap.facts.arns import build_arn
+from tap.facts.principals import CLOUDWATCH_PRINCIPAL, EVENTS_PRINCIPAL
 
 DELETION_WINDOW_DAYS = 30
 
@@ -27,16 +29,13 @@ class EncryptionKeyArgs:
     protect: bool = False
     """Production keys are protected: deleting the key makes every object, item and message
     encrypted with it unreadable, so `pulumi destroy` refuses until unprotected."""
-    sender_services: tuple[str, ...] = field(
-        default=("events.amazonaws.com", "cloudwatch.amazonaws.com")
-    )
+    sender_services: tuple[str, ...] = field(default=(EVENTS_PRINCIPAL, CLOUDWATCH_PRINCIPAL))
     """Services that send to resources encrypted with the key: EventBridge to the delivery DLQ,
     CloudWatch alarms to the alarm topic."""
     dead_letter_queue_names: tuple[str, ...] = ()
     """Physical names of the queues EventBridge dead-letters into; its grant is scoped to them."""
 
 
-EVENTS = "events.amazonaws.com"
 SQS_QUEUE_CONTEXT = "kms:EncryptionContext:aws:sqs:arn"
 """The encryption context SQS server-side encryption sends with each KMS request it makes for
 a sender: the queue's ARN under `aws:sqs:arn`. A grant conditioned on it yields data keys for
@@ -54,10 +53,13 @@ def dead_letter_queue_arns(
     policy that waited for the queues would be a dependency cycle. `kms-key-admits-senders`
     compares these with the queues' real ARNs, so a mismatch fails `tap check`.
     """
-    return [
-        pulumi.Output.concat("arn:", partition, ":sqs:", region, ":", account_id, ":", name)
-        for name in names
-    ]
+
+    def queue_arn(name: str) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(partition).apply(
+            lambda p: build_arn(p, "sqs", region, account_id, name)
+        )
+
+    return [queue_arn(name) for name in names]
 
 
 def key_policy(args: EncryptionKeyArgs, partition: pulumi.Input[str] = "aws") -> pulumi.Output[str]:
@@ -81,7 +83,7 @@ def key_policy(args: EncryptionKeyArgs, partition: pulumi.Input[str] = "aws") ->
         partition, args.region, args.account_id, args.dead_letter_queue_names
     )
     for service in sorted(args.sender_services):
-        if service == EVENTS and not queue_arns:
+        if service == EVENTS_PRINCIPAL and not queue_arns:
             continue
         sid = "".join(part.capitalize() for part in service.split(".")[0].split("-"))
         statements.append(
@@ -91,7 +93,7 @@ def key_policy(args: EncryptionKeyArgs, partition: pulumi.Input[str] = "aws") ->
                 ["*"],
                 principal={"Service": service},
                 condition={"StringEquals": {SQS_QUEUE_CONTEXT: queue_arns}}
-                if service == EVENTS
+                if service == EVENTS_PRINCIPAL
                 else {"StringEquals": {"aws:SourceAccount": args.account_id}},
             )
         )

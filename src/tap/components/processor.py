@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from tap import iam
 from tap.config.model import AsyncRetry, Processor
+from tap.facts.principals import LAMBDA_PRINCIPAL
 from tap_processor.env import DLQ_URL, ENVIRONMENT, TABLE_NAME
 from tap_processor.permissions import ResourceKind, needs
 
@@ -66,7 +67,7 @@ class ProcessorFunction(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Execution role of {args.function_name}: exactly what its handler needs",
-            assume_role_policy=iam.service_trust("lambda.amazonaws.com"),
+            assume_role_policy=iam.service_trust(LAMBDA_PRINCIPAL),
             opts=child,
         )
         granted = needs(dlq_uses_cmk=args.kms_key_arn is not None)

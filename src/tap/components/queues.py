@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap import iam
+from tap.facts.principals import EVENTS_PRINCIPAL
 
 RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: two weeks to inspect and redrive
 
@@ -73,7 +74,7 @@ class FailureQueues(pulumi.ComponentResource):
                     "EventBridgeDeadLettersFromOwnRules",
                     ["sqs:SendMessage"],
                     [self.delivery_dlq.arn],
-                    principal={"Service": "events.amazonaws.com"},
+                    principal={"Service": EVENTS_PRINCIPAL},
                     condition={"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
                 ),
                 iam.deny_insecure_transport(["sqs:*"], [self.delivery_dlq.arn]),

@@ -9,8 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.config.model import DeliveryRetry, Route
-
-EVENTS_PRINCIPAL = "events.amazonaws.com"
+from tap.facts.principals import EVENTS_PRINCIPAL
 
 
 def key_filter(route: Route) -> list[Any] | None:

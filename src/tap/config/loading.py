@@ -18,10 +18,10 @@ from tap.config.checks import check_environment, check_environments
 from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
 from tap.config.yamlfile import load_yaml, settle
+from tap.facts.markers import SECRET_MARK
 from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"
-SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a marker, not a credential
 
 _STRING_KEYS = frozenset(
     info.alias or name
@@ -229,7 +229,7 @@ def read_stack_file(path: Path) -> StackFile:
 def _unwrap_secret(value: Any) -> Any:
     """A `secure:` value can only be decrypted by the Pulumi CLI; stand in a placeholder."""
     if isinstance(value, dict) and set(value) == {"secure"}:
-        return SECRET_PLACEHOLDER
+        return SECRET_MARK
     return value
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     EVENT_RULE,
     EVENT_TARGET,
     FUNCTION,
@@ -16,12 +16,8 @@ from tap.rules.lookup import (
     METRIC_ALARM,
     QUEUE,
     TABLE,
-    as_list,
-    index_of,
-    of_type,
-    prop,
-    referenced,
 )
+from tap.rules.lookup import as_list, index_of, of_type, prop, referenced
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:

@@ -7,23 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import (
-    TABLE,
-    TABLE_REPLICA,
-    as_list,
-    index_of,
-    of_type,
-    prop,
-    referenced,
-)
-from tap.rules.model import (
-    Outcome,
-    RuleContext,
-    compliant,
-    non_compliant,
-    not_applicable,
-    why_not_production,
-)
+from tap.facts.tokens import TABLE, TABLE_REPLICA
+from tap.rules import model
+from tap.rules.lookup import as_list, index_of, of_type, prop, referenced
+from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap.synth.graph import provider_urn
 
 if TYPE_CHECKING:
@@ -43,7 +30,7 @@ def region_of(graph: ResourceGraph, resource: Resource) -> str | None:
 
 
 def _production_tables(graph: ResourceGraph, context: RuleContext) -> Iterator[Resource | str]:
-    reason = why_not_production(context)
+    reason = model.why_not_production(context)
     if reason:
         yield reason
     else:

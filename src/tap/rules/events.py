@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from moto.events.models import EventPattern
 
-from tap.naming import Names
-from tap.rules.lookup import (
-    ALIAS,
+from tap.facts.arns import is_arn, parse_arn, split_function_arn
+from tap.facts.principals import EVENTS_PRINCIPAL
+from tap.facts.tokens import (
     BUCKET,
     EVENT_RULE,
     EVENT_TARGET,
-    EVENTS_PRINCIPAL,
     FUNCTION,
+    LAMBDA_ALIAS,
     PERMISSION,
     QUEUE,
     QUEUE_POLICY,
+)
+from tap.naming import Names
+from tap.rules.lookup import (
     as_list,
     bucket_name,
     condition_values,
@@ -201,21 +204,17 @@ def _rule_of(graph: ResourceGraph, target: Resource) -> Resource | None:
     )
 
 
-def _split_function_arn(arn: str) -> tuple[str, str | None]:
-    """`arn:aws:lambda:r:a:function:name[:qualifier]` as (function name, qualifier)."""
-    parts = arn.split(":")
-    return parts[6], (parts[7] if len(parts) > 7 else None)
-
-
 def _invoked(graph: ResourceGraph, target: Resource) -> tuple[str, str | None] | None:
     """The (function name, qualifier) a target invokes; None when it is no Lambda target."""
     arn = prop(target, "arn")
     if is_known(arn):
         text = str(arn)
         return (
-            _split_function_arn(text) if text.startswith("arn:aws") and ":lambda:" in text else None
+            split_function_arn(text)
+            if is_arn(text) and parse_arn(text).service == "lambda"
+            else None
         )
-    alias = referenced(graph, target, "arn", arn, ALIAS)
+    alias = referenced(graph, target, "arn", arn, LAMBDA_ALIAS)
     if alias is not None:
         return str(prop(alias, "functionName")), str(prop(alias, "name"))
     function = referenced(graph, target, "arn", arn, FUNCTION)
@@ -229,7 +228,7 @@ def _lambda_targets(graph: ResourceGraph) -> list[tuple[Resource, tuple[str, str
 
 def _function_name(value: object) -> str:
     text = str(value)
-    return _split_function_arn(text)[0] if text.startswith("arn:") else text
+    return split_function_arn(text)[0] if is_arn(text) else text
 
 
 def _invokes(permission: Resource, function: str) -> bool:
@@ -354,7 +353,7 @@ class _Admission:
 
 
 def _admissions(statements_: list[dict[str, Any]]) -> tuple[_Admission, ...]:
-    """The statements letting events.amazonaws.com sqs:SendMessage, read once per policy."""
+    """The statements letting EventBridge's principal sqs:SendMessage, read once per policy."""
     return tuple(
         _Admission(
             frozenset(str(r) for r in as_list(s.get("Resource"))),
@@ -374,7 +373,7 @@ def _admits(admission: _Admission, queue_arn: str, rule_arn: str) -> bool:
 def events_dead_letter_queue_admits_rule(
     graph: ResourceGraph, context: RuleContext
 ) -> Iterator[Outcome]:
-    """Each target's DLQ policy lets events.amazonaws.com SendMessage for that rule only."""
+    """Each target's DLQ policy lets EventBridge's principal SendMessage for that rule only."""
     checked = False
     index = index_of(graph)
     admissions: dict[str, tuple[_Admission, ...]] = {}

@@ -5,17 +5,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.tokens import FUNCTION, KMS_KEY, KMS_REPLICA_KEY, QUEUE, ROLE_POLICY_ATTACHMENT
 from tap.rules.actions import action_matches, is_known_action, supports_resource_scoping
 from tap.rules.lambda_ import role_of, role_policies
 from tap.rules.lookup import (
-    FUNCTION,
-    KMS_KEY,
-    KMS_REPLICA_KEY,
-    QUEUE,
-    ROLE_POLICY_ATTACHMENT,
     as_list,
     index_of,
     is_known,
@@ -65,18 +61,25 @@ def _document_problems(raw: Any) -> list[str]:
     return problems
 
 
-def iam_policy_document_valid(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
-    """Every policy input is JSON, Version 2012-10-17, with ARN-or-`*` resources."""
+def _each_document(
+    graph: ResourceGraph, problems_of: Callable[[Resource, Any], list[str]]
+) -> Iterator[Outcome]:
+    """One outcome per policy document: non-compliant when `problems_of` finds any."""
     found = False
     for resource, key, raw in policy_documents(graph):
         found = True
-        problems = _document_problems(raw)
+        problems = problems_of(resource, raw)
         if problems:
             yield non_compliant(resource.urn, f"{_where(resource, key)} {'; '.join(problems)}")
         else:
             yield compliant(resource.urn)
     if not found:
         yield not_applicable("no policy documents")
+
+
+def iam_policy_document_valid(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
+    """Every policy input is JSON, Version 2012-10-17, with ARN-or-`*` resources."""
+    return _each_document(graph, lambda _resource, raw: _document_problems(raw))
 
 
 def _is_key_administration(resource: Resource, statement: dict[str, Any]) -> bool:
@@ -91,26 +94,22 @@ def _is_key_administration(resource: Resource, statement: dict[str, Any]) -> boo
     )
 
 
+def _wildcard_problems(resource: Resource, raw: Any) -> list[str]:
+    problems: list[str] = []
+    for statement in statements(parse_json(raw)):
+        if statement.get("Effect") != "Allow" or _is_key_administration(resource, statement):
+            continue
+        if "NotAction" in statement:
+            problems.append(f"allows NotAction {statement['NotAction']}")
+        wild = [a for a in as_list(statement.get("Action")) if "*" in str(a)]
+        if wild:
+            problems.append(f"allows wildcard actions {', '.join(map(str, wild))}")
+    return problems
+
+
 def iam_no_wildcard_actions(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
     """Allow statements name actions one by one (the KMS account-root statement excepted)."""
-    found = False
-    for resource, key, raw in policy_documents(graph):
-        found = True
-        problems: list[str] = []
-        for statement in statements(parse_json(raw)):
-            if statement.get("Effect") != "Allow" or _is_key_administration(resource, statement):
-                continue
-            if "NotAction" in statement:
-                problems.append(f"allows NotAction {statement['NotAction']}")
-            wild = [a for a in as_list(statement.get("Action")) if "*" in str(a)]
-            if wild:
-                problems.append(f"allows wildcard actions {', '.join(map(str, wild))}")
-        if problems:
-            yield non_compliant(resource.urn, f"{_where(resource, key)} {'; '.join(problems)}")
-        else:
-            yield compliant(resource.urn)
-    if not found:
-        yield not_applicable("no policy documents")
+    return _each_document(graph, _wildcard_problems)
 
 
 def iam_resource_star_only_where_required(

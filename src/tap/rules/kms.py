@@ -10,15 +10,10 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.principals import CLOUDWATCH_PRINCIPAL, EVENTS_PRINCIPAL
+from tap.facts.tokens import EVENT_TARGET, KMS_KEY, KMS_REPLICA_KEY, METRIC_ALARM, QUEUE, TOPIC
 from tap.rules.actions import action_matches
 from tap.rules.lookup import (
-    EVENT_TARGET,
-    EVENTS_PRINCIPAL,
-    KMS_KEY,
-    KMS_REPLICA_KEY,
-    METRIC_ALARM,
-    QUEUE,
-    TOPIC,
     as_list,
     index_of,
     is_known,
@@ -41,7 +36,6 @@ from tap.rules.model import (
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
 
-ALARMS_PRINCIPAL = "cloudwatch.amazonaws.com"
 SENDER_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 """What a service needs of the key to send to an SSE-KMS queue or topic.
 
@@ -164,7 +158,7 @@ def _senders(graph: ResourceGraph) -> Iterator[tuple[Resource, str, str]]:
     }
     for topic in of_type(graph, TOPIC):
         if out(topic, "arn") in actions:
-            yield topic, f"topic {prop(topic, 'name')}", ALARMS_PRINCIPAL
+            yield topic, f"topic {prop(topic, 'name')}", CLOUDWATCH_PRINCIPAL
 
 
 def _unscoped_problem(grants: _Grants, resource: Resource) -> str | None:

@@ -7,15 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.rules.lookup import (
-    ALIAS,
+from tap.facts.tokens import (
     FUNCTION,
     INVOKE_CONFIG,
+    LAMBDA_ALIAS,
     LOG_GROUP,
     QUEUE,
     ROLE,
     ROLE_POLICY,
     TOPIC,
+)
+from tap.rules.lookup import (
     as_list,
     is_known,
     of_type,
@@ -47,7 +49,7 @@ def _invoke_configs(graph: ResourceGraph, function: Resource) -> list[Resource]:
 
 
 def _aliases(graph: ResourceGraph, function: Resource) -> list[Resource]:
-    return referring(graph, ALIAS, "functionName", function, "name", "arn", "id")
+    return referring(graph, LAMBDA_ALIAS, "functionName", function, "name", "arn", "id")
 
 
 def _destination(config: Resource) -> str | None:

@@ -8,43 +8,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tap.facts.markers import SECRET_MARK, UNKNOWN_MARK
+
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
 
 T = TypeVar("T")
 
-AWS_PROVIDER = "pulumi:providers:aws"
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-BUCKET_ENCRYPTION = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-)
-BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
-EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
-EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-FUNCTION = "aws:lambda/function:Function"
-ALIAS = "aws:lambda/alias:Alias"
-PERMISSION = "aws:lambda/permission:Permission"
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-TABLE = "aws:dynamodb/table:Table"
-TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
-QUEUE = "aws:sqs/queue:Queue"
-QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
-KMS_KEY = "aws:kms/key:Key"
-KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
-TOPIC = "aws:sns/topic:Topic"
-
 POLICY_PROPERTIES = ("policy", "assumeRolePolicy")
 """Inputs that hold an IAM policy document, on whichever resource type carries them."""
-
-EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 _UNKNOWN = frozenset(
     {
@@ -55,8 +27,8 @@ _UNKNOWN = frozenset(
         "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
         "e48ece36-62e2-4504-bad9-02848725956a",  # archive
         "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-        "[unknown]",  # graph JSON's marker (tap.synth.values.UNKNOWN_MARK)
-        "[secret]",  # graph JSON's marker for secrets: present, but not readable here
+        UNKNOWN_MARK,  # graph JSON's marker for values not known yet
+        SECRET_MARK,  # graph JSON's marker for secrets: present, but not readable here
     }
 )
 """Values a rule cannot judge: the engine's unknown sentinels (preview) and graph markers."""
@@ -312,3 +284,17 @@ def condition_values(statement: dict[str, Any], key: str) -> set[str]:
             if isinstance(tests, dict):
                 values.update(str(v) for v in as_list(tests.get(key)))
     return values
+
+
+def denies_insecure_transport(statement: dict[str, Any], service: str, arns: Iterable[str]) -> bool:
+    """Whether `statement` denies every `service` action on all of `arns` to non-TLS requests."""
+    if statement.get("Effect") != "Deny":
+        return False
+    if not {str(a) for a in as_list(statement.get("Action"))} & {f"{service}:*", "*"}:
+        return False
+    condition = statement.get("Condition")
+    tests = condition.get("Bool") if isinstance(condition, dict) else None
+    flag = tests.get("aws:SecureTransport") if isinstance(tests, dict) else None
+    if str(flag).lower() != "false":
+        return False
+    return set(arns) <= {str(r) for r in as_list(statement.get("Resource"))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tap.facts.principals import EVENTS_PRINCIPAL
 from tap.rules import alarms, dynamodb, events, iam, kms, lambda_, program, provider, s3, sqs
 from tap.rules.model import Level, Rule
 
@@ -118,7 +119,7 @@ TAP_PACK: tuple[Rule, ...] = (
     Rule(
         events.events_dead_letter_queue_admits_rule,
         ERROR,
-        "EventBridge can dead-letter only if the queue policy admits events.amazonaws.com for "
+        f"EventBridge can dead-letter only if the queue policy admits {EVENTS_PRINCIPAL} for "
         "that rule; the console adds this, IaC does not.",
         "pass every rule ARN to FailureQueues.admit_rules (TapPipeline)",
     ),

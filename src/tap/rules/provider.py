@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from tap.rules.lookup import AWS_PROVIDER, as_list, is_known, of_type, parse_json, prop
+from tap.facts.tokens import AWS_PROVIDER
+from tap.rules.lookup import as_list, is_known, of_type, parse_json, prop
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap.synth.graph import provider_urn
 

@@ -8,17 +8,20 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tap.naming import s3_bucket_name_problems
-from tap.rules.lookup import (
+from tap.facts.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
     BUCKET_NOTIFICATION,
     BUCKET_POLICY,
     BUCKET_VERSIONING,
     PUBLIC_ACCESS_BLOCK,
+)
+from tap.naming import s3_bucket_name_problems
+from tap.rules.lookup import (
     as_list,
     bucket_children,
     bucket_name,
+    denies_insecure_transport,
     of_type,
     out,
     parse_json,
@@ -109,20 +112,6 @@ def s3_bucket_public_access_blocked(
             yield compliant(bucket.urn)
 
 
-def _denies_insecure_transport(statement: dict[str, object], arns: set[str]) -> bool:
-    if statement.get("Effect") != "Deny":
-        return False
-    actions = {str(a) for a in as_list(statement.get("Action"))}
-    if not actions & {"s3:*", "*"}:
-        return False
-    condition = statement.get("Condition")
-    tests = condition.get("Bool") if isinstance(condition, dict) else None
-    flag = tests.get("aws:SecureTransport") if isinstance(tests, dict) else None
-    if str(flag).lower() != "false":
-        return False
-    return arns <= {str(r) for r in as_list(statement.get("Resource"))}
-
-
 def s3_bucket_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[Outcome]:
     """Every bucket's policy denies requests without TLS, for the bucket and its objects."""
     for bucket in of_type(graph, BUCKET):
@@ -133,7 +122,7 @@ def s3_bucket_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[O
         arns = {arn, f"{arn}/*"}
         policies = bucket_children(graph, BUCKET_POLICY, bucket)
         denied = any(
-            _denies_insecure_transport(s, arns)
+            denies_insecure_transport(s, "s3", arns)
             for p in policies
             for s in statements(parse_json(prop(p, "policy")))
         )

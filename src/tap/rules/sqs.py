@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.tokens import QUEUE, QUEUE_POLICY
 from tap.rules.lookup import (
-    QUEUE,
-    QUEUE_POLICY,
-    as_list,
+    denies_insecure_transport,
     is_known,
     of_type,
     out,
@@ -49,13 +48,7 @@ def sqs_queue_tls_only(graph: ResourceGraph, context: RuleContext) -> Iterator[O
             yield not_applicable(f"queue {prop(queue, 'name')}'s policy is known only at deploy")
             continue
         denies = any(
-            s.get("Effect") == "Deny"
-            and {"sqs:*", "*"} & set(as_list(s.get("Action")))
-            and arn in as_list(s.get("Resource"))
-            and str(
-                ((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
-            ).lower()
-            == "false"
+            denies_insecure_transport(s, "sqs", {arn})
             for p in policies
             for s in statements(parse_json(prop(p, "policy")))
         )

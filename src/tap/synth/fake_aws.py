@@ -18,6 +18,17 @@ from typing import Any, Final
 import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from tap.facts import tokens
+from tap.facts.arns import (
+    bucket_arn,
+    build_arn,
+    dns_suffix_of,
+    is_arn,
+    parse_arn,
+    partition_of,
+    queue_url,
+    unqualified_function_arn,
+)
 from tap.synth.errors import (
     MissingInputError,
     UnknownInputError,
@@ -26,7 +37,6 @@ from tap.synth.errors import (
 )
 from tap.synth.values import is_unknown, reveal
 
-AWS_PROVIDER_TYPE: Final = "pulumi:providers:aws"
 FIXED_TIMESTAMP: Final = "2026-01-01T00:00:00.000+0000"
 STREAM_LABEL: Final = "2026-01-01T00:00:00.000"
 _NAMESPACE: Final = uuid.UUID("5d1b6f4e-3c0a-4a57-9f1e-7a7d2c6b0a11")
@@ -47,20 +57,6 @@ def stable_uuid(*parts: str) -> str:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition a region belongs to."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def dns_suffix_of(partition: str) -> str:
-    """The partition's service endpoint domain."""
-    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 def provider_id_of(reference: str) -> str:
@@ -115,7 +111,7 @@ class ResourceRequest:
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """An ARN in the request's partition, account and (unless global) region."""
         region = self.region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+        return build_arn(self.partition, service, region, self.account_id, resource)
 
 
 Computed = tuple[str, dict[str, Any]]
@@ -144,7 +140,7 @@ def _bucket(request: ResourceRequest) -> Computed:
     zone = _S3_HOSTED_ZONES.get(request.region, "Z" + _digest(request.region)[:13].upper())
     return name, {
         "bucket": name,
-        "arn": f"arn:{request.partition}:s3:::{name}",
+        "arn": bucket_arn(name, request.partition),
         "bucketDomainName": f"{name}.s3.{suffix}",
         "bucketRegionalDomainName": f"{name}.s3.{request.region}.{suffix}",
         "region": request.region,
@@ -164,10 +160,10 @@ def _table(request: ResourceRequest) -> Computed:
 
 def _table_replica(request: ResourceRequest) -> Computed:
     global_arn = request.text("globalTableArn")
-    parts = global_arn.split(":", 5)
-    if len(parts) != 6 or not parts[5].startswith("table/"):
+    parsed = parse_arn(global_arn) if is_arn(global_arn) else None
+    if parsed is None or not parsed.resource.startswith("table/"):
         raise MissingInputError(request.type_token, request.name, "globalTableArn (a table ARN)")
-    main_region, table_name = parts[3], parts[5].removeprefix("table/")
+    main_region, table_name = parsed.region, parsed.resource.removeprefix("table/")
     return f"{table_name}:{main_region}", {
         "arn": request.arn("dynamodb", f"table/{table_name}"),
         "region": request.region,
@@ -177,7 +173,7 @@ def _table_replica(request: ResourceRequest) -> Computed:
 def _queue(request: ResourceRequest) -> Computed:
     fifo = bool(request.optional("fifoQueue"))
     name = request.physical_name(suffix=".fifo" if fifo else "")
-    url = f"https://sqs.{request.region}.{dns_suffix_of(request.partition)}/{request.account_id}/{name}"
+    url = queue_url(request.region, request.account_id, name)
     return url, {"name": name, "arn": request.arn("sqs", name), "url": url}
 
 
@@ -206,8 +202,9 @@ def _log_group(request: ResourceRequest) -> Computed:
 
 
 def _invoke_arn(request: ResourceRequest, target_arn: str) -> str:
-    path = f"lambda:path/2015-03-31/functions/{target_arn}/invocations"
-    return f"arn:{request.partition}:apigateway:{request.region}:{path}"
+    # API Gateway's service-integration ARN: the account field names the service (lambda).
+    path = f"path/2015-03-31/functions/{target_arn}/invocations"
+    return build_arn(request.partition, "apigateway", request.region, "lambda", path)
 
 
 def _code_hashes(code: Any) -> dict[str, Any]:
@@ -243,9 +240,8 @@ def _function(request: ResourceRequest) -> Computed:
 
 def _function_arn(request: ResourceRequest, function: str) -> str:
     """A function ARN from a `functionName` input, which may be a name or an ARN."""
-    if function.startswith("arn:"):
-        parts = function.split(":")
-        return ":".join(parts[:7])
+    if is_arn(function):
+        return unqualified_function_arn(function)
     return request.arn("lambda", f"function:{function}")
 
 
@@ -331,47 +327,41 @@ def _kms_replica_key(request: ResourceRequest) -> Computed:
 def _kms_alias(request: ResourceRequest) -> Computed:
     name = request.physical_name()
     target = request.text("targetKeyId")
-    target_arn = target if target.startswith("arn:") else request.arn("kms", f"key/{target}")
+    target_arn = target if is_arn(target) else request.arn("kms", f"key/{target}")
     return name, {"name": name, "arn": request.arn("kms", name), "targetKeyArn": target_arn}
 
 
 RESOURCE_TYPES: Final[dict[str, FakeResourceType]] = {
-    "aws:s3/bucket:Bucket": FakeResourceType(_bucket, tagged=True),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": FakeResourceType(_same_as("bucket")),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": FakeResourceType(_same_as("bucket")),
-    "aws:s3/bucketVersioning:BucketVersioning": FakeResourceType(_same_as("bucket")),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
-        FakeResourceType(_same_as("bucket"))
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": FakeResourceType(
-        _same_as("bucket")
-    ),
-    "aws:s3/bucketPolicy:BucketPolicy": FakeResourceType(_same_as("bucket")),
-    "aws:s3/bucketNotification:BucketNotification": FakeResourceType(_same_as("bucket")),
-    "aws:dynamodb/table:Table": FakeResourceType(_table, tagged=True),
-    "aws:dynamodb/tableReplica:TableReplica": FakeResourceType(_table_replica, tagged=True),
-    "aws:sqs/queue:Queue": FakeResourceType(_queue, tagged=True),
-    "aws:sqs/queuePolicy:QueuePolicy": FakeResourceType(_same_as("queueUrl")),
-    "aws:iam/role:Role": FakeResourceType(_role, tagged=True),
-    "aws:iam/rolePolicy:RolePolicy": FakeResourceType(_role_policy),
-    "aws:cloudwatch/logGroup:LogGroup": FakeResourceType(_log_group, tagged=True),
-    "aws:lambda/function:Function": FakeResourceType(_function, tagged=True),
-    "aws:lambda/alias:Alias": FakeResourceType(_lambda_alias),
-    "aws:lambda/permission:Permission": FakeResourceType(_permission),
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": FakeResourceType(
-        _invoke_config
-    ),
-    "aws:cloudwatch/eventRule:EventRule": FakeResourceType(_event_rule, tagged=True),
-    "aws:cloudwatch/eventTarget:EventTarget": FakeResourceType(_event_target),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": FakeResourceType(_metric_alarm, tagged=True),
-    "aws:cloudwatch/dashboard:Dashboard": FakeResourceType(_dashboard),
-    "aws:sns/topic:Topic": FakeResourceType(_topic, tagged=True),
-    "aws:sns/topicSubscription:TopicSubscription": FakeResourceType(_topic_subscription),
-    "aws:sns/topicPolicy:TopicPolicy": FakeResourceType(_topic_policy),
-    "aws:kms/key:Key": FakeResourceType(_kms_key, tagged=True),
-    "aws:kms/replicaKey:ReplicaKey": FakeResourceType(_kms_replica_key, tagged=True),
-    "aws:kms/alias:Alias": FakeResourceType(_kms_alias),
-    "aws:kms/keyPolicy:KeyPolicy": FakeResourceType(_same_as("keyId")),
+    tokens.BUCKET: FakeResourceType(_bucket, tagged=True),
+    tokens.BUCKET_OWNERSHIP_CONTROLS: FakeResourceType(_same_as("bucket")),
+    tokens.PUBLIC_ACCESS_BLOCK: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_VERSIONING: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_ENCRYPTION: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_LIFECYCLE: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_POLICY: FakeResourceType(_same_as("bucket")),
+    tokens.BUCKET_NOTIFICATION: FakeResourceType(_same_as("bucket")),
+    tokens.TABLE: FakeResourceType(_table, tagged=True),
+    tokens.TABLE_REPLICA: FakeResourceType(_table_replica, tagged=True),
+    tokens.QUEUE: FakeResourceType(_queue, tagged=True),
+    tokens.QUEUE_POLICY: FakeResourceType(_same_as("queueUrl")),
+    tokens.ROLE: FakeResourceType(_role, tagged=True),
+    tokens.ROLE_POLICY: FakeResourceType(_role_policy),
+    tokens.LOG_GROUP: FakeResourceType(_log_group, tagged=True),
+    tokens.FUNCTION: FakeResourceType(_function, tagged=True),
+    tokens.LAMBDA_ALIAS: FakeResourceType(_lambda_alias),
+    tokens.PERMISSION: FakeResourceType(_permission),
+    tokens.INVOKE_CONFIG: FakeResourceType(_invoke_config),
+    tokens.EVENT_RULE: FakeResourceType(_event_rule, tagged=True),
+    tokens.EVENT_TARGET: FakeResourceType(_event_target),
+    tokens.METRIC_ALARM: FakeResourceType(_metric_alarm, tagged=True),
+    tokens.DASHBOARD: FakeResourceType(_dashboard),
+    tokens.TOPIC: FakeResourceType(_topic, tagged=True),
+    tokens.TOPIC_SUBSCRIPTION: FakeResourceType(_topic_subscription),
+    tokens.TOPIC_POLICY: FakeResourceType(_topic_policy),
+    tokens.KMS_KEY: FakeResourceType(_kms_key, tagged=True),
+    tokens.KMS_REPLICA_KEY: FakeResourceType(_kms_replica_key, tagged=True),
+    tokens.KMS_ALIAS: FakeResourceType(_kms_alias),
+    tokens.KMS_KEY_POLICY: FakeResourceType(_same_as("keyId")),
 }
 
 
@@ -435,7 +425,7 @@ class FakeAws(Mocks):
         inputs = reveal(args.inputs)
         if args.custom is False:
             return "", {}
-        if args.typ == AWS_PROVIDER_TYPE:
+        if args.typ == tokens.AWS_PROVIDER:
             provider_id = stable_uuid("provider", args.name)
             with self._lock:
                 self._providers[provider_id] = _provider_settings(inputs)
@@ -470,10 +460,10 @@ def _caller_identity(
     if provider.role_arn:
         role = provider.role_arn.rsplit("/", 1)[-1]
         session = provider.session_name or "tap-synth"
-        arn = f"arn:{partition}:sts::{account}:assumed-role/{role}/{session}"
+        arn = build_arn(partition, "sts", "", account, f"assumed-role/{role}/{session}")
         user_id = f"AROA{_digest(account, role)[:17].upper()}:{session}"
     else:
-        arn = f"arn:{partition}:iam::{account}:user/tap-synth"
+        arn = build_arn(partition, "iam", "", account, "user/tap-synth")
         user_id = f"AIDA{_digest(account)[:17].upper()}"
     return {"accountId": account, "arn": arn, "userId": user_id, "id": account}
 
@@ -501,7 +491,7 @@ def _partition(
 INVOKES: Final[
     dict[str, Callable[[FakeAws, Mapping[str, Any], ProviderSettings], dict[str, Any]]]
 ] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
-    "aws:index/getRegion:getRegion": _region,
-    "aws:index/getPartition:getPartition": _partition,
+    tokens.GET_CALLER_IDENTITY: _caller_identity,
+    tokens.GET_REGION: _region,
+    tokens.GET_PARTITION: _partition,
 }

@@ -61,7 +61,7 @@ class Resource(BaseModel):
 
     urn: str
     type: str
-    """Engine type token, e.g. `aws:s3/bucket:Bucket`."""
+    """Engine type token (`tap.facts.tokens` names the AWS ones)."""
     name: str
     custom: bool
     """False for components."""

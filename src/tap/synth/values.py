@@ -13,8 +13,7 @@ from google.protobuf import struct_pb2  # type: ignore[import-untyped,unused-ign
 from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
 
-SECRET_MARK: Final = "[secret]"  # noqa: S105 - a marker, not a credential
-UNKNOWN_MARK: Final = "[unknown]"
+from tap.facts.markers import SECRET_MARK, UNKNOWN_MARK
 
 _SIG: Final = rpc._special_sig_key
 _SECRET_SIG: Final = rpc._special_secret_sig

@@ -7,6 +7,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from tap.facts.arns import bucket_arn
+
 SAMPLE_FILES = {"Object Created": "object_created.json", "Object Deleted": "object_deleted.json"}
 """Each documented S3 detail-type and the file holding AWS's sample event of that type."""
 
@@ -22,7 +24,7 @@ def _load(detail_type: str) -> str:
 def sample_event(detail_type: str, bucket: str, key: str) -> dict[str, Any]:
     """AWS's sample event of `detail_type`, for object `key` in `bucket`."""
     event: dict[str, Any] = json.loads(_load(detail_type))
-    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["resources"] = [bucket_arn(bucket)]
     event["detail"]["bucket"]["name"] = bucket
     event["detail"]["object"]["key"] = key
     return event

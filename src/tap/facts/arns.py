@@ -1,0 +1,81 @@
+"""ARN building and parsing, partitions and endpoint domains.
+
+`arn:<partition>:<service>:<region>:<account>:<resource>`, where the resource part may itself
+hold colons (a Lambda qualifier), so it is everything after the fifth colon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Arn:
+    """An ARN's six fields; `str()` gives the ARN back."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+    def __str__(self) -> str:
+        """The ARN text."""
+        return build_arn(self.partition, self.service, self.region, self.account, self.resource)
+
+
+def build_arn(partition: str, service: str, region: str, account: str, resource: str) -> str:
+    """An ARN from its fields; global services (IAM, S3) pass an empty region or account."""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def is_arn(text: object) -> bool:
+    """Whether `text` is a string shaped like an ARN (six colon-separated fields)."""
+    return isinstance(text, str) and text.startswith("arn:") and text.count(":") >= 5
+
+
+def parse_arn(text: str) -> Arn:
+    """The fields of an ARN; ValueError when `text` is not one."""
+    if not is_arn(text):
+        raise ValueError(f"'{text}' is not an ARN (arn:<partition>:<service>:...)")
+    _, partition, service, region, account, resource = text.split(":", 5)
+    return Arn(partition, service, region, account, resource)
+
+
+def split_function_arn(arn: str) -> tuple[str, str | None]:
+    """(function name, qualifier or None) of a Lambda function, version or alias ARN."""
+    parts = parse_arn(arn).resource.split(":")
+    return parts[1], (parts[2] if len(parts) > 2 else None)
+
+
+def unqualified_function_arn(arn: str) -> str:
+    """A Lambda function ARN without its version or alias qualifier."""
+    parsed = parse_arn(arn)
+    name, _ = split_function_arn(arn)
+    return build_arn(
+        parsed.partition, parsed.service, parsed.region, parsed.account, f"function:{name}"
+    )
+
+
+def bucket_arn(bucket: str, partition: str = "aws") -> str:
+    """An S3 bucket's ARN: global, so no region or account."""
+    return build_arn(partition, "s3", "", "", bucket)
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def dns_suffix_of(partition: str) -> str:
+    """The partition's service endpoint domain."""
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
+def queue_url(region: str, account: str, name: str) -> str:
+    """An SQS queue's URL, in the endpoint domain of the region's partition."""
+    return f"https://sqs.{region}.{dns_suffix_of(partition_of(region))}/{account}/{name}"
