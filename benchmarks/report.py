@@ -124,6 +124,14 @@ def headline(m: dict[str, Any]) -> list[str]:
             f"{largest['peak_rss_mb']['median']:.0f} MB peak); `tap synth` "
             f"{synth['exponent_work']:.2f} over {sizes} buckets."
         )
+    cm = m.get("commands", {})
+    if cm.get("ok"):
+        shown = "; ".join(
+            f"{label} {cm['ratios'][key]['median']:.2f}×"
+            for key, label, _ in _COMMAND_RATIOS
+            if key in cm["ratios"]
+        )
+        lines.append(f"- Command times (section 8): {shown}.")
     return [*lines, ""]
 
 
@@ -242,6 +250,16 @@ def throughput_section(t: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bytecode(share: dict[str, Any] | None) -> str:
+    """`41,230 of 41,310 modules have bytecode (99.8%)`, or that it was not recorded."""
+    if not share:
+        return "bytecode not recorded in this run"
+    return (
+        f"{share['fresh']:,} of {share['modules']:,} modules have bytecode "
+        f"({100 * share['share']:.1f}%)"
+    )
+
+
 def cold_import_section(c: dict[str, Any]) -> list[str]:
     """Measurement 3."""
     a = c["artifact"]
@@ -252,8 +270,9 @@ def cold_import_section(c: dict[str, Any]) -> list[str]:
         "cache and unzipped, as Lambda does, into a task directory. Each figure is the in-process "
         "time (`time.perf_counter` around the statement) in a fresh `python -c` process with "
         "`PYTHONPATH=<task dir>` and `PYTHONDONTWRITEBYTECODE=1` (Lambda's /var/task is "
-        "read-only, so the handler's sources are compiled on every cold start; boto3's bytecode "
-        "is already installed, as in the Lambda runtime). The processes are interleaved; ratios "
+        "read-only, so the handler's sources are compiled on every cold start). boto3 and every "
+        "other installed package are byte-compiled first, as in the Lambda runtime: "
+        f"{_bytecode(c.get('site_packages_bytecode'))}. The processes are interleaved; ratios "
         "are per round. A check proves `tap_processor` is imported from the artifact. Local "
         "Python is used, not the Lambda runtime image.",
         "",
@@ -549,6 +568,62 @@ NOT_AHEAD = 0.95
 """A ratio to the baseline at or above this is not ahead (medians on a noisy machine)."""
 
 
+_COMMAND_ROWS = [
+    ("help", "`tap --help`"),
+    ("help_floor", '`python -c "import typer, rich"` (floor of --help)'),
+    ("validate", "`tap validate` (the 3 shipped stacks)"),
+    ("validate_floor", '`python -c "import pydantic, yaml"` (floor of validate)'),
+    ("synth_prod", "`tap synth --stack prod`"),
+    ("check_all_cold", "`tap check --all`, after `tap cache clear`"),
+    ("check_all_warm", "`tap check --all` again, source and config unchanged"),
+    ("baseline_synth_prod", "`tap synth --stack prod` at the baseline commit"),
+    ("local", "`tap local --stack dev --objects N --json`"),
+    ("baseline_local", "the same at the baseline commit"),
+]
+_COMMAND_RATIOS = [
+    ("help_to_floor", "`tap --help` / its floor", 1.5),
+    ("validate_to_floor", "`tap validate` / its floor", 1.5),
+    ("check_all_cold_to_synth_prod", "`tap check --all` (cold) / `tap synth --stack prod`", 1.3),
+    ("check_all_warm_to_cold", "repeated `tap check --all` / cold", 0.35),
+    ("synth_prod_to_baseline", "`tap synth --stack prod` / baseline", 0.6),
+    ("local_to_baseline", "`tap local --objects N` / baseline", 0.5),
+]
+
+
+def commands_section(c: dict[str, Any]) -> list[str]:
+    """Measurement 8."""
+    base = c.get("baseline")
+    against = (
+        f"the baseline is commit `{base['commit']}` (`TAP_BENCH_BASELINE`), timed in the same "
+        "rounds"
+        if base
+        else "no baseline checkout was given (`TAP_BENCH_BASELINE`), so nothing is compared "
+        "with an earlier commit"
+    )
+    lines = [
+        "## 8. Command times",
+        "",
+        "**Method.** Each command is a fresh process of the installed `tap` script in the "
+        "repository, timed from outside (wall clock around the process), stdout discarded; "
+        f"{c['runs']} rounds, every command once per round, interleaved. Before timing, each "
+        "side's site-packages and `src/` are byte-compiled and the share recorded ("
+        + "; ".join(f"`{side}`: {_bytecode(share)}" for side, share in c["bytecode"].items())
+        + f"). `tap local` runs {c['local_objects']} objects; {against}.",
+        "",
+        "| command | time |",
+        "|---|---|",
+    ]
+    for key, label in _COMMAND_ROWS:
+        if key in c["seconds"]:
+            lines.append(f"| {label} | {_s(c['seconds'][key], 2)} |")
+    lines += ["", "| ratio (per round, then the median) | value | target |", "|---|---|---|"]
+    for key, label, bound in _COMMAND_RATIOS:
+        if key in c["ratios"]:
+            ok = "ok" if c["ratios"][key]["median"] <= bound else "**over**"
+            lines.append(f"| {label} | {_x(c['ratios'][key])} | ≤ {bound}×: {ok} |")
+    return [*lines, ""]
+
+
 def behind_section(m: dict[str, Any]) -> list[str]:
     """Where tap is not ahead, and what would put it ahead."""
     lines = ["## Where tap is not ahead", ""]
@@ -660,6 +735,7 @@ def render(results: dict[str, Any]) -> str:
         ("packaging", "5. Packaging", packaging_section),
         ("critical_path", "6. Deployment critical path", critical_path_section),
         ("rule_scaling", "7. Scaling of tap check and tap synth", scaling_section),
+        ("commands", "8. Command times", commands_section),
     ]
     for key, title, render_section in sections:
         outcome = m.get(key)

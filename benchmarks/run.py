@@ -28,6 +28,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     artifact_build,
     aws_requests,
     cold_import,
+    commands,
     critical_path,
     report,
     rule_scaling,
@@ -49,6 +50,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
         "rule and synth scaling",
         lambda: rule_scaling.measure(runs=3, synth_runs=1),
     ),
+    ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
 ]
 
 
