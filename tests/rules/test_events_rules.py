@@ -95,6 +95,12 @@ def test_a_pattern_that_misses_an_event_type_of_its_route_is_reported() -> None:
     )
 
 
+def test_a_pattern_eventbridge_would_refuse_is_reported_with_the_reason() -> None:
+    g = _pattern(graph("dev"), lambda p: p.update(source=[{"regex": "aws.s3"}, "aws.s3"]))
+    [failure] = failures(events.events_rule_matches_bucket_events, g, RuleContext())
+    assert failure.message.endswith("pattern is invalid: unknown operator 'regex'")
+
+
 def test_a_pattern_with_an_operator_on_the_bucket_name_is_reported() -> None:
     g = _pattern(graph("dev"), lambda p: p["detail"]["bucket"].update(name=[{"prefix": ""}]))
     [failure] = failures(events.events_rule_matches_bucket_events, g, RuleContext())

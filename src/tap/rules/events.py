@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moto.events.models import EventPattern
-
 from tap.naming import Names
+from tap.rules.event_pattern import EventPatternError, matches_json, validate
 from tap.rules.lookup import (
     ALIAS,
     BUCKET,
@@ -101,8 +100,8 @@ def _routes_by_rule_name(context: RuleContext) -> Mapping[str, Route]:
 
 
 def _matches(pattern: str, event: dict[str, Any]) -> bool:
-    """moto's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
-    return bool(EventPattern.load(pattern).matches_event(event))  # type: ignore[arg-type]
+    """tap's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
+    return matches_json(pattern, event)
 
 
 def _pattern_problems(
@@ -174,6 +173,11 @@ def events_rule_matches_bucket_events(
         pattern = parse_json(prop(rule, "eventPattern"))
         if not isinstance(pattern, dict):
             yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is not a JSON object")
+            continue
+        try:
+            validate(pattern)
+        except EventPatternError as exc:
+            yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is invalid: {exc}")
             continue
         name = prop(rule, "name")
         route = routes.get(name) if isinstance(name, str) else None
