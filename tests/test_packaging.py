@@ -22,8 +22,7 @@ from tap.packaging import (
     default_cache_dir,
     default_source_dir,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO_ROOT
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, shipped
 
 from benchmarks.critical_path import ESTIMATE_SCALES, analyse, weight
+from tests.support.shipped import STACKS, shipped
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from tap.config import ConfigError, EnvironmentConfig, parse_environment
 from tap.config.checks import canonical, check_environment, check_environments
 from tap.config.model import MAX_TAGS, TAP_TAG_KEYS
+from tests.support.paths import STACKS
 
-from .conftest import STACKS, shipped_settings
+from .conftest import shipped_settings
 
 Settings = dict[str, Any]
 SettingsOf = Callable[[str], Settings]

@@ -14,8 +14,7 @@ from tap.local.delivery import Outcome
 from tap.local.function import artifact_handler
 from tap.local.workload import OpKind
 from tap.synth import ResourceGraph
-
-from .support import KeptRun, mutate, without_action
+from tests.support.local import KeptRun, mutate, without_action
 
 DELIVERY_DLQ = "tap-delivery-dlq-dev-useast1"
 PROCESSOR_DLQ = "tap-processor-dlq-dev-useast1"

@@ -6,7 +6,6 @@ other test green. They read the synthesized graph, i.e. what `pulumi up` would s
 
 import pytest
 
-from pipeline.shipped import STACKS, graph, only, shipped
 from tap.rules.lookup import (
     ALIAS,
     BUCKET_VERSIONING,
@@ -17,6 +16,7 @@ from tap.rules.lookup import (
     ROLE_POLICY,
     TABLE,
 )
+from tests.support.shipped import STACKS, graph, only, shipped
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 KMS_ALIAS = "aws:kms/alias:Alias"

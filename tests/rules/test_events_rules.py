@@ -4,14 +4,14 @@ import json
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, without
 
-from rules.judge import all_compliant, failures
 from tap.config.model import Route
 from tap.rules import events
 from tap.rules.lookup import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
 from tap.rules.model import RuleCheck, RuleContext
 from tap.rules.samples import SAMPLE_BUCKET, sample_event
+from tests.support.judge import all_compliant, failures
+from tests.support.shipped import STACKS, context, edit, graph, only, without
 
 EVENT_RULES = [
     events.events_rule_on_default_bus,
