@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import threading
 from importlib import import_module
 from typing import Any
 
@@ -47,7 +48,10 @@ def test_run_pulumi_func_still_awaits_the_program() -> None:
         internals.seed_settings("proj", "stk")
         asyncio.run(internals.run_pulumi_program(program))
 
-    contextvars.Context().run(in_fresh_context)
+    # Its own thread: asyncio.run would leave the main thread with no event loop.
+    worker = threading.Thread(target=contextvars.Context().run, args=(in_fresh_context,))
+    worker.start()
+    worker.join()
     assert ran == ["ran"]
 
 

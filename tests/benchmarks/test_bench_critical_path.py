@@ -9,6 +9,9 @@ import pytest
 from benchmarks.critical_path import ESTIMATE_SCALES, analyse, weight
 from tests.support.shipped import STACKS, shipped
 
+# One worker runs the module, so the three analyses are computed once, not once per worker.
+pytestmark = pytest.mark.xdist_group("critical-path")
+
 
 @pytest.fixture(scope="module")
 def analyses() -> dict[str, dict[str, Any]]:

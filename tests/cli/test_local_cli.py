@@ -20,6 +20,8 @@ from tap.cli import app
 from tap.synth import ResourceGraph
 from tests.support.local import mutate, without_action
 
+pytestmark = pytest.mark.slow  # full `tap local` runs through the CLI
+
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 

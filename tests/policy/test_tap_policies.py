@@ -106,6 +106,7 @@ def violations(g: ResourceGraph, **kwargs: object) -> list[tuple[str, str | None
     return reported
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_adapter_starts_no_server_and_constructs_no_pack() -> None:
     probe = (
         "import sys, threading, time\n"

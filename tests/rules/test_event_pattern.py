@@ -55,6 +55,7 @@ PATTERNS = st.recursive(
 )
 
 
+@pytest.mark.slow  # 600 hypothesis examples through two matchers
 @settings(max_examples=600, deadline=None)
 @given(pattern=PATTERNS, event=EVENTS)
 def test_the_matcher_agrees_with_motos_on_every_operator(

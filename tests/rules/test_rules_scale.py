@@ -23,6 +23,8 @@ from tap.rules.model import Rule
 from tap.synth.graph import ResourceGraph
 from tests.support.shipped import context, shipped
 
+pytestmark = pytest.mark.slow  # times tap check on graphs of 500 and 4000 resources
+
 SMALL, LARGE = 500, 4000
 BOUND = (LARGE / SMALL) ** 1.5
 FLOOR_SECONDS = 0.005
