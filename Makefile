@@ -2,10 +2,10 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-RUNTIME := $(VENV)/.runtime-installed
+LOCAL := $(VENV)/.local-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: test lint typecheck unit demo bench clean
+.PHONY: test quick lint typecheck unit demo bench base-venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,13 +20,14 @@ install = { $(BIN)/pip install --quiet 'uv>=0.5,<1' >/dev/null 2>&1 \
 	|| { echo "uv unavailable or failed; installing with pip"; \
 	     $(BIN)/pip install --quiet --no-compile $(1); }
 
-# What `tap` needs to run; `make demo` installs only this.
-$(RUNTIME): pyproject.toml | $(BIN)/python
-	$(call install,-e .)
-	touch $(RUNTIME)
+# `tap` with the `local` extra (the emulator and the IAM evaluators); `make demo` needs no more.
+# The base install (`pip install .`, what `pulumi up` and policy/ use) has neither.
+$(LOCAL): pyproject.toml | $(BIN)/python
+	$(call install,-e '.[local]')
+	touch $(LOCAL)
 
-# Linters, type checker, test and benchmark tools on top.
-$(DEV): $(RUNTIME)
+# Linters, type checker, test and benchmark tools on top (`dev` includes `local`).
+$(DEV): $(LOCAL)
 	$(call install,-e '.[dev]')
 	touch $(DEV)
 
@@ -37,12 +38,17 @@ lint: $(DEV)
 typecheck: $(DEV)
 	$(BIN)/mypy
 
+# Both cores: tests that share a process-wide resource are grouped (xdist_group) onto one worker.
 unit: $(DEV)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The edit loop: every test not marked slow (under 30 s).
+quick: $(DEV)
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
 
 test: lint typecheck unit
 
-demo: $(RUNTIME)
+demo: $(LOCAL)
 	$(BIN)/tap validate
 	$(BIN)/tap local --stack dev --objects 50
 

@@ -14,10 +14,10 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from tap.config import ConfigError, ConfigReadError, EnvironmentConfig
 from tap.config.model import Suppression
+from tap.internals import unwrap_policy_proxy
 from tap.rules import TAP_PACK, Level, Rule, RuleContext, SuppressionError, check_graph
 from tap.rules.check import DASH
 from tap.rules.suppressions import check_suppressions
@@ -35,8 +35,7 @@ ENFORCEMENT = {Level.ERROR: EnforcementLevel.MANDATORY, Level.WARNING: Enforceme
 
 def plain(value: Any) -> Any:
     """A policy property with pulumi-policy's unknown-checking proxies removed (unknowns kept)."""
-    if isinstance(value, _DictProxy | _ListProxy):
-        value = value["__target"]
+    value = unwrap_policy_proxy(value)
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

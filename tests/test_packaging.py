@@ -23,8 +23,7 @@ from tap.packaging import (
     default_cache_dir,
     default_source_dir,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -164,6 +163,7 @@ def test_crlf_checkout_builds_the_same_zip(sources: Path, tmp_path: Path) -> Non
     assert lf.sha256 == windows.sha256
 
 
+@pytest.mark.slow  # runs pip
 def test_second_build_is_served_from_cache_without_running_pip(
     sources: Path, cache: Path, locked_dependency: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,6 +185,7 @@ def test_second_build_is_served_from_cache_without_running_pip(
     assert (second.path, second.sha256) == (first.path, first.sha256)
 
 
+@pytest.mark.slow  # runs pip
 def test_locked_dependency_is_installed_for_the_lambda_platform_and_vendored(
     sources: Path, cache: Path, locked_dependency: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,6 +226,7 @@ def test_locked_dependency_is_installed_for_the_lambda_platform_and_vendored(
     assert not [n for n in names if n.startswith("bin/") or n.endswith(".pyc")]
 
 
+@pytest.mark.slow  # runs pip
 def test_vendored_build_is_byte_identical_across_caches(
     sources: Path, tmp_path: Path, locked_dependency: Path
 ) -> None:
@@ -239,6 +241,7 @@ def test_vendored_build_is_byte_identical_across_caches(
     assert first.sha256 == second.sha256
 
 
+@pytest.mark.slow  # runs pip
 def test_lock_with_a_wrong_hash_fails_with_a_typed_error(
     sources: Path, cache: Path, locked_dependency: Path
 ) -> None:

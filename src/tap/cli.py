@@ -18,8 +18,7 @@ from tap import interrupts
 from tap.config import ConfigError, ConfigProblem, ConfigReadError, EnvironmentConfig, load_project
 from tap.diagram import DiagramFormat, render
 from tap.diff import DiffKind, diff_graphs
-from tap.local import InvalidOptionsError, LocalOptions, LocalRunError, run_local, stop_emulator
-from tap.local_view import progress_bar, summary
+from tap.extras import MissingExtraError, require_extra
 from tap.packaging import PackagingError, build_artifact
 from tap.rules import (
     CheckResult,
@@ -96,10 +95,8 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_FINDINGS) from None
     except PackagingError as exc:
         _fail(f"packaging failed: {exc}", EXIT_FINDINGS)
-    except InvalidOptionsError as exc:
+    except MissingExtraError as exc:
         _fail(str(exc), EXIT_USAGE)
-    except LocalRunError as exc:
-        _fail(f"local run failed: {exc}", EXIT_FINDINGS)
     except GraphFormatError as exc:
         _fail(str(exc), EXIT_USAGE)
     except SynthError as exc:
@@ -307,8 +304,14 @@ def local(
     project_dir: ProjectDir = Path(),
 ) -> None:
     """Deploy the stack's graph to an embedded emulator, push objects through, account for all."""
-    options_console = err if json_output else out
     with user_errors():
+        require_extra("local", "tap local")
+    # The `local` extra's modules: imported only by the command that needs them.
+    from tap.local import LocalOptions, run_local
+    from tap.local_view import progress_bar, summary
+
+    options_console = err if json_output else out
+    with user_errors(), _local_errors():
         options = LocalOptions(
             objects=objects,
             fail_rate=fail_rate,
@@ -336,6 +339,19 @@ def local(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@contextmanager
+def _local_errors() -> Iterator[None]:
+    """`tap local`'s own typed errors, as user_errors maps the others."""
+    from tap.local import InvalidOptionsError, LocalRunError
+
+    try:
+        yield
+    except InvalidOptionsError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except LocalRunError as exc:
+        _fail(f"local run failed: {exc}", EXIT_FINDINGS)
+
+
 def _staged(
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Callable[[int, int, str], None]:
@@ -350,6 +366,8 @@ def _staged(
 
 
 def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
+    from tap.local import stop_emulator
+
     err.print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
     err.print(scan_command, markup=False, soft_wrap=True)
     err.print("Press Ctrl-C to stop.")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, shipped
 
 from benchmarks.critical_path import ESTIMATE_SCALES, analyse, weight
+from tests.support.shipped import STACKS, shipped
+
+# One worker runs the module, so the three analyses are computed once, not once per worker.
+pytestmark = pytest.mark.xdist_group("critical-path")
 
 
 @pytest.fixture(scope="module")

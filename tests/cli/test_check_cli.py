@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline.shipped import graph
-from rules.breaks import BREAKS
 from typer.testing import CliRunner
 
 from tap.cli import app
+from tests.support.breaks import BREAKS
+from tests.support.shipped import graph
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

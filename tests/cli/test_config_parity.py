@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from config.mutations import MUTATIONS, Mutation
-from pipeline.shipped import graph
 from typer.testing import CliRunner
 
 from tap.cli import app
+from tests.support.mutations import MUTATIONS, Mutation
+from tests.support.shipped import graph
 
 runner = CliRunner()
 

@@ -55,6 +55,7 @@ COMMANDS = {
 }
 
 
+@pytest.mark.slow  # a real `tap` process per case
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_stack_file_that_is_a_fifo_is_refused_at_once(stack_dir: Path, command: str) -> None:
     path = stack_file(stack_dir)
@@ -67,6 +68,7 @@ def test_a_stack_file_that_is_a_fifo_is_refused_at_once(stack_dir: Path, command
     assert out == ""
 
 
+@pytest.mark.slow  # a real `tap` process per case
 @pytest.mark.parametrize(
     ("command", "device"), [("validate", "/dev/zero"), ("synth", "/dev/urandom")]
 )
@@ -144,6 +146,7 @@ def test_deeply_nested_yaml_is_one_line_not_a_recursion_error(
     assert line.endswith(": nested deeper than 100 levels")
 
 
+@pytest.mark.slow  # a real `tap` process per case
 @pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
 def test_a_graph_file_that_is_a_fifo_or_a_device_is_refused_at_once(
     tmp_path: Path, kind: str

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-from local.support import mutate, without_action
 from typer.testing import CliRunner
 
 import tap.cli
 from tap.cli import app
 from tap.synth import ResourceGraph
+from tests.support.local import mutate, without_action
+
+pytestmark = pytest.mark.slow  # full `tap local` runs through the CLI
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -2,15 +2,12 @@
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tap.config.loading import read_stack_file
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
+from tests.support.paths import REPO_ROOT
 
 Settings = dict[str, Any]
 

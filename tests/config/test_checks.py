@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from tap.config import ConfigError, EnvironmentConfig, parse_environment
 from tap.config.checks import canonical, check_environment, check_environments
 from tap.config.model import MAX_TAGS, TAP_TAG_KEYS
+from tests.support.paths import STACKS
 
-from .conftest import STACKS, shipped_settings
+from .conftest import shipped_settings
 
 Settings = dict[str, Any]
 SettingsOf = Callable[[str], Settings]
@@ -407,6 +408,7 @@ def reordered_rules(draw: st.DrawFn) -> list[Settings]:
     return list(rules)
 
 
+@pytest.mark.slow  # 150 hypothesis examples
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=reordered_rules())
 def test_reordering_lifecycle_rules_or_transitions_is_no_drift(rules: list[Settings]) -> None:
@@ -422,6 +424,7 @@ def test_reordering_lifecycle_rules_or_transitions_is_no_drift(rules: list[Setti
     assert check_environments(configs) == []
 
 
+@pytest.mark.slow  # 100 hypothesis examples
 @settings(max_examples=100, deadline=None)
 @given(rules=reordered_rules(), days=st.integers(min_value=1, max_value=3000))
 def test_reordered_rules_with_one_changed_value_still_drift(

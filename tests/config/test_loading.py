@@ -17,8 +17,9 @@ from tap.config.loading import (
     to_pulumi_config,
 )
 from tap.facts.markers import SECRET_MARK
+from tests.support.paths import STACKS
 
-from .conftest import STACKS, shipped_settings
+from .conftest import shipped_settings
 
 Settings = dict[str, Any]
 

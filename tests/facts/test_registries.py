@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pytest
-from pipeline.shipped import STACKS, shipped
+from tests.support.shipped import STACKS, shipped
 
 from benchmarks.critical_path import WEIGHTS
 from tap import diagram

@@ -13,10 +13,8 @@ from tap.local import HandlerFactory, LocalOptions, run_local, stop_emulator
 from tap.packaging import build_artifact
 from tap.synth import ResourceGraph
 from tap.synth.stack import synthesize_stack
-
-from .support import KeptRun
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.local import KeptRun
+from tests.support.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="session")

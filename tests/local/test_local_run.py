@@ -14,8 +14,9 @@ from tap.local.delivery import Outcome
 from tap.local.function import artifact_handler
 from tap.local.workload import OpKind
 from tap.synth import ResourceGraph
+from tests.support.local import KeptRun, mutate, without_action
 
-from .support import KeptRun, mutate, without_action
+pytestmark = pytest.mark.slow  # each test is a full `tap local` run on the emulator
 
 DELIVERY_DLQ = "tap-delivery-dlq-dev-useast1"
 PROCESSOR_DLQ = "tap-processor-dlq-dev-useast1"
@@ -300,7 +301,6 @@ def test_clean_run_stamps_events_and_proves_least_privilege(
     assert len(run.items()) == 10
 
 
-@pytest.mark.slow
 def test_the_previous_handler_that_tombstones_every_delete_fails_on_stale_overwrites(
     dev_graph: ResourceGraph, run_kept: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

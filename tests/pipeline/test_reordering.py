@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from pipeline.shipped import REPO_ROOT
 from tap.synth.stack import synthesize_config
+from tests.support.shipped import REPO_ROOT
 
 
 def _graph(project: Path) -> list[tuple[str, str, Any]]:

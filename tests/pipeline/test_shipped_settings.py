@@ -6,7 +6,6 @@ other test green. They read the synthesized graph, i.e. what `pulumi up` would s
 
 import pytest
 
-from pipeline.shipped import STACKS, graph, only, shipped
 from tap.facts.tokens import (
     BUCKET_VERSIONING,
     FUNCTION,
@@ -18,6 +17,7 @@ from tap.facts.tokens import (
     ROLE_POLICY,
     TABLE,
 )
+from tests.support.shipped import STACKS, graph, only, shipped
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"

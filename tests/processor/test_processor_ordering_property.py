@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +10,8 @@ from tap_processor.handler import Processor
 
 from .history import History, assert_item_is_s3s_current
 from .support import BUCKET, Account, Event, load_event, with_object
+
+pytestmark = pytest.mark.slow  # hypothesis drives 100 histories through moto
 
 _counter = itertools.count()
 

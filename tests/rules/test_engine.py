@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, shipped
 
 from tap.config.model import Suppression
 from tap.facts.tokens import QUEUE
@@ -26,6 +25,7 @@ from tap.rules import (
 from tap.rules.model import Outcome, RuleContext, non_compliant
 from tap.rules.sqs import sqs_queue_encrypted
 from tap.synth.graph import ResourceGraph, load_graph
+from tests.support.shipped import STACKS, context, edit, graph, only, shipped
 
 QUEUE_URN = (
     "urn:pulumi:dev::tap::tap:pipeline:TapPipeline$tap:queues:FailureQueues$"

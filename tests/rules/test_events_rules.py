@@ -4,14 +4,14 @@ import json
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, without
 
-from rules.judge import all_compliant, failures
 from tap.config.model import Route
 from tap.facts.tokens import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
 from tap.rules import events
 from tap.rules.model import RuleCheck, RuleContext
 from tap.rules.samples import SAMPLE_BUCKET, sample_event
+from tests.support.judge import all_compliant, failures
+from tests.support.shipped import STACKS, context, edit, graph, only, without
 
 EVENT_RULES = [
     events.events_rule_on_default_bus,
@@ -93,6 +93,12 @@ def test_a_pattern_that_misses_an_event_type_of_its_route_is_reported() -> None:
     assert failure.message.endswith(
         "does not match AWS's sample Object Deleted event for tap-data-dev-useast1/example-key"
     )
+
+
+def test_a_pattern_eventbridge_would_refuse_is_reported_with_the_reason() -> None:
+    g = _pattern(graph("dev"), lambda p: p.update(source=[{"regex": "aws.s3"}, "aws.s3"]))
+    [failure] = failures(events.events_rule_matches_bucket_events, g, RuleContext())
+    assert failure.message.endswith("pattern is invalid: unknown operator 'regex'")
 
 
 def test_a_pattern_with_an_operator_on_the_bucket_name_is_reported() -> None:

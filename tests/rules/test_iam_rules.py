@@ -4,13 +4,13 @@ import json
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, with_added
 
-from rules.judge import all_compliant, failures
 from tap.facts.tokens import BUCKET_POLICY, KMS_KEY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT
 from tap.rules import iam
 from tap.rules.actions import is_known_action, supports_resource_scoping
 from tap.rules.model import RuleCheck
+from tests.support.judge import all_compliant, failures
+from tests.support.shipped import STACKS, context, edit, graph, only, with_added
 
 POLICY_RULES = [
     iam.iam_policy_document_valid,

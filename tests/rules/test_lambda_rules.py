@@ -4,12 +4,12 @@ import json
 from typing import Any
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, without
 
-from rules.judge import all_compliant, failures, judge
 from tap.facts.tokens import FUNCTION, INVOKE_CONFIG, LOG_GROUP, ROLE_POLICY
 from tap.rules import lambda_
 from tap.rules.model import RuleCheck, Status
+from tests.support.judge import all_compliant, failures, judge
+from tests.support.shipped import STACKS, context, edit, graph, only, without
 
 FUNCTION_RULES = [
     lambda_.lambda_async_failure_destination,

@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, replace, with_added
 
-from rules.judge import all_compliant, failures
 from tap.facts.tokens import AWS_PROVIDER, BUCKET
 from tap.rules.provider import aws_resources_use_stack_provider, provider_pinned
+from tests.support.judge import all_compliant, failures
+from tests.support.shipped import STACKS, context, edit, graph, only, replace, with_added
 
 
 @pytest.mark.parametrize("stack", STACKS)

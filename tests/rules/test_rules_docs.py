@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from pipeline.shipped import REPO_ROOT, context, graph
 
-from rules.breaks import BREAKS
 from tap.rules import TAP_PACK, check_graph, format_finding_line, rules_by_id
+from tests.support.breaks import BREAKS
+from tests.support.shipped import REPO_ROOT, context, graph
 
 DOC = REPO_ROOT / "docs" / "rules.md"
 

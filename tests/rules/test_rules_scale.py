@@ -15,13 +15,15 @@ from functools import cache
 from typing import Any
 
 import pytest
-from pipeline.shipped import context, shipped
 
 from benchmarks.rule_scaling import KINDS, generate
 from tap.rules import TAP_PACK, check_graph
 from tap.rules.engine import evaluate
 from tap.rules.model import Rule
 from tap.synth.graph import ResourceGraph
+from tests.support.shipped import context, shipped
+
+pytestmark = pytest.mark.slow  # times tap check on graphs of 500 and 4000 resources
 
 SMALL, LARGE = 500, 4000
 BOUND = (LARGE / SMALL) ** 1.5

@@ -3,9 +3,7 @@
 import json
 
 import pytest
-from pipeline.shipped import STACKS, context, edit, graph, only, with_added, without
 
-from rules.judge import all_compliant, failures
 from tap.facts.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -16,6 +14,8 @@ from tap.facts.tokens import (
 )
 from tap.rules import s3
 from tap.rules.model import RuleCheck
+from tests.support.judge import all_compliant, failures
+from tests.support.shipped import STACKS, context, edit, graph, only, with_added, without
 
 BUCKET_RULES = [
     s3.s3_bucket_name_valid,

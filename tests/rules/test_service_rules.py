@@ -5,18 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pipeline.shipped import (
-    STACKS,
-    context,
-    edit,
-    graph,
-    only,
-    replace,
-    shipped_preview,
-    without,
-)
 
-from rules.judge import all_compliant, failures, judge
 from tap.facts.tokens import (
     KMS_KEY,
     KMS_REPLICA_KEY,
@@ -29,6 +18,17 @@ from tap.facts.tokens import (
 )
 from tap.rules import alarms, dynamodb, kms, program, sqs
 from tap.rules.model import RuleCheck, Status
+from tests.support.judge import all_compliant, failures, judge
+from tests.support.shipped import (
+    STACKS,
+    context,
+    edit,
+    graph,
+    only,
+    replace,
+    shipped_preview,
+    without,
+)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline.shipped import graph as shipped_graph
 
 from tap.synth import GraphFormatError, Resource, ResourceGraph
 from tap.synth.graph import load_graph
+from tests.support.shipped import graph as shipped_graph
 
 STACK = "urn:pulumi:prod::tap::"
 

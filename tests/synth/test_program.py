@@ -11,8 +11,7 @@ import yaml
 from tap.config.loading import read_stack_file, to_pulumi_config
 from tap.program import main
 from tap.synth import ResourceGraph, run_program
-
-STACKS = ("dev", "staging", "prod")
+from tests.support.paths import STACKS
 
 
 def synth(repo_root: Path, stack: str, *, preview: bool = False) -> ResourceGraph:

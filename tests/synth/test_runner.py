@@ -244,12 +244,18 @@ def test_config_of_a_previous_run_is_not_visible(dev_graph: ResourceGraph) -> No
 def test_unknown_resource_type_is_a_synth_error_naming_the_type() -> None:
     def program() -> None:
         provider = aws.Provider("aws", region="us-east-1")
-        aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16", opts=pulumi.ResourceOptions(provider=provider))
+        # A small module: importing pulumi_aws.ec2 alone takes seconds.
+        aws.xray.Group(
+            "traces",
+            group_name="g",
+            filter_expression="ok",
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
 
-    with pytest.raises(UnknownResourceTypeError, match=r"aws:ec2/vpc:Vpc") as caught:
+    with pytest.raises(UnknownResourceTypeError, match=r"aws:xray/group:Group") as caught:
         run_toy(program)
-    assert caught.value.type_token == "aws:ec2/vpc:Vpc"
-    assert caught.value.name == "vpc"
+    assert caught.value.type_token == "aws:xray/group:Group"
+    assert caught.value.name == "traces"
 
 
 def test_program_exception_surfaces_with_its_message() -> None:

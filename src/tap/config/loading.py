@@ -19,6 +19,7 @@ from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
 from tap.config.yamlfile import load_yaml, settle
 from tap.facts.markers import SECRET_MARK
+from tap.internals import explicit_config_keys
 from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"
@@ -281,7 +282,7 @@ def to_pulumi_config(settings: Mapping[str, Any]) -> dict[str, str]:
 
 def _present_keys() -> set[str]:
     """Every `tap:` key the engine passed to this program run."""
-    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    keys = explicit_config_keys() | set(pulumi.runtime.get_config_env())
     prefix = f"{NAMESPACE}:"
     return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
 

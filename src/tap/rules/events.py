@@ -10,8 +10,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moto.events.models import EventPattern
-
 from tap.facts.arns import is_arn, parse_arn, split_function_arn
 from tap.facts.principals import EVENTS_PRINCIPAL
 from tap.facts.tokens import (
@@ -25,6 +23,7 @@ from tap.facts.tokens import (
     QUEUE_POLICY,
 )
 from tap.naming import Names
+from tap.rules.event_pattern import EventPatternError, matches_json, validate
 from tap.rules.lookup import (
     as_list,
     bucket_name,
@@ -104,8 +103,8 @@ def _routes_by_rule_name(context: RuleContext) -> Mapping[str, Route]:
 
 
 def _matches(pattern: str, event: dict[str, Any]) -> bool:
-    """moto's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
-    return bool(EventPattern.load(pattern).matches_event(event))  # type: ignore[arg-type]
+    """tap's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
+    return matches_json(pattern, event)
 
 
 def _pattern_problems(
@@ -177,6 +176,11 @@ def events_rule_matches_bucket_events(
         pattern = parse_json(prop(rule, "eventPattern"))
         if not isinstance(pattern, dict):
             yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is not a JSON object")
+            continue
+        try:
+            validate(pattern)
+        except EventPatternError as exc:
+            yield non_compliant(rule.urn, f"rule {rule.name}'s pattern is invalid: {exc}")
             continue
         name = prop(rule, "name")
         route = routes.get(name) if isinstance(name, str) else None

@@ -14,9 +14,9 @@ from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import Settings, get_root_resource
-from pulumi.runtime.stack import massage, run_pulumi_func
+from pulumi.runtime.settings import get_root_resource
 
+from tap.internals import massage_outputs, run_pulumi_program, seed_settings
 from tap.synth.errors import SynthError
 from tap.synth.fake_aws import FakeAws
 from tap.synth.graph import ResourceGraph
@@ -110,7 +110,7 @@ def _synthesize(
     asyncio.set_event_loop(loop)
     try:
         # A fresh context holds no settings; constructing Settings seeds every one of them.
-        Settings(project=project, stack=stack)
+        seed_settings(project, stack)
         pulumi.runtime.set_all_config(config, secret_keys=secret_keys)
         fake = FakeAws(account_id=account_id, region=region)
         monitor = RecordingMonitor(
@@ -129,7 +129,7 @@ def _synthesize(
             monitor=monitor,
         )
         try:
-            loop.run_until_complete(run_pulumi_func(lambda: _call(program)))
+            loop.run_until_complete(run_pulumi_program(lambda: _call(program)))
             exports = loop.run_until_complete(_stack_exports())
         except Exception as exc:
             raise _as_synth_error(exc, monitor) from exc
@@ -166,7 +166,7 @@ async def _stack_exports() -> dict[str, Any]:
     """The stack's `pulumi.export`s, resolved the way the engine would store them."""
     root = get_root_resource()
     exports = getattr(root, "outputs", None) or {}
-    struct = await rpc.serialize_properties(massage(dict(exports), []), {})
+    struct = await rpc.serialize_properties(massage_outputs(dict(exports)), {})
     exported: dict[str, Any] = to_json_value(decode_struct(struct))
     return exported
 

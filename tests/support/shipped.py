@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from tap.config import EnvironmentConfig
 from tap.rules.model import RuleContext
 from tap.synth.graph import Resource, ResourceGraph
 from tap.synth.stack import synthesize_config
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
+from tests.support.paths import REPO_ROOT, STACKS  # noqa: F401  (STACKS: re-exported)
 
 
 @cache

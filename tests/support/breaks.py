@@ -7,8 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.shipped import edit, only, replace, without
-
 from tap.facts.tokens import (
     AWS_PROVIDER,
     BUCKET,
@@ -32,6 +30,7 @@ from tap.facts.tokens import (
     TABLE_REPLICA,
 )
 from tap.synth.graph import ResourceGraph
+from tests.support.shipped import edit, only, replace, without
 
 Mutation = Callable[[ResourceGraph], ResourceGraph]
 

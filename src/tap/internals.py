@@ -1,0 +1,55 @@
+"""Every use of a dependency's private API, each behind one function.
+
+Nothing else in tap reaches into `pulumi.runtime.stack`, `pulumi.runtime.settings`,
+`pulumi.runtime.config`, `pulumi_policy.proxy` or `moto.events.models`. tests/test_internals.py
+checks the name, signature and behaviour each function relies on, and names the internal that
+changed when one does; the pins in pyproject.toml cover the versions those tests ran against.
+`pulumi_policy` and `moto` are not in the base install, so their adapters import them on use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+
+def massage_outputs(value: Any) -> Any:
+    """`pulumi.runtime.stack.massage`: stack exports as the engine stores them (Outputs kept)."""
+    from pulumi.runtime.stack import massage
+
+    return massage(value, [])
+
+
+async def run_pulumi_program(program: Callable[[], Awaitable[None] | None]) -> None:
+    """`pulumi.runtime.stack.run_pulumi_func`: run `program` and wait for every RPC it started."""
+    from pulumi.runtime.stack import run_pulumi_func
+
+    await run_pulumi_func(program)
+
+
+def seed_settings(project: str, stack: str) -> None:
+    """`pulumi.runtime.settings.Settings(...)`: constructing it seeds the context's settings."""
+    from pulumi.runtime.settings import Settings
+
+    Settings(project=project, stack=stack)
+
+
+def explicit_config_keys() -> frozenset[str]:
+    """The config keys set in this context (`pulumi.runtime.config.CONFIG`, a ContextVar)."""
+    from pulumi.runtime.config import CONFIG
+
+    return frozenset(CONFIG.get())
+
+
+def unwrap_policy_proxy(value: Any) -> Any:
+    """The value inside pulumi-policy's unknown-checking `_DictProxy`/`_ListProxy`, else `value`."""
+    from pulumi_policy.proxy import _DictProxy, _ListProxy
+
+    return value["__target"] if isinstance(value, _DictProxy | _ListProxy) else value
+
+
+def moto_event_pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """moto's EventBridge matcher (`moto.events.models.EventPattern`), the oracle for ours."""
+    from moto.events.models import EventPattern
+
+    return bool(EventPattern(None, dict(pattern)).matches_event(dict(event)))  # type: ignore[arg-type]
