@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from tap.synth.graph import Resource, ResourceGraph
+if TYPE_CHECKING:  # only annotations: the CLI reads DiagramFormat without loading pydantic
+    from tap.synth.graph import Resource, ResourceGraph
 
 BUCKET = "aws:s3/bucket:Bucket"
 RULE = "aws:cloudwatch/eventRule:EventRule"

@@ -10,8 +10,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moto.events.models import EventPattern
-
 from tap.naming import Names
 from tap.rules.lookup import (
     ALIAS,
@@ -102,6 +100,8 @@ def _routes_by_rule_name(context: RuleContext) -> Mapping[str, Route]:
 
 def _matches(pattern: str, event: dict[str, Any]) -> bool:
     """moto's EventBridge matcher; the emulator's test_event_pattern API returns nothing."""
+    from moto.events.models import EventPattern  # moto is heavy; only when a pattern is tested
+
     return bool(EventPattern.load(pattern).matches_event(event))  # type: ignore[arg-type]
 
 
