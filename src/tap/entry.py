@@ -61,6 +61,9 @@ def leave(code: int) -> None:
 
 def main() -> None:
     """Run `tap`; Ctrl-C at any moment exits 130 with one line (see tap.interrupts)."""
+    # pydantic looks for plugins in every installed distribution's entry points on its first
+    # model, which costs more than validating every stack; tap's models use none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from tap import interrupts
 
     interrupts.set_stage("loading tap")

@@ -1,7 +1,7 @@
 """The typer app: the root options, and every command registered from its own module.
 
-Only typer, rich and the command modules' light top levels are imported here, so `tap --help`
-costs what typer costs; each command imports its subsystem (pulumi, moto, ...) when it runs.
+Only typer and the command modules' light top levels are imported here, so `tap --help` costs
+what typer costs; each command imports its subsystem (pulumi, moto, ...) when it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: typer's rich help loads rich's markdown and traceback modules, which
+    # would double what `tap --help` costs.
+    rich_markup_mode=None,
 )
 app.command()(validate.validate)
 app.command()(synth.synth)
@@ -36,7 +39,7 @@ def _show_version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        out.print(f"tap {version('tap')}")
+        out().print(f"tap {version('tap')}")
         raise typer.Exit
 
 

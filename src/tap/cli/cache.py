@@ -22,4 +22,4 @@ def clear(project_dir: ProjectDir = Path()) -> None:
 
     with user_errors():
         removed = clear_graphs(project_dir)
-    out.print(f"removed {removed} cached graph(s) from {cache_dir(project_dir)}", markup=False)
+    out().print(f"removed {removed} cached graph(s) from {cache_dir(project_dir)}", markup=False)

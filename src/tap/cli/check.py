@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tap.cli.check_view import print_results, results_document
 from tap.cli.options import NoCache, ProjectDir, ReportFormat, ReportFormatOption
 from tap.cli.output import out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
@@ -34,12 +33,14 @@ def check(
     chosen = sum([bool(stack), all_stacks, graph_file is not None])
     if chosen != 1:
         raise typer.BadParameter("give exactly one of --stack, --all or --graph")
+    from tap.cli.check_view import print_results, results_document
+
     with user_errors():
         results = _check_results(stack or [], all_stacks, graph_file, project_dir, not no_cache)
     if fmt is ReportFormat.JSON:
         write_json(results_document(results))
     else:
-        print_results(out, results)
+        print_results(out(), results)
     if not all(r.passed for r in results):
         raise typer.Exit(EXIT_FINDINGS)
 

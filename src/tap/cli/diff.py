@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from tap.cli.diff_view import differences_document, print_differences
 from tap.cli.options import NoCache, ProjectDir, ReportFormat, ReportFormatOption
 from tap.cli.output import out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
@@ -24,6 +23,7 @@ def diff(
     project_dir: ProjectDir = Path(),
 ) -> None:
     """Compare two stacks' graphs, with environment names, accounts and regions normalised."""
+    from tap.cli.diff_view import differences_document, print_differences
     from tap.diff import diff_graphs
     from tap.synth.cache import synthesize_cached
 
@@ -34,6 +34,6 @@ def diff(
     if fmt is ReportFormat.JSON:
         write_json(differences_document(differences, stack_a, stack_b))
     else:
-        print_differences(out, differences, stack_a, stack_b)
+        print_differences(out(), differences, stack_a, stack_b)
     if differences and fail_on_diff:
         raise typer.Exit(EXIT_FINDINGS)

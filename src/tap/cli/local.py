@@ -47,7 +47,7 @@ def local(
     from tap.local import LocalOptions, run_local
     from tap.synth.stack import synthesize_stack
 
-    options_console = err if json_output else out
+    options_console = err() if json_output else out()
     with user_errors():
         options = LocalOptions(
             objects=objects,
@@ -69,7 +69,7 @@ def local(
     if json_output:
         write_json(report.to_dict())
     else:
-        out.print(summary(report, stack), soft_wrap=False)
+        out().print(summary(report, stack), soft_wrap=False)
     if keep_running and report.endpoint:
         _serve_until_interrupted(report.endpoint, report.scan_command or "")
     if not report.ok:
@@ -92,12 +92,12 @@ def _staged(
 def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
     from tap.local import stop_emulator
 
-    err.print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
-    err.print(scan_command, markup=False, soft_wrap=True)
-    err.print("Press Ctrl-C to stop.")
+    err().print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
+    err().print(scan_command, markup=False, soft_wrap=True)
+    err().print("Press Ctrl-C to stop.")
     interrupts.set_stage("serving the emulator")
     try:
         interrupts.wait_for_interrupt()  # here Ctrl-C is how the user says "done"
     finally:
         stop_emulator(endpoint)
-        err.print("emulator stopped")
+        err().print("emulator stopped")

@@ -6,24 +6,45 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from tap.config import ConfigProblem
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+@cache
+def out() -> Console:
+    """The console for a command's output (stdout); rich loads on first use, not for --help."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def err() -> Console:
+    """The console for errors and progress (stderr)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """`text` with rich markup escaped."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `error: message` on stderr and exit `code`."""
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err().print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -51,10 +72,10 @@ def report_error(exc: TapError) -> NoReturn:
 
     if isinstance(exc, ConfigError):
         # The lines `tap validate` prints, on stderr: these commands' stdout is their output.
-        print_problems(err, exc.problems, exc.stacks)
+        print_problems(err(), exc.problems, exc.stacks)
         raise typer.Exit(EXIT_FINDINGS)
     for line in exc.details():
-        err.print(f"[red]✗[/red] {escape(line)}")
+        err().print(f"[red]✗[/red] {escape(line)}")
     fail(exc.headline(), exc.exit_code)
 
 

@@ -30,7 +30,7 @@ def package(
             architecture=config.processor.architecture,
             output_dir=output,
         )
-    out.print(f"{artifact.path}")
-    out.print(
+    out().print(f"{artifact.path}")
+    out().print(
         f"sha256 {artifact.sha256}  ({artifact.size} bytes{', cached' if artifact.cached else ''})"
     )

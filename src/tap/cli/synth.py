@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from tap.cli.options import ProjectDir, StackOption
 from tap.cli.output import err, out, user_errors
@@ -41,6 +40,8 @@ def synth(
 
     It always runs the program: `check`, `diff` and `graph` are the commands that reuse a graph.
     """
+    from rich.console import Console
+
     from tap.synth.render import render_tree
     from tap.synth.stack import synthesize_stack
 
@@ -53,13 +54,13 @@ def synth(
         else:
             with user_errors():
                 output.write_text(text, encoding="utf-8")
-            err.print(f"wrote {len(graph.resources)} resources to {output}")
+            err().print(f"wrote {len(graph.resources)} resources to {output}")
         return
     if output is None:
-        out.print(render_tree(graph))
+        out().print(render_tree(graph))
     else:
         with user_errors(), output.open("w", encoding="utf-8") as handle:
             Console(file=handle, width=120, highlight=False).print(render_tree(graph))
     custom = sum(1 for r in graph.resources if r.custom)
     components = len(graph.resources) - custom
-    err.print(f"{stack}: {custom} custom resources (provider included), {components} components")
+    err().print(f"{stack}: {custom} custom resources (provider included), {components} components")

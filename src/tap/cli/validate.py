@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from tap.cli.options import ProjectDir
-from tap.cli.output import out, print_problems, user_errors
+from tap.cli.output import escape, out, print_problems, user_errors
 from tap.errors import EXIT_FINDINGS
 
 
@@ -19,7 +18,7 @@ def validate(project_dir: ProjectDir = Path()) -> None:
     with user_errors():
         project = validate_project(project_dir)
     if project.problems:
-        print_problems(out, project.problems, tuple(project.files))
+        print_problems(out(), project.problems, tuple(project.files))
         raise typer.Exit(EXIT_FINDINGS)
     stacks = ", ".join(sorted(project.files))
-    out.print(f"[green]✓[/green] {len(project.files)} stacks valid: {escape(stacks)}")
+    out().print(f"[green]✓[/green] {len(project.files)} stacks valid: {escape(stacks)}")
