@@ -33,6 +33,8 @@ FORMAT_VERSION = "1"
 """Bump when the entry layout changes, so old entries are not read."""
 
 VERSIONED_DISTRIBUTIONS = ("pulumi", "pulumi_aws", "tap")
+SOURCE_ROOTS = tuple(Path(package.__file__ or "").parent for package in (tap, tap_processor))
+"""The program's source: the infrastructure package and the processor it zips."""
 SKIPPED_DIRS = frozenset({"__pycache__"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
@@ -69,10 +71,9 @@ def graph_key(project: Project, stack: str) -> str:
     part(sys.version.encode())
     for distribution in VERSIONED_DISTRIBUTIONS:
         part(f"{distribution}=={_installed_version(distribution)}".encode())
-    for package in (tap, tap_processor):
-        root = Path(package.__file__ or "").parent
+    for root in SOURCE_ROOTS:
         for path in _source_files(root):
-            part(f"{package.__name__}/{path.relative_to(root).as_posix()}".encode())
+            part(f"{root.name}/{path.relative_to(root).as_posix()}".encode())
             part(path.read_bytes())
     part((project.directory / "Pulumi.yaml").read_bytes())
     part(project.files[stack].path.read_bytes())
