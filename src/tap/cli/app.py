@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from tap.cli import cache, check, diff, graph, local, package, synth, validate
-from tap.cli.output import out
 
 HELP = "Validate, synthesize, check, diff, package and run the tap pipeline, offline."
 
@@ -39,7 +38,7 @@ def _show_version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        out().print(f"tap {version('tap')}")
+        typer.echo(f"tap {version('tap')}")
         raise typer.Exit
 
 

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
 @cache
 def out() -> Console:
-    """The console for a command's output (stdout); rich loads on first use, not for --help."""
+    """The console for a command's output (stdout); rich loads on first use, not for --help.
+
+    No emoji codes: a type token such as `aws:x:Y` must print as written, not as a picture.
+    """
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 @cache
@@ -32,7 +35,7 @@ def err() -> Console:
     """The console for errors and progress (stderr)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def escape(text: str) -> str:
