@@ -27,9 +27,15 @@ def load_stack(directory: Path, stack: str) -> tuple[Project, EnvironmentConfig]
     """One stack's config, only when the whole project validates: the problems `tap validate`
     reports, in every stack, refuse it with the same ConfigError lines."""
     project = validate_project(directory)
+    return project, stack_config(project, stack)
+
+
+def stack_config(project: Project, stack: str) -> EnvironmentConfig:
+    """One stack's config from a project `validate_project` loaded, refused as `load_stack`
+    refuses it; commands that read several stacks load the project once."""
     if stack not in project.files:
         known = ", ".join(sorted(project.files))
-        raise ConfigReadError(f"no stack '{stack}' in {directory} (stacks: {known})")
+        raise ConfigReadError(f"no stack '{stack}' in {project.directory} (stacks: {known})")
     if project.problems:
         raise ConfigError(project.problems, tuple(project.files))
-    return project, project.configs[stack]
+    return project.configs[stack]

@@ -15,7 +15,7 @@ import tap.synth.stack
 from tap.cli import app
 from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph, cache
-from tap.validation import load_stack
+from tap.validation import load_stack, validate_project
 
 runner = CliRunner()
 
@@ -68,9 +68,9 @@ def test_check_diff_and_graph_share_one_entry_per_stack(
 
 
 def test_a_cached_graph_equals_a_fresh_synthesis(stack_dir: Path, synth_calls: list[str]) -> None:
-    cached_graph, _ = cache.synthesize_cached(stack_dir, "dev")
-    again, _ = cache.synthesize_cached(stack_dir, "dev")
-    fresh, _ = cache.synthesize_cached(stack_dir, "dev", use_cache=False)
+    cached_graph, _ = cache.synthesize_cached(validate_project(stack_dir), "dev")
+    again, _ = cache.synthesize_cached(validate_project(stack_dir), "dev")
+    fresh, _ = cache.synthesize_cached(validate_project(stack_dir), "dev", use_cache=False)
 
     assert synth_calls == ["dev", "dev"]
     assert again == cached_graph == fresh

@@ -48,21 +48,22 @@ def check(
 def _check_results(
     stacks: list[str], all_stacks: bool, graph_file: Path | None, project_dir: Path, cache: bool
 ) -> list[CheckResult]:
-    from tap.config import load_project
     from tap.rules import RuleContext, check_graph
     from tap.synth.cache import synthesize_cached
     from tap.synth.graph import load_graph
+    from tap.validation import validate_project
 
     if graph_file is not None:
         resource_graph = load_graph(graph_file)
         config = _graph_config(project_dir, resource_graph.stack)
         suppressions = config.suppressions if config else ()
         return [check_graph(resource_graph, RuleContext(config), suppressions)]
+    project = validate_project(project_dir)
     if all_stacks:
-        stacks = sorted(load_project(project_dir).files)
+        stacks = sorted(project.files)
     results = []
     for name in stacks:
-        resource_graph, config = synthesize_cached(project_dir, name, use_cache=cache)
+        resource_graph, config = synthesize_cached(project, name, use_cache=cache)
         results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
     return results
 

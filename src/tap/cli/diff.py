@@ -26,10 +26,12 @@ def diff(
     from tap.cli.diff_view import differences_document, print_differences
     from tap.diff import diff_graphs
     from tap.synth.cache import synthesize_cached
+    from tap.validation import validate_project
 
     with user_errors():
-        graph_a, config_a = synthesize_cached(project_dir, stack_a, use_cache=not no_cache)
-        graph_b, config_b = synthesize_cached(project_dir, stack_b, use_cache=not no_cache)
+        project = validate_project(project_dir)
+        graph_a, config_a = synthesize_cached(project, stack_a, use_cache=not no_cache)
+        graph_b, config_b = synthesize_cached(project, stack_b, use_cache=not no_cache)
     differences = diff_graphs(graph_a, config_a, graph_b, config_b)
     if fmt is ReportFormat.JSON:
         write_json(differences_document(differences, stack_a, stack_b))

@@ -25,7 +25,9 @@ def graph(
     """Draw the stack's pipeline: bucket → rule → function → table, DLQs, replica, alarms."""
     from tap.diagram import render
     from tap.synth.cache import synthesize_cached
+    from tap.validation import validate_project
 
     with user_errors():
-        resource_graph, _ = synthesize_cached(project_dir, stack, use_cache=not no_cache)
+        project = validate_project(project_dir)
+        resource_graph, _ = synthesize_cached(project, stack, use_cache=not no_cache)
     sys.stdout.write(render(resource_graph, fmt))

@@ -24,7 +24,7 @@ import tap
 import tap_processor
 from tap.config import EnvironmentConfig, Project
 from tap.synth.graph import GraphFormatError, ResourceGraph, load_graph
-from tap.validation import load_stack
+from tap.validation import stack_config
 
 CACHE_DIR = Path(".tap") / "graphs"
 """Under the project directory; `.tap/` is gitignored."""
@@ -130,11 +130,12 @@ def clear_graphs(project_dir: Path) -> int:
 
 
 def synthesize_cached(
-    project_dir: Path, stack: str, *, use_cache: bool = True
+    project: Project, stack: str, *, use_cache: bool = True
 ) -> tuple[ResourceGraph, EnvironmentConfig]:
-    """The stack's graph and config: from the cache when an entry for the current sources and
-    config loads, else synthesized (and stored, when `use_cache`)."""
-    project, config = load_stack(project_dir, stack)
+    """The graph and config of a stack of a project `validate_project` loaded: from the cache
+    when an entry for the current sources and config loads, else synthesized (and stored, when
+    `use_cache`)."""
+    config = stack_config(project, stack)
     key = graph_key(project, stack) if use_cache else ""
     graph = read_graph(project, stack, key) if use_cache else None
     if graph is None:
