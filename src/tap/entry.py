@@ -5,6 +5,7 @@ import gc
 import os
 import signal
 import sys
+from typing import NoReturn
 
 
 def _interrupted_while_loading(_signum: int, _frame: object) -> None:
@@ -43,14 +44,14 @@ def exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def leave(code: int) -> None:
+def leave(code: int) -> NoReturn:
     """Flush what was printed, then end the process without tearing down the heap.
 
     Each command's own cleanup (scratch directories, the emulator) has run in its `finally`
     blocks by now; what is left is freeing some hundred MB of objects one by one, which takes
     longer than many commands. A failed flush (a closed pipe) is a failed run.
     """
-    gc.freeze()  # nothing is collected while the streams flush
+    gc.freeze()  # a collection while the streams flush need not walk the whole heap
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -214,3 +214,24 @@ def test_check_json_from_the_cache_is_snake_case(stack_dir: Path) -> None:
 
     assert {k for k in keys(document) if k != k.lower()} == set()
     assert "rule_id" in set(keys(document))
+
+
+def test_replacing_an_entry_keeps_other_stacks_entries(tmp_path: Path) -> None:
+    """A stack whose name starts with another's (`dev`, `dev-west`) keeps its own entry."""
+    project = Project("tap", tmp_path, {})
+    for stack in ("dev", "dev-west"):
+        empty = ResourceGraph(project="tap", stack=stack, resources=[], outputs={})
+        cache.write_graph(project, stack, "a" * 64, empty)
+    cache.write_graph(
+        project,
+        "dev",
+        "b" * 64,
+        ResourceGraph(project="tap", stack="dev", resources=[], outputs={}),
+    )
+
+    assert [p.name for p in _entries(tmp_path)] == [
+        f"dev-{'b' * 64}.json",
+        f"dev-west-{'a' * 64}.json",
+    ]
+    assert cache.read_graph(project, "dev-west", "a" * 64) is not None
+    assert cache.read_graph(project, "dev", "a" * 64) is None

@@ -115,7 +115,8 @@ def write_graph(project: Project, stack: str, key: str, graph: ResourceGraph) ->
             with suppress(FileNotFoundError):
                 os.unlink(partial)
         for older in directory.glob(f"{stack}-*.json"):
-            if older != _entry(project, stack, key):
+            # `dev-*` also matches the entries of a stack named `dev-west`: compare the stack
+            if older.stem.rsplit("-", 1)[0] == stack and older != _entry(project, stack, key):
                 older.unlink()
 
 
