@@ -5,7 +5,6 @@ import gc
 import os
 import signal
 import sys
-from typing import NoReturn
 
 
 def _interrupted_while_loading(_signum: int, _frame: object) -> None:
@@ -44,8 +43,9 @@ def exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def leave(code: int) -> NoReturn:
-    """Flush what was printed, then end the process without tearing down the heap.
+def leave(code: int) -> None:
+    """Flush what was printed, then end the process without tearing down the heap (it never
+    returns; `typing.NoReturn` is not imported here, before the SIGINT handler is in place).
 
     Each command's own cleanup (scratch directories, the emulator) has run in its `finally`
     blocks by now; what is left is freeing some hundred MB of objects one by one, which takes
