@@ -6,7 +6,8 @@ import pytest
 
 from tap.config import ConfigError, ConfigReadError, parse_environment
 from tap.config.loading import read_stack_file
-from tap.validation import load_stack, name_problems, validate_project
+from tap.naming import name_problems
+from tap.validation import load_stack, validate_project
 
 
 def shipped(repo_root: Path, stack: str, **overrides: object) -> dict[str, object]:

@@ -6,10 +6,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tap.facts import tokens
-from tap.synth.graph import Resource, ResourceGraph
+
+if TYPE_CHECKING:  # only annotations: the CLI reads DiagramFormat without loading pydantic
+    from tap.synth.graph import Resource, ResourceGraph
 
 _BOXES: Final[Mapping[str, tuple[str, str]]] = {
     tokens.BUCKET: ("S3 bucket", "box"),

@@ -1,5 +1,7 @@
-"""The `tap` command's entry point: Ctrl-C handling first, then the (heavy) CLI import."""
+"""The `tap` command's entry point: Ctrl-C handling first, then the CLI; at the end, flush and
+leave without tearing the heap down."""
 
+import gc
 import os
 import signal
 import sys
@@ -31,8 +33,38 @@ def report_interrupt(stage: str | None) -> None:
     os.write(sys.stderr.fileno(), f"interrupted{where}\n".encode())
 
 
+def exit_code(exc: SystemExit) -> int:
+    """The status Python would exit with for `exc` (a message is printed, as Python does)."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def leave(code: int) -> None:
+    """Flush what was printed, then end the process without tearing down the heap (it never
+    returns; `typing.NoReturn` is not imported here, before the SIGINT handler is in place).
+
+    Each command's own cleanup (scratch directories, the emulator) has run in its `finally`
+    blocks by now; what is left is freeing some hundred MB of objects one by one, which takes
+    longer than many commands. A failed flush (a closed pipe) is a failed run.
+    """
+    gc.freeze()  # a collection while the streams flush need not walk the whole heap
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
 def main() -> None:
     """Run `tap`; Ctrl-C at any moment exits 130 with one line (see tap.interrupts)."""
+    # pydantic looks for plugins in every installed distribution's entry points on its first
+    # model, which costs more than validating every stack; tap's models use none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from tap import interrupts
 
     interrupts.set_stage("loading tap")
@@ -40,4 +72,9 @@ def main() -> None:
     from tap.cli import app
 
     interrupts.set_stage(None)
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exit_code(exc)
+    leave(code)

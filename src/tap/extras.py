@@ -5,12 +5,16 @@ from __future__ import annotations
 from importlib.util import find_spec
 from typing import Final
 
+from tap.errors import EXIT_USAGE, TapError
+
 EXTRAS: Final = {"local": ("moto", "principalmapper", "lambda_preflight", "py_iam_expand")}
 """Each extra in pyproject.toml by the top-level modules it installs."""
 
 
-class MissingExtraError(Exception):
+class MissingExtraError(TapError):
     """A command needs an extra that is not installed; the message says how to install it."""
+
+    exit_code = EXIT_USAGE
 
 
 def missing_modules(extra: str) -> list[str]:

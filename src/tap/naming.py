@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import IntEnum
 
+from tap.config.errors import ConfigProblem
 from tap.config.model import EnvironmentConfig
 
 _HASH_LEN = 8
@@ -191,3 +193,32 @@ class Names:
             for route in bucket.routes:
                 names[f"rule.{bucket.name}.{route.name}"] = self.rule(bucket.name, route.name)
         return names
+
+
+def name_problems(configs: dict[str, EnvironmentConfig]) -> list[ConfigProblem]:
+    """Invalid bucket names, and physical names two environments would both claim."""
+    found: list[ConfigProblem] = []
+    owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for stack, config in sorted(configs.items()):
+        names = Names.of(config)
+        for i, bucket in enumerate(config.buckets):
+            physical = names.bucket(bucket.name)
+            found.extend(
+                ConfigProblem(stack, f"buckets[{i}].name", f"bucket name '{physical}' {problem}")
+                for problem in s3_bucket_name_problems(physical)
+            )
+        for what, physical in names.all(config).items():
+            owners[physical].append((stack, what))
+    for physical, claims in sorted(owners.items()):
+        stacks = sorted({stack for stack, _ in claims})
+        if len(stacks) > 1:
+            found.extend(
+                ConfigProblem(
+                    stack,
+                    "environment",
+                    f"physical name '{physical}' is also produced by "
+                    f"{', '.join(s for s in stacks if s != stack)}",
+                )
+                for stack in stacks
+            )
+    return found

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from tap.errors import TapError
 from tap.interrupts import scratch_directory
 
 FORMAT_VERSION: Final = "1"
@@ -43,8 +44,10 @@ _RUNTIME: Final = re.compile(r"python3\.(\d+)")
 PipRunner = Callable[[Sequence[str]], None]
 
 
-class PackagingError(Exception):
+class PackagingError(TapError):
     """Base class for every packaging failure."""
+
+    prefix = "packaging failed"
 
 
 class UnsupportedTargetError(PackagingError):

@@ -95,7 +95,7 @@ def test_check_json_carries_findings_and_the_verdict(
     document = json.loads(result.stdout)
     assert document["passed"] is False
     (stack,) = document["stacks"]
-    assert [(f["ruleId"], f["level"]) for f in stack["findings"]] == [
+    assert [(f["rule_id"], f["level"]) for f in stack["findings"]] == [
         ("sqs-queue-encrypted", "error")
     ]
 
@@ -148,7 +148,7 @@ def test_a_mutated_graph_file_makes_its_rule_fire(
 
     assert result.exit_code == 1, (mutation, result.output)
     report = json.loads(result.stdout)
-    fired = {f["ruleId"] for s in report["stacks"] for f in s["findings"] if f["level"] == "error"}
+    fired = {f["rule_id"] for s in report["stacks"] for f in s["findings"] if f["level"] == "error"}
     assert rule_id in fired, (mutation, fired)
 
 

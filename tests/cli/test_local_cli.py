@@ -15,7 +15,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-import tap.cli
+import tap.synth.stack
 from tap.cli import app
 from tap.synth import ResourceGraph
 from tests.support.local import mutate, without_action
@@ -64,14 +64,14 @@ def test_local_exits_1_when_the_role_would_deny_the_handler(
 ) -> None:
     """The CLI's exit code follows the report: the stack's program is swapped for one whose
     processor role lacks dynamodb:PutItem, and everything else runs for real."""
-    real = tap.cli.synthesize_stack
+    real = tap.synth.stack.synthesize_stack
 
     drop_put_item = without_action("dynamodb:PutItem")
 
     def without_put_item(project_dir: Path, stack: str) -> ResourceGraph:
         return mutate(real(project_dir, stack), "aws:iam/rolePolicy:RolePolicy", drop_put_item)
 
-    monkeypatch.setattr(tap.cli, "synthesize_stack", without_put_item)
+    monkeypatch.setattr(tap.synth.stack, "synthesize_stack", without_put_item)
     result = runner.invoke(app, ["local", "-C", str(REPO), "--objects", "3", "--json"])
 
     assert result.exit_code == 1, result.output

@@ -5,7 +5,13 @@ from typing import Any
 import pytest
 
 from tap.config import ConfigError, parse_environment
-from tap.config.model import HANDLER, LOG_RETENTION_DAYS, EnvironmentConfig, aws_regions
+from tap.config.model import (
+    HANDLER,
+    LOG_RETENTION_DAYS,
+    REGION_SERVICES,
+    EnvironmentConfig,
+    aws_regions,
+)
 
 Settings = dict[str, Any]
 
@@ -133,6 +139,20 @@ def test_region_list_comes_from_botocore_and_covers_the_shipped_regions() -> Non
 
     assert {"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"} <= regions
     assert "us-wset-2" not in regions
+
+
+def test_region_list_read_without_botocore_equals_botocore_session_s() -> None:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    expected = {
+        region
+        for partition in session.get_available_partitions()
+        for service in REGION_SERVICES
+        for region in session.get_available_regions(service, partition_name=partition)
+    }
+
+    assert aws_regions() == expected
 
 
 @pytest.mark.parametrize("account", ["11112222333", "1111222233334", "11112222333x"])

@@ -179,20 +179,20 @@ def test_results_render_as_json(tmp_path: Path) -> None:
     assert document["stack"] == "dev"
     assert document["passed"] is False
     assert document["findings"][0] == {
-        "ruleId": "sqs-queue-encrypted",
+        "rule_id": "sqs-queue-encrypted",
         "level": "error",
-        "resourceUrn": QUEUE_URN,
+        "resource_urn": QUEUE_URN,
         "message": "queue tap-delivery-dlq-dev-useast1 is not encrypted",
         "fix": "set tap:kmsKey: true, or keep sqs_managed_sse_enabled (FailureQueues)",
-        "suppressedReason": None,
+        "suppressed_reason": None,
     }
-    summary = {r["ruleId"]: r for r in document["rules"]}["sqs-queue-encrypted"]
+    summary = {r["rule_id"]: r for r in document["rules"]}["sqs-queue-encrypted"]
     assert summary == {
-        "ruleId": "sqs-queue-encrypted",
+        "rule_id": "sqs-queue-encrypted",
         "level": "error",
         "compliant": 1,
-        "nonCompliant": 1,
-        "notApplicable": 0,
+        "non_compliant": 1,
+        "not_applicable": 0,
         "crashed": False,
     }
 

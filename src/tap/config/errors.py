@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tap.errors import EXIT_USAGE, TapError
+
 
 @dataclass(frozen=True, order=True)
 class ConfigProblem:
@@ -18,7 +20,7 @@ class ConfigProblem:
         return f"{self.stack}: {self.path or '<root>'}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(TapError):
     """Config that cannot be used; carries every problem found, and the stacks looked at."""
 
     def __init__(self, problems: list[ConfigProblem], stacks: Sequence[str] = ()) -> None:
@@ -27,5 +29,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class ConfigReadError(Exception):
+class ConfigReadError(TapError):
     """A stack file that cannot be read or parsed at all."""
+
+    exit_code = EXIT_USAGE

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 from pydantic import ValidationError
 
@@ -282,6 +281,8 @@ def to_pulumi_config(settings: Mapping[str, Any]) -> dict[str, str]:
 
 def _present_keys() -> set[str]:
     """Every `tap:` key the engine passed to this program run."""
+    import pulumi  # only the program reads config through the engine; the CLI never does
+
     keys = explicit_config_keys() | set(pulumi.runtime.get_config_env())
     prefix = f"{NAMESPACE}:"
     return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
@@ -289,6 +290,8 @@ def _present_keys() -> set[str]:
 
 def from_pulumi(stack: str | None = None) -> EnvironmentConfig:
     """Read the running stack's settings through `pulumi.Config`."""
+    import pulumi
+
     config = pulumi.Config(NAMESPACE)
     settings: dict[str, Any] = {}
     for key in sorted(_present_keys()):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Literal
 
-import botocore.session
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,14 +45,26 @@ _RULE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+REGION_SERVICES = ("s3", "dynamodb", "lambda", "sqs", "events")
+"""The services a stack uses: a region must offer all of them in some partition's data."""
+
+
 @cache
 def aws_regions() -> frozenset[str]:
-    """Every region code botocore's endpoint data knows, across partitions."""
-    session = botocore.session.get_session()
+    """Every region code botocore's endpoint data knows, across partitions.
+
+    Read from botocore's bundled endpoints.json (as `Session.get_available_regions` reads it)
+    without importing botocore, which costs half a second: validating config must stay cheap.
+    """
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed")
+    data = Path(next(iter(spec.submodule_search_locations))) / "data" / "endpoints.json"
     regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        for service in ("s3", "dynamodb", "lambda", "sqs", "events"):
-            regions.update(session.get_available_regions(service, partition_name=partition))
+    for partition in json.loads(data.read_text(encoding="utf-8"))["partitions"]:
+        for service in REGION_SERVICES:
+            endpoints = partition["services"].get(service, {}).get("endpoints", {})
+            regions.update(name for name in endpoints if name in partition["regions"])
     return frozenset(regions)
 
 

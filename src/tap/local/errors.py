@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from tap.errors import EXIT_USAGE, TapError
 
-class LocalRunError(Exception):
+
+class LocalRunError(TapError):
     """Base class for every error a local run raises on purpose."""
+
+    prefix = "local run failed"
 
 
 class InvalidOptionsError(LocalRunError):
     """An option is out of range; the message names the option and the allowed range."""
+
+    exit_code = EXIT_USAGE
+    prefix = ""
 
 
 class EmulatorError(LocalRunError):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from functools import cache
 
-from policy_sentry.querying.actions import get_action_data
-
 ANY_RESOURCE = "*"
 
 
@@ -16,6 +14,9 @@ def resource_formats(action: str) -> frozenset[str] | None:
     service, _, name = action.lower().partition(":")
     if not service or not name:
         return None
+    # policy_sentry parses its 13 MB database at import: only when a rule asks about an action.
+    from policy_sentry.querying.actions import get_action_data
+
     rows = get_action_data(service, name).get(service) or []
     matching = [r for r in rows if str(r.get("action", "")).lower() == action.lower()]
     if not matching:

@@ -30,11 +30,11 @@ class RuleSummary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
         return {
-            "ruleId": self.rule_id,
+            "rule_id": self.rule_id,
             "level": self.level.value,
             "compliant": self.compliant,
-            "nonCompliant": self.non_compliant,
-            "notApplicable": self.not_applicable,
+            "non_compliant": self.non_compliant,
+            "not_applicable": self.not_applicable,
             "crashed": self.crashed,
         }
 
@@ -65,7 +65,7 @@ class CheckResult:
             "passed": self.passed,
             "findings": [f.to_dict() for f in self.findings],
             "rules": [r.to_dict() for r in self.rules],
-            "unusedSuppressions": [s.model_dump(mode="json") for s in self.unused_suppressions],
+            "unused_suppressions": [s.model_dump(mode="json") for s in self.unused_suppressions],
         }
 
 

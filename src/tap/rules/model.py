@@ -116,10 +116,10 @@ class Finding:
     def to_dict(self) -> dict[str, str | None]:
         """A JSON-able dict with stable keys."""
         return {
-            "ruleId": self.rule_id,
+            "rule_id": self.rule_id,
             "level": self.level.value,
-            "resourceUrn": self.resource_urn,
+            "resource_urn": self.resource_urn,
             "message": self.message,
             "fix": self.fix,
-            "suppressedReason": self.suppressed_reason,
+            "suppressed_reason": self.suppressed_reason,
         }

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from tap.config.model import Suppression
+from tap.errors import EXIT_USAGE, TapError
 from tap.rules.model import Finding
 
 if TYPE_CHECKING:
@@ -17,12 +18,22 @@ if TYPE_CHECKING:
 MIN_REASON_LENGTH = 10
 
 
-class SuppressionError(ValueError):
+class SuppressionError(TapError, ValueError):
     """One or more suppressions are refused; `problems` has one line each."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
+
+    def details(self) -> tuple[str, ...]:
+        """One line per refused suppression."""
+        return tuple(self.problems)
+
+    def headline(self) -> str:
+        """How many were refused."""
+        return f"{len(self.problems)} suppression(s) refused"
 
 
 def _describe(index: int, item: Mapping[str, Any] | Suppression) -> str:

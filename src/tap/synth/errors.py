@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from tap.errors import TapError
 
-class SynthError(Exception):
+
+class SynthError(TapError):
     """The program could not be synthesized; the message says why."""
+
+    prefix = "synthesis failed"
 
 
 class UnknownResourceTypeError(SynthError):

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tap.errors import EXIT_USAGE
 from tap.synth.errors import SynthError
 from tap.textfile import TextFileError, read_text
 
@@ -52,6 +53,9 @@ def lifecycle_options(
 
 class GraphFormatError(SynthError):
     """A resource graph file that cannot be read, is not JSON, or is not a graph."""
+
+    exit_code = EXIT_USAGE
+    prefix = ""
 
 
 class Resource(BaseModel):

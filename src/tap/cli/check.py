@@ -1,0 +1,79 @@
+"""`tap check`: the guardrail rules over stacks' graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tap.cli.options import NoCache, ProjectDir, ReportFormat, ReportFormatOption
+from tap.cli.output import out, user_errors, write_json
+from tap.errors import EXIT_FINDINGS
+
+if TYPE_CHECKING:
+    from tap.config import EnvironmentConfig
+    from tap.rules import CheckResult
+
+
+def check(
+    stack: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")
+    ] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Check every stack.")] = False,
+    graph_file: Annotated[
+        Path | None,
+        typer.Option("--graph", help="Check a graph written by `tap synth -f json` instead."),
+    ] = None,
+    fmt: ReportFormatOption = ReportFormat.TEXT,
+    no_cache: NoCache = False,
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Run the guardrail rules over stacks' graphs; exit 1 on any unsuppressed error."""
+    chosen = sum([bool(stack), all_stacks, graph_file is not None])
+    if chosen != 1:
+        raise typer.BadParameter("give exactly one of --stack, --all or --graph")
+    from tap.cli.check_view import print_results, results_document
+
+    with user_errors():
+        results = _check_results(stack or [], all_stacks, graph_file, project_dir, not no_cache)
+    if fmt is ReportFormat.JSON:
+        write_json(results_document(results))
+    else:
+        print_results(out(), results)
+    if not all(r.passed for r in results):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _check_results(
+    stacks: list[str], all_stacks: bool, graph_file: Path | None, project_dir: Path, cache: bool
+) -> list[CheckResult]:
+    from tap.rules import RuleContext, check_graph
+    from tap.synth.cache import synthesize_cached
+    from tap.synth.graph import load_graph
+    from tap.validation import validate_project
+
+    if graph_file is not None:
+        resource_graph = load_graph(graph_file)
+        config = _graph_config(project_dir, resource_graph.stack)
+        suppressions = config.suppressions if config else ()
+        return [check_graph(resource_graph, RuleContext(config), suppressions)]
+    project = validate_project(project_dir)
+    if all_stacks:
+        stacks = sorted(project.files)
+    results = []
+    for name in stacks:
+        resource_graph, config = synthesize_cached(project, name, use_cache=cache)
+        results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
+    return results
+
+
+def _graph_config(project_dir: Path, stack: str) -> EnvironmentConfig | None:
+    """The config of a graph file's stack, loaded as every command loads one; None when the
+    directory is no project or has no such stack (the rules then run without config)."""
+    from tap.config import load_project
+    from tap.validation import load_stack
+
+    if not (project_dir / "Pulumi.yaml").exists() or stack not in load_project(project_dir).files:
+        return None
+    return load_stack(project_dir, stack)[1]

@@ -1,0 +1,108 @@
+"""`tap local`: the stack's graph on an embedded emulator, objects pushed through, all accounted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tap import interrupts
+from tap.cli.options import ProjectDir, StackOption
+from tap.cli.output import err, out, user_errors, write_json
+from tap.errors import EXIT_FINDINGS
+
+
+def local(
+    stack: StackOption = "dev",
+    objects: Annotated[int, typer.Option(min=1, help="Objects to upload.")] = 50,
+    fail_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
+    ] = 0.0,
+    duplicate_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
+    ] = 0.0,
+    reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
+    invoke_throttle_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
+            "(retried, then dead-lettered).",
+        ),
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
+    ] = False,
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Deploy the stack's graph to an embedded emulator, push objects through, account for all."""
+    from tap.extras import require_extra
+
+    with user_errors():
+        require_extra("local", "tap local")
+    # The `local` extra's modules: imported only after the check, so a base install gets a line.
+    from tap.cli.local_view import progress_bar, summary
+    from tap.local import LocalOptions, run_local
+    from tap.synth.stack import synthesize_stack
+
+    options_console = err() if json_output else out()
+    with user_errors():
+        options = LocalOptions(
+            objects=objects,
+            fail_rate=fail_rate,
+            duplicate_rate=duplicate_rate,
+            reorder=reorder,
+            seed=seed,
+            keep_running=keep_running,
+            invoke_throttle_rate=invoke_throttle_rate,
+        )
+        interrupts.set_stage("synthesizing")
+        resource_graph = synthesize_stack(project_dir, stack)
+        if json_output:
+            report = run_local(resource_graph, options, on_progress=_staged())
+        else:
+            with progress_bar(options_console) as on_progress:
+                report = run_local(resource_graph, options, on_progress=_staged(on_progress))
+    interrupts.set_stage("reporting")
+    if json_output:
+        write_json(report.to_dict())
+    else:
+        out().print(summary(report, stack), soft_wrap=False)
+    if keep_running and report.endpoint:
+        _serve_until_interrupted(report.endpoint, report.scan_command or "")
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _staged(
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> Callable[[int, int, str], None]:
+    """A progress callback that also names the stage an interrupt would land in."""
+
+    def update(done: int, total: int, stage: str) -> None:
+        interrupts.set_stage(stage)
+        if on_progress is not None:
+            on_progress(done, total, stage)
+
+    return update
+
+
+def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
+    from tap.local import stop_emulator
+
+    err().print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
+    err().print(scan_command, markup=False, soft_wrap=True)
+    err().print("Press Ctrl-C to stop.")
+    interrupts.set_stage("serving the emulator")
+    try:
+        interrupts.wait_for_interrupt()  # here Ctrl-C is how the user says "done"
+    finally:
+        stop_emulator(endpoint)
+        err().print("emulator stopped")

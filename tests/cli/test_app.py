@@ -1,0 +1,142 @@
+"""The app itself: what each command imports, --version, help on every option, and how the
+process ends (flushed output, the exit code, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tap.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+TAP = Path(sys.executable).with_name("tap")
+runner = CliRunner()
+
+SUBSYSTEMS = {
+    "pulumi",
+    "pulumi_aws",
+    "moto",
+    "boto3",
+    "botocore",
+    "policy_sentry",
+    "principalmapper",
+}
+"""What the commands that run the program or the emulator load, and nothing else may."""
+
+
+def _imported(*args: str, cwd: Path = REPO) -> set[str]:
+    """Top-level packages a `tap` process imports, from `-X importtime`; asserts exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tap", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "absent"),
+    [
+        pytest.param(("--help",), {*SUBSYSTEMS, "pydantic", "yaml", "rich"}, id="help"),
+        pytest.param(("--version",), {*SUBSYSTEMS, "pydantic", "yaml", "rich"}, id="version"),
+        # typer itself validates a subcommand's parameters with pydantic
+        pytest.param(("check", "--help"), {*SUBSYSTEMS, "yaml"}, id="check-help"),
+        pytest.param(("validate",), SUBSYSTEMS, id="validate"),
+    ],
+)
+def test_a_command_imports_only_what_it_uses(args: tuple[str, ...], absent: set[str]) -> None:
+    imported = _imported(*args)
+
+    assert "typer" in imported
+    assert imported & absent == set()
+
+
+def test_validate_does_load_the_config_model() -> None:
+    """The assertion above must be able to fail: validate does import pydantic and yaml."""
+    assert {"pydantic", "yaml", "tap"} <= _imported("validate")
+
+
+def test_check_reading_a_cached_graph_does_not_import_pulumi(stack_dir: Path) -> None:
+    subprocess.run([TAP, "check", "-s", "dev"], cwd=stack_dir, check=True, capture_output=True)
+
+    imported = _imported("check", "-s", "dev", cwd=stack_dir)
+
+    assert "pulumi" not in imported
+    assert "policy_sentry" in imported  # the IAM rules do ask about actions
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = runner.invoke(app, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"tap {version('tap')}\n"
+
+
+def _commands(command: Any, path: str = "tap") -> list[tuple[str, Any]]:
+    """The command tree (typer builds on its own copy of click, whose group has `commands`)."""
+    found = [(path, command)]
+    for name, sub in getattr(command, "commands", {}).items():
+        found.extend(_commands(sub, f"{path} {name}"))
+    return found
+
+
+def test_every_option_and_argument_has_help() -> None:
+    commands = _commands(typer.main.get_command(app))
+    missing = [
+        f"{path} {param.name}"
+        for path, command in commands
+        for param in command.params
+        if not getattr(param, "help", None)
+    ]
+
+    assert len(commands) >= 10
+    assert missing == []
+
+
+def test_piped_output_is_complete_when_the_process_leaves() -> None:
+    """stdout to a pipe is block-buffered; leaving with os._exit must flush it first."""
+    result = subprocess.run(
+        [TAP, "synth", "-s", "dev", "-f", "json", "-C", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["stack"] == "dev"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stderr"),
+    [
+        (["check", "--graph", "/nonexistent/graph.json"], 2, "error: /nonexistent/graph.json: "),
+        (["check"], 2, "Error: Invalid value: give exactly one of --stack, --all or --graph"),
+        (["validate", "-C", "/nonexistent"], 2, "error: /nonexistent/Pulumi.yaml: cannot read"),
+    ],
+)
+def test_the_process_exits_with_the_command_s_code(args: list[str], code: int, stderr: str) -> None:
+    result = subprocess.run(
+        [TAP, *args], capture_output=True, text=True, timeout=120, check=False, cwd=REPO
+    )
+
+    assert result.returncode == code
+    assert stderr in result.stderr
+    assert "Traceback" not in result.stderr
