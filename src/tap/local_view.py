@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
@@ -17,9 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tap.local import LocalReport
-
-ProgressCallback = Callable[[int, int, str], None]
+from tap.local import LocalReport, ProgressCallback
 
 
 @contextmanager

@@ -1,4 +1,9 @@
-"""The embedded emulator: moto's ThreadedMotoServer on 127.0.0.1, as the stack's account."""
+"""The embedded emulator, as the stack's account: moto in-process, or a server on 127.0.0.1.
+
+A run that nothing outside the process needs to reach drives moto's backends in-process
+(`mock_aws`): the same backends and the same botocore requests and responses, without HTTP. A
+`keep_running` run starts a ThreadedMotoServer instead, so the printed `aws` command reaches it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ import logging
 import shlex
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 import boto3
 from botocore.config import Config
@@ -17,14 +22,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap.local.errors import EmulatorError
 
-if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
-
 HOST = "127.0.0.1"
 OPERATOR_USER = "tap-local-operator"
 """A local-only IAM user whose access key makes moto answer as the stack's account."""
 _ACCOUNT_HEADER = "x-moto-account-id"
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5)
+# AWS_ENDPOINT_URL in the environment must not lead a client away from the emulator
+# (botocore >= 1.31 reads it; botocore-stubs does not know the option yet).
+_CLIENT_CONFIG = Config(  # type: ignore[call-arg]
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=5,
+    ignore_configured_endpoint_urls=True,
+)
+ACCOUNT_NOTE: Final = (
+    "a local-only IAM user (tap-local-operator) makes the emulator answer as the stack's account"
+)
+"""Standing adaptation of every run: how the emulator answers as the stack's account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +56,28 @@ def free_port() -> int:
 
 
 class Emulator:
-    """A running moto server and clients for it, all acting as one account in one region."""
+    """moto acting as one account in one region, and cached clients for it.
+
+    `endpoint` is the server's base URL, or None when moto runs in-process: clients then use
+    AWS's own endpoints, which moto's botocore hook answers without a network request.
+    """
 
     def __init__(
-        self, server: ThreadedMotoServer, *, port: int, account_id: str, region: str
+        self, *, endpoint: str | None, account_id: str, region: str, stop: Callable[[], None]
     ) -> None:
-        self._server = server
-        self.port = port
+        self.endpoint = endpoint
         self.account_id = account_id
         self.region = region
-        self.credentials = _bootstrap_credentials(self.endpoint, account_id, region)
+        self.credentials = _bootstrap_credentials(endpoint, account_id, region)
+        self._stop = stop
         self._stopped = False
         self._clients: dict[tuple[str, str], Any] = {}
         self._sessions: dict[str, boto3.session.Session] = {}
 
     @property
-    def endpoint(self) -> str:
-        """The server's base URL."""
-        return f"http://{HOST}:{self.port}"
+    def port(self) -> int | None:
+        """The server's port; None in-process."""
+        return int(self.endpoint.rsplit(":", 1)[1]) if self.endpoint else None
 
     def session(self, region: str | None = None) -> boto3.session.Session:
         """A boto3 session with the account's credentials, independent of the environment."""
@@ -90,13 +106,13 @@ class Emulator:
         return cached
 
     def stop(self) -> None:
-        """Stop the server; safe to call twice."""
+        """Stop the emulator and empty its backends; safe to call twice."""
         if not self._stopped:
             self._stopped = True
-            self._server.stop()
+            self._stop()
 
 
-def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Credentials:
+def _bootstrap_credentials(endpoint: str | None, account_id: str, region: str) -> Credentials:
     """Create the operator user in `account_id`; its key identifies that account from then on.
 
     moto maps a request to an account by its access key, so no process-wide MOTO_ACCOUNT_ID is set
@@ -116,7 +132,8 @@ def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Crede
         iam.create_user(UserName=OPERATOR_USER)
         key = iam.create_access_key(UserName=OPERATOR_USER)["AccessKey"]
     except (BotoCoreError, ClientError) as error:
-        raise EmulatorError(f"the emulator at {endpoint} did not answer: {error}") from error
+        where = endpoint or "in-process"
+        raise EmulatorError(f"the emulator ({where}) did not answer: {error}") from error
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
@@ -151,10 +168,41 @@ def stop_emulator(endpoint: str) -> bool:
 def running_emulator(
     *, account_id: str, region: str, keep_running: bool = False
 ) -> Iterator[Emulator]:
-    """Start a ThreadedMotoServer on a free port; stop it on exit unless `keep_running`.
+    """moto, emptied, as the stack's account; stopped on exit unless `keep_running`.
 
-    The server is stopped on any exception, KeyboardInterrupt included, even with keep_running.
+    Without `keep_running` moto runs in-process. With it, a ThreadedMotoServer listens on a free
+    port; it is stopped on any exception, KeyboardInterrupt included.
     """
+    if keep_running:
+        with _served(account_id=account_id, region=region) as emulator:
+            yield emulator
+    else:
+        with _in_process(account_id=account_id, region=region) as emulator:
+            yield emulator
+
+
+@contextmanager
+def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
+    """moto's backends in this process, reached through botocore's before-send hook."""
+    from moto import mock_aws
+
+    # Explicit credentials on every session; leave the environment and boto3's default alone.
+    mock = mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": False}})
+    mock.start()  # empties every backend, a kept-running server's included
+    emulator = None
+    try:
+        emulator = Emulator(endpoint=None, account_id=account_id, region=region, stop=mock.stop)
+        yield emulator
+    finally:
+        if emulator is None:
+            mock.stop()
+        else:
+            emulator.stop()
+
+
+@contextmanager
+def _served(*, account_id: str, region: str) -> Iterator[Emulator]:
+    """A ThreadedMotoServer on 127.0.0.1, left up (and registered) after a successful run."""
     from moto.server import ThreadedMotoServer
 
     # werkzeug logs every request at INFO, even with verbose=False.
@@ -166,14 +214,17 @@ def running_emulator(
     except OSError as error:
         raise EmulatorError(f"cannot start the emulator on {HOST}:{port}: {error}") from error
     completed = False
+    endpoint = f"http://{HOST}:{port}"
     try:
-        _reset(f"http://{HOST}:{port}")
-        emulator = Emulator(server, port=port, account_id=account_id, region=region)
+        _reset(endpoint)
+        emulator = Emulator(
+            endpoint=endpoint, account_id=account_id, region=region, stop=server.stop
+        )
         yield emulator
         completed = True
     finally:
-        if completed and keep_running:
-            _KEPT[emulator.endpoint] = emulator
+        if completed:
+            _KEPT[endpoint] = emulator
         else:
             server.stop()
 
