@@ -1,6 +1,6 @@
 """EventBridge delivery to a Lambda target and Lambda's async invocation, emulated from the graph.
 
-EventBridge: the invoke is authorised only by a Permission for events.amazonaws.com naming the
+EventBridge: the invoke is authorised only by a Permission for EventBridge's principal naming the
 rule's ARN and the target's qualifier; otherwise the event goes straight to the target's DLQ
 (NO_PERMISSIONS, no retries). Throttled invokes are retried per the target's RetryPolicy.
 Lambda: a failed invocation is retried `maximumRetryAttempts` times, then an invocation record

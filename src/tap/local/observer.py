@@ -121,7 +121,7 @@ LIFECYCLE_NOTE: Final = (
     "moto runs no lifecycle rules; the runner performs each expiry as the versioned delete S3 "
     "would make (a delete marker for the current version, a permanent delete of the oldest "
     "noncurrent one) and puts the Object Deleted event with reason Lifecycle Expiration and "
-    "requester s3.amazonaws.com"
+    f"requester {S3_PRINCIPAL}"
 )
 
 
