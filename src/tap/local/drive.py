@@ -116,6 +116,7 @@ def drive(
     for start in range(0, len(scheduled), DELIVERY_BATCH):
         for item in faults.ordered(scheduled[start : start + DELIVERY_BATCH]):
             records.append(delivery.deliver(item))
+            emulator.release_copies()  # the handler's version listings
             if on_delivery is not None:
                 on_delivery(len(records), len(scheduled))
     return Driven(
