@@ -134,6 +134,77 @@ def forget_tracked_models() -> None:
     model_instances.reset_model_data()
 
 
+def list_versions_under_prefix_only() -> Callable[[], None]:
+    """Make moto's ListObjectVersions copy only the keys under `Prefix`; returns the undo.
+
+    moto deep-copies every version of every key in the bucket on each ListObjectVersions, then
+    skips the names outside the prefix, so the handler's `Prefix=key, MaxKeys=1` read grew with
+    the bucket and a run with the number of objects squared. Without a key or version-id marker
+    the listing skips every name outside the prefix before it counts, pages or marks the latest,
+    so handing moto only the prefix's keys gives the same answer; with a marker moto's own
+    listing runs unchanged. This patches moto's private S3 backend class, only here, for the
+    in-process emulator only; tests/local/test_moto_internals.py fails with a clear message
+    when what it relies on changes.
+    """
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.list_object_versions
+
+    def listing(
+        self: S3Backend,
+        bucket_name: str,
+        delimiter: str | None = None,
+        key_marker: str | None = None,
+        max_keys: int | None = 1000,
+        prefix: str = "",
+        version_id_marker: str | None = None,
+    ) -> Any:
+        backend: Any = self
+        if prefix and key_marker is None and not version_id_marker:
+            backend = _PrefixView(self, prefix)
+        return original(
+            backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
+        )
+
+    S3Backend.list_object_versions = listing  # type: ignore[method-assign]
+
+    def undo() -> None:
+        S3Backend.list_object_versions = original  # type: ignore[method-assign]
+
+    return undo
+
+
+class _PrefixView:
+    """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
+
+    def __init__(self, backend: Any, prefix: str) -> None:
+        self._backend = backend
+        self._prefix = prefix
+
+    def get_bucket(self, bucket_name: str) -> Any:
+        bucket = self._backend.get_bucket(bucket_name)
+        return _PrefixBucket(bucket.keys, self._prefix)
+
+
+@dataclass(frozen=True)
+class _PrefixBucket:
+    """The one part of a bucket moto's listing reads: its keys, here only the prefix's."""
+
+    all_keys: Any
+    prefix: str
+
+    @property
+    def keys(self) -> _PrefixBucket:
+        return self
+
+    def iterlists(self) -> Iterator[tuple[str, list[Any]]]:
+        return (
+            (name, versions)
+            for name, versions in self.all_keys.iterlists()
+            if name.startswith(self.prefix)
+        )
+
+
 def _bootstrap_credentials(endpoint: str | None, account_id: str, region: str) -> Credentials:
     """Create the operator user in `account_id`; its key identifies that account from then on.
 
@@ -211,13 +282,19 @@ def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
     # Explicit credentials on every session; leave the environment and boto3's default alone.
     mock = mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": False}})
     mock.start()  # empties every backend, a kept-running server's included
+    restore_listing = list_versions_under_prefix_only()
+
+    def stop() -> None:
+        restore_listing()
+        mock.stop()
+
     emulator = None
     try:
-        emulator = Emulator(endpoint=None, account_id=account_id, region=region, stop=mock.stop)
+        emulator = Emulator(endpoint=None, account_id=account_id, region=region, stop=stop)
         yield emulator
     finally:
         if emulator is None:
-            mock.stop()
+            stop()
         else:
             emulator.stop()
 
