@@ -8,7 +8,11 @@ from typing import Any
 from moto import mock_aws
 from moto.s3.models import FakeKey, S3Backend
 
-from tap.local.emulator import forget_tracked_models, list_versions_under_prefix_only
+from tap.local.emulator import (
+    forget_tracked_models,
+    list_versions_under_prefix_only,
+    parse_json_paths_once,
+)
 
 BUCKET = "tap-internals-guard"
 
@@ -118,3 +122,29 @@ def test_listing_versions_under_prefix_only_answers_as_moto_and_copies_only_the_
         forget_tracked_models()
         s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
         assert len(FakeKey.instances_tracked) == copied_by_moto
+
+
+def test_parsing_json_paths_once_relies_on_moto_importing_parse_at_call_time() -> None:
+    from moto.events.utils import EventTemplateParser
+
+    assert "from jsonpath_ng.ext import parse" in inspect.getsource(EventTemplateParser.parse), (
+        "moto's EventTemplateParser.parse no longer imports jsonpath_ng.ext.parse when called: "
+        "tap.local.emulator.parse_json_paths_once no longer reaches it; revisit it"
+    )
+    import jsonpath_ng.ext
+
+    module: Any = jsonpath_ng.ext
+    original = module.parse
+    # GIVEN the adapter in place
+    undo = parse_json_paths_once()
+    try:
+        # WHEN the same path is parsed twice
+        first, second = module.parse("$.detail.key"), module.parse("$.detail.key")
+        found = [match.value for match in first.find({"detail": {"key": "k"}})]
+    finally:
+        undo()
+    # THEN one expression serves both and finds as parsed, and undo restores the parser
+    assert first is second
+    assert found == ["k"]
+    assert module.parse is original
+    assert module.parse("$.a") is not module.parse("$.a")

@@ -7,6 +7,8 @@ A run that nothing outside the process needs to reach drives moto's backends in-
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import shlex
 import socket
@@ -174,6 +176,26 @@ def list_versions_under_prefix_only() -> Callable[[], None]:
     return undo
 
 
+def parse_json_paths_once() -> Callable[[], None]:
+    """Make jsonpath_ng build each JSONPath expression once; returns the undo.
+
+    moto's EventBridge imports `jsonpath_ng.ext.parse` on every target delivery and parses its
+    eight default input paths anew, and each parse builds a parser (about 50 ms): the runner puts
+    an event for every versioned delete. An expression is not changed by `find`, so one parsed
+    expression serves every event. Patched here only, for the in-process emulator only;
+    tests/local/test_moto_internals.py fails with a clear message when moto stops importing
+    `parse` at call time.
+    """
+    module: Any = importlib.import_module("jsonpath_ng.ext")  # re-exports `parse` untyped
+    original = module.parse
+    module.parse = functools.cache(original)
+
+    def undo() -> None:
+        module.parse = original
+
+    return undo
+
+
 class _PrefixView:
     """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
 
@@ -283,8 +305,10 @@ def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
     mock = mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": False}})
     mock.start()  # empties every backend, a kept-running server's included
     restore_listing = list_versions_under_prefix_only()
+    restore_parse = parse_json_paths_once()
 
     def stop() -> None:
+        restore_parse()
         restore_listing()
         mock.stop()
 
