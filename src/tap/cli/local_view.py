@@ -17,8 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tap.local import LocalReport
-from tap.local.runner import ProgressCallback
+from tap.local import LocalReport, ProgressCallback
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from tap.local.errors import (
 from tap.local.function import EventHandler, HandlerFactory, HandlerRuntime, LambdaContext
 from tap.local.options import LocalOptions
 from tap.local.report import LocalReport
-from tap.local.runner import run_local
+from tap.local.runner import ProgressCallback, run_local
 
 __all__ = [
     "ApplyError",
@@ -31,6 +31,7 @@ __all__ = [
     "LocalReport",
     "LocalRunError",
     "PolicyEvaluationError",
+    "ProgressCallback",
     "UnsupportedResourceError",
     "aws_scan_command",
     "run_local",

@@ -1,6 +1,6 @@
 """EventBridge delivery to a Lambda target and Lambda's async invocation, emulated from the graph.
 
-EventBridge: the invoke is authorised only by a Permission for events.amazonaws.com naming the
+EventBridge: the invoke is authorised only by a Permission for EventBridge's principal naming the
 rule's ARN and the target's qualifier; otherwise the event goes straight to the target's DLQ
 (NO_PERMISSIONS, no retries). Throttled invokes are retried per the target's RetryPolicy.
 Lambda: a failed invocation is retried `maximumRetryAttempts` times, then an invocation record
@@ -20,13 +20,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from tap.facts.arns import is_arn, split_function_arn
+from tap.facts.principals import EVENTS_PRINCIPAL
 from tap.local.access.calls import CallRecorder, CallSource
 from tap.local.appliers.context import ObserverTarget
 from tap.local.faults import FaultInjector
-from tap.local.function import EventHandler, HandlerRuntime, LambdaContext, function_environment
+from tap.local.function import (
+    FunctionInstance,
+    LambdaContext,
+    LambdaFunction,
+    function_environment,
+)
 from tap.local.observer import Delivery
 
-EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
 DEFAULT_EVENTBRIDGE_RETRIES: Final = 185
 DEFAULT_LAMBDA_RETRIES: Final = 2
 NOT_RETRIED: Final = "NotRetried"
@@ -47,37 +53,11 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class LambdaFunction:
-    """A function from the graph, as applied to the emulator."""
-
-    name: str
-    arn: str
-    """Unqualified."""
-    version: str
-    role_arn: str
-    variables: Mapping[str, str]
-    log_group: str
-    memory_mb: int
-    timeout_s: int
-
-
-@dataclass(frozen=True, slots=True)
 class AsyncConfig:
     """A FunctionEventInvokeConfig: retries, then where failed events go."""
 
     maximum_retry_attempts: int = DEFAULT_LAMBDA_RETRIES
     on_failure: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionInstance:
-    """A warm container: the function, its handler and the runtime the handler was built in."""
-
-    function: LambdaFunction
-    handler: EventHandler
-    runtime: HandlerRuntime
-    destination_sqs: Any
-    """A client of the role's (hooked) session: destinations are sent to as the role."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +93,6 @@ class EventRecord:
         }
 
 
-def parse_lambda_arn(arn: str) -> tuple[str, str | None]:
-    """(function name, qualifier or None) of a function, version or alias ARN."""
-    parts = arn.split(":")
-    return parts[6], parts[7] if len(parts) > 7 else None
-
-
 def invoke_authorised(
     permissions: Sequence[Mapping[str, Any]],
     *,
@@ -137,7 +111,7 @@ def invoke_authorised(
         if permission.get("action") not in ("lambda:InvokeFunction", "lambda:*"):
             continue
         named = str(permission.get("function") or "")
-        name, arn_qualifier = parse_lambda_arn(named) if named.startswith("arn:") else (named, None)
+        name, arn_qualifier = split_function_arn(named) if is_arn(named) else (named, None)
         if name != function_name:
             continue
         if (permission.get("qualifier") or arn_qualifier) != qualifier:
@@ -152,6 +126,39 @@ def invoke_authorised(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def invocation_record(
+    event: Mapping[str, Any],
+    function: LambdaFunction,
+    *,
+    invoked_arn: str,
+    request_id: str,
+    attempts: int,
+    error: BaseException,
+) -> dict[str, Any]:
+    """The record Lambda sends to an on-failure destination when the retries are exhausted."""
+    return {
+        "version": "1.0",
+        "timestamp": _now(),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": invoked_arn,
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": function.version,
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "stackTrace": traceback.format_exception(error)[-3:],
+        },
+    }
 
 
 class LambdaDelivery:
@@ -183,7 +190,7 @@ class LambdaDelivery:
     def deliver(self, delivery: Delivery) -> EventRecord:
         """Deliver one event to its target and return where it ended."""
         target = delivery.target
-        name, qualifier = parse_lambda_arn(target.target_arn)
+        name, qualifier = split_function_arn(target.target_arn)
         instance = self._functions.get(name)
         if instance is None:
             return self._dead_letter(
@@ -225,89 +232,82 @@ class LambdaDelivery:
         qualifier: str | None,
         invoke_attempts: int,
     ) -> EventRecord:
+        """Lambda's async invocation: the handler with retries, then the on-failure destination."""
         function = instance.function
         config = self._async_configs.get((function.name, qualifier)) or AsyncConfig()
         invoked_arn = f"{function.arn}:{qualifier}" if qualifier else function.arn
-        error: BaseException | None = None
-        attempts = 0
-        for attempts in range(1, config.maximum_retry_attempts + 2):
-            request_id = str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+        attempts, result, error = self._attempts(delivery, instance, invoked_arn, config)
+        if error is None:
+            outcome, code = Outcome.PROCESSED, None
+        elif config.on_failure is None:
+            outcome, code = Outcome.DROPPED, type(error).__name__
+        else:
+            record = invocation_record(
+                delivery.event,
+                function,
+                invoked_arn=invoked_arn,
+                request_id=self._request_id(),
+                attempts=attempts,
+                error=error,
+            )
+            sent = self._send_to_destination(instance, config.on_failure, record)
+            outcome = Outcome.PROCESSOR_DLQ if sent else Outcome.DROPPED
+            code = type(error).__name__ if sent else "DestinationDeliveryFailure"
+        return self._record(
+            delivery,
+            outcome,
+            invoke_attempts=invoke_attempts,
+            handler_attempts=attempts,
+            error_code=code,
+            result=result,
+        )
+
+    def _attempts(
+        self,
+        delivery: Delivery,
+        instance: FunctionInstance,
+        invoked_arn: str,
+        config: AsyncConfig,
+    ) -> tuple[int, Any, Exception | None]:
+        """Run the handler until it returns or the retries are spent: (attempts, result, error)."""
+        function = instance.function
+        error: Exception | None = None
+        for attempt in range(1, config.maximum_retry_attempts + 2):
             context = LambdaContext(
                 function_name=function.name,
                 function_version=function.version,
                 invoked_function_arn=invoked_arn,
                 memory_limit_in_mb=function.memory_mb,
-                aws_request_id=request_id,
+                aws_request_id=self._request_id(),
                 log_group_name=function.log_group,
                 timeout_ms=function.timeout_s * 1000,
             )
             self._recorder.source = CallSource.HANDLER
             try:
                 with function_environment(instance.runtime.variables, instance.runtime.log_stream):
-                    result = instance.handler(delivery.event, context)
+                    return attempt, instance.handler(delivery.event, context), None
             except Exception as failure:  # Lambda catches whatever the handler raises.
                 error = failure
-                continue
-            return self._record(
-                delivery,
-                Outcome.PROCESSED,
-                invoke_attempts=invoke_attempts,
-                handler_attempts=attempts,
-                error_code=None,
-                result=result,
-            )
-        assert error is not None
-        if config.on_failure is None:
-            return self._record(
-                delivery,
-                Outcome.DROPPED,
-                invoke_attempts=invoke_attempts,
-                handler_attempts=attempts,
-                error_code=type(error).__name__,
-            )
-        record = {
-            "version": "1.0",
-            "timestamp": _now(),
-            "requestContext": {
-                "requestId": str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4)),
-                "functionArn": invoked_arn,
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": delivery.event,
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": function.version,
-                "functionError": "Unhandled",
-            },
-            "responsePayload": {
-                "errorMessage": str(error),
-                "errorType": type(error).__name__,
-                "stackTrace": traceback.format_exception(error)[-3:],
-            },
-        }
+        return config.maximum_retry_attempts + 1, None, error
+
+    def _send_to_destination(
+        self, instance: FunctionInstance, destination: str, record: Mapping[str, Any]
+    ) -> bool:
+        """Send an invocation record as the function's role; False if the send failed (AWS then
+        drops the event)."""
         self._recorder.source = CallSource.DESTINATION
         try:
             instance.destination_sqs.send_message(
-                QueueUrl=self._queue_urls[config.on_failure], MessageBody=json.dumps(record)
+                QueueUrl=self._queue_urls[destination], MessageBody=json.dumps(record)
             )
         except Exception:  # A failed destination delivery drops the event, as in AWS.
-            return self._record(
-                delivery,
-                Outcome.DROPPED,
-                invoke_attempts=invoke_attempts,
-                handler_attempts=attempts,
-                error_code="DestinationDeliveryFailure",
-            )
+            return False
         finally:
             self._recorder.source = CallSource.HANDLER
-        return self._record(
-            delivery,
-            Outcome.PROCESSOR_DLQ,
-            invoke_attempts=invoke_attempts,
-            handler_attempts=attempts,
-            error_code=type(error).__name__,
-        )
+        return True
+
+    def _request_id(self) -> str:
+        return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
 
     def _dead_letter(
         self,

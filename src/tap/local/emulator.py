@@ -1,15 +1,22 @@
-"""The embedded emulator: moto's ThreadedMotoServer on 127.0.0.1, as the stack's account."""
+"""The embedded emulator, as the stack's account: moto in-process, or a server on 127.0.0.1.
+
+A run that nothing outside the process needs to reach drives moto's backends in-process
+(`mock_aws`): the same backends and the same botocore requests and responses, without HTTP. A
+`keep_running` run starts a ThreadedMotoServer instead, so the printed `aws` command reaches it.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import shlex
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 import boto3
 from botocore.config import Config
@@ -17,14 +24,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap.local.errors import EmulatorError
 
-if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
-
 HOST = "127.0.0.1"
 OPERATOR_USER = "tap-local-operator"
 """A local-only IAM user whose access key makes moto answer as the stack's account."""
 _ACCOUNT_HEADER = "x-moto-account-id"
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5)
+# AWS_ENDPOINT_URL in the environment must not lead a client away from the emulator
+# (botocore >= 1.31 reads it; botocore-stubs does not know the option yet).
+_CLIENT_CONFIG = Config(  # type: ignore[call-arg]
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=5,
+    ignore_configured_endpoint_urls=True,
+)
+ACCOUNT_NOTE: Final = (
+    "a local-only IAM user (tap-local-operator) makes the emulator answer as the stack's account"
+)
+"""Standing adaptation of every run: how the emulator answers as the stack's account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +58,28 @@ def free_port() -> int:
 
 
 class Emulator:
-    """A running moto server and clients for it, all acting as one account in one region."""
+    """moto acting as one account in one region, and cached clients for it.
+
+    `endpoint` is the server's base URL, or None when moto runs in-process: clients then use
+    AWS's own endpoints, which moto's botocore hook answers without a network request.
+    """
 
     def __init__(
-        self, server: ThreadedMotoServer, *, port: int, account_id: str, region: str
+        self, *, endpoint: str | None, account_id: str, region: str, stop: Callable[[], None]
     ) -> None:
-        self._server = server
-        self.port = port
+        self.endpoint = endpoint
         self.account_id = account_id
         self.region = region
-        self.credentials = _bootstrap_credentials(self.endpoint, account_id, region)
+        self.credentials = _bootstrap_credentials(endpoint, account_id, region)
+        self._stop = stop
         self._stopped = False
         self._clients: dict[tuple[str, str], Any] = {}
         self._sessions: dict[str, boto3.session.Session] = {}
 
     @property
-    def endpoint(self) -> str:
-        """The server's base URL."""
-        return f"http://{HOST}:{self.port}"
+    def port(self) -> int | None:
+        """The server's port; None in-process."""
+        return int(self.endpoint.rsplit(":", 1)[1]) if self.endpoint else None
 
     def session(self, region: str | None = None) -> boto3.session.Session:
         """A boto3 session with the account's credentials, independent of the environment."""
@@ -89,14 +107,127 @@ class Emulator:
             )
         return cached
 
+    def release_copies(self) -> None:
+        """In-process, drop moto's record of the model instances it made; nothing can show it.
+
+        A kept server keeps the record: its dashboard (`/moto-api/`) lists models from it.
+        """
+        if self.endpoint is None:
+            forget_tracked_models()
+
     def stop(self) -> None:
-        """Stop the server; safe to call twice."""
+        """Stop the emulator and empty its backends; safe to call twice."""
         if not self._stopped:
             self._stopped = True
-            self._server.stop()
+            self._stop()
 
 
-def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Credentials:
+def forget_tracked_models() -> None:
+    """Empty moto's record of every model instance it made, as its own reset does.
+
+    moto keeps each instance in its class's `instances_tracked`, for its dashboard only, and that
+    includes the deep copy of every version in the bucket that each ListObjectVersions makes: a
+    run's memory grew with every listing (about 1 GB per 60 listings of 1,200 versions) and the
+    garbage collector walked all of it. This is moto's private API, reached only here;
+    tests/local/test_moto_internals.py fails with a clear message when it changes.
+    """
+    from moto.core import model_instances
+
+    model_instances.reset_model_data()
+
+
+def list_versions_under_prefix_only() -> Callable[[], None]:
+    """Make moto's ListObjectVersions copy only the keys under `Prefix`; returns the undo.
+
+    moto deep-copies every version of every key in the bucket on each ListObjectVersions, then
+    skips the names outside the prefix, so the handler's `Prefix=key, MaxKeys=1` read grew with
+    the bucket and a run with the number of objects squared. Without a key or version-id marker
+    the listing skips every name outside the prefix before it counts, pages or marks the latest,
+    so handing moto only the prefix's keys gives the same answer; with a marker moto's own
+    listing runs unchanged. This patches moto's private S3 backend class, only here, for the
+    in-process emulator only; tests/local/test_moto_internals.py fails with a clear message
+    when what it relies on changes.
+    """
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.list_object_versions
+
+    def listing(
+        self: S3Backend,
+        bucket_name: str,
+        delimiter: str | None = None,
+        key_marker: str | None = None,
+        max_keys: int | None = 1000,
+        prefix: str = "",
+        version_id_marker: str | None = None,
+    ) -> Any:
+        backend: Any = self
+        if prefix and key_marker is None and not version_id_marker:
+            backend = _PrefixView(self, prefix)
+        return original(
+            backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
+        )
+
+    S3Backend.list_object_versions = listing  # type: ignore[method-assign]
+
+    def undo() -> None:
+        S3Backend.list_object_versions = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def parse_json_paths_once() -> Callable[[], None]:
+    """Make jsonpath_ng build each JSONPath expression once; returns the undo.
+
+    moto's EventBridge imports `jsonpath_ng.ext.parse` on every target delivery and parses its
+    eight default input paths anew, and each parse builds a parser (about 50 ms): the runner puts
+    an event for every versioned delete. An expression is not changed by `find`, so one parsed
+    expression serves every event. Patched here only, for the in-process emulator only;
+    tests/local/test_moto_internals.py fails with a clear message when moto stops importing
+    `parse` at call time.
+    """
+    module: Any = importlib.import_module("jsonpath_ng.ext")  # re-exports `parse` untyped
+    original = module.parse
+    module.parse = functools.cache(original)
+
+    def undo() -> None:
+        module.parse = original
+
+    return undo
+
+
+class _PrefixView:
+    """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
+
+    def __init__(self, backend: Any, prefix: str) -> None:
+        self._backend = backend
+        self._prefix = prefix
+
+    def get_bucket(self, bucket_name: str) -> Any:
+        bucket = self._backend.get_bucket(bucket_name)
+        return _PrefixBucket(bucket.keys, self._prefix)
+
+
+@dataclass(frozen=True)
+class _PrefixBucket:
+    """The one part of a bucket moto's listing reads: its keys, here only the prefix's."""
+
+    all_keys: Any
+    prefix: str
+
+    @property
+    def keys(self) -> _PrefixBucket:
+        return self
+
+    def iterlists(self) -> Iterator[tuple[str, list[Any]]]:
+        return (
+            (name, versions)
+            for name, versions in self.all_keys.iterlists()
+            if name.startswith(self.prefix)
+        )
+
+
+def _bootstrap_credentials(endpoint: str | None, account_id: str, region: str) -> Credentials:
     """Create the operator user in `account_id`; its key identifies that account from then on.
 
     moto maps a request to an account by its access key, so no process-wide MOTO_ACCOUNT_ID is set
@@ -116,7 +247,8 @@ def _bootstrap_credentials(endpoint: str, account_id: str, region: str) -> Crede
         iam.create_user(UserName=OPERATOR_USER)
         key = iam.create_access_key(UserName=OPERATOR_USER)["AccessKey"]
     except (BotoCoreError, ClientError) as error:
-        raise EmulatorError(f"the emulator at {endpoint} did not answer: {error}") from error
+        where = endpoint or "in-process"
+        raise EmulatorError(f"the emulator ({where}) did not answer: {error}") from error
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
@@ -151,10 +283,49 @@ def stop_emulator(endpoint: str) -> bool:
 def running_emulator(
     *, account_id: str, region: str, keep_running: bool = False
 ) -> Iterator[Emulator]:
-    """Start a ThreadedMotoServer on a free port; stop it on exit unless `keep_running`.
+    """moto, emptied, as the stack's account; stopped on exit unless `keep_running`.
 
-    The server is stopped on any exception, KeyboardInterrupt included, even with keep_running.
+    Without `keep_running` moto runs in-process. With it, a ThreadedMotoServer listens on a free
+    port; it is stopped on any exception, KeyboardInterrupt included.
     """
+    if keep_running:
+        with _served(account_id=account_id, region=region) as emulator:
+            yield emulator
+    else:
+        with _in_process(account_id=account_id, region=region) as emulator:
+            yield emulator
+
+
+@contextmanager
+def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
+    """moto's backends in this process, reached through botocore's before-send hook."""
+    from moto import mock_aws
+
+    # Explicit credentials on every session; leave the environment and boto3's default alone.
+    mock = mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": False}})
+    mock.start()  # empties every backend, a kept-running server's included
+    restore_listing = list_versions_under_prefix_only()
+    restore_parse = parse_json_paths_once()
+
+    def stop() -> None:
+        restore_parse()
+        restore_listing()
+        mock.stop()
+
+    emulator = None
+    try:
+        emulator = Emulator(endpoint=None, account_id=account_id, region=region, stop=stop)
+        yield emulator
+    finally:
+        if emulator is None:
+            stop()
+        else:
+            emulator.stop()
+
+
+@contextmanager
+def _served(*, account_id: str, region: str) -> Iterator[Emulator]:
+    """A ThreadedMotoServer on 127.0.0.1, left up (and registered) after a successful run."""
     from moto.server import ThreadedMotoServer
 
     # werkzeug logs every request at INFO, even with verbose=False.
@@ -166,14 +337,17 @@ def running_emulator(
     except OSError as error:
         raise EmulatorError(f"cannot start the emulator on {HOST}:{port}: {error}") from error
     completed = False
+    endpoint = f"http://{HOST}:{port}"
     try:
-        _reset(f"http://{HOST}:{port}")
-        emulator = Emulator(server, port=port, account_id=account_id, region=region)
+        _reset(endpoint)
+        emulator = Emulator(
+            endpoint=endpoint, account_id=account_id, region=region, stop=server.stop
+        )
         yield emulator
         completed = True
     finally:
-        if completed and keep_running:
-            _KEPT[emulator.endpoint] = emulator
+        if completed:
+            _KEPT[endpoint] = emulator
         else:
             server.stop()
 

@@ -8,11 +8,35 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
 from tap.local.artifact import LoadedArtifact
+
+if TYPE_CHECKING:
+    from tap.local.emulator import Emulator
+
+IN_PROCESS_NOTE: Final = (
+    "the processor runs in-process from the extracted artifact (not in a Lambda container); "
+    "Lambda's async retries happen immediately, so maximumEventAgeInSeconds never expires"
+)
+"""Standing adaptation of every run: how the function runs."""
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaFunction:
+    """A function from the graph, as applied to the emulator."""
+
+    name: str
+    arn: str
+    """Unqualified."""
+    version: str
+    role_arn: str
+    variables: Mapping[str, str]
+    log_group: str
+    memory_mb: int
+    timeout_s: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +63,9 @@ class HandlerRuntime:
     artifact: LoadedArtifact
     session: boto3.session.Session
     """Its clients are recorded for the access proof, and faults are injected into them."""
-    endpoint: str
+    endpoint: str | None
+    """The emulator server's URL; None when moto runs in-process (AWS's endpoints are answered
+    by moto without a network request)."""
     function_name: str
     variables: Mapping[str, str]
     """The function's environment from the graph (translated) plus the emulator's endpoint."""
@@ -53,7 +79,10 @@ class HandlerRuntime:
         return self.session.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            config=Config(  # type: ignore[call-arg]  # as emulator's clients
+                retries={"mode": "standard", "max_attempts": 3},
+                ignore_configured_endpoint_urls=True,
+            ),
         )
 
 
@@ -61,6 +90,65 @@ EventHandler = Callable[[dict[str, Any], LambdaContext], object]
 """Processes one event; raising means the invocation failed and Lambda may retry it."""
 HandlerFactory = Callable[[HandlerRuntime], EventHandler]
 """Builds a handler once per function, as a Lambda container would at cold start."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInstance:
+    """A warm container: the function, its handler and the runtime the handler was built in."""
+
+    function: LambdaFunction
+    handler: EventHandler
+    runtime: HandlerRuntime
+    destination_sqs: Any
+    """A client of the role's (hooked) session: destinations are sent to as the role."""
+
+
+SessionHook = tuple[str, Callable[..., Any]]
+"""(botocore event name, handler) registered on the function's session."""
+
+
+def cold_start(
+    emulator: Emulator,
+    function: LambdaFunction,
+    *,
+    artifact: LoadedArtifact,
+    factory: HandlerFactory,
+    first_hooks: tuple[SessionHook, ...] = (),
+    hooks: tuple[SessionHook, ...] = (),
+) -> FunctionInstance:
+    """Build the function's handler in its environment, with its session's hooks registered."""
+    session = emulator.session()
+    for event_name, hook in first_hooks:
+        session.events.register_first(event_name, hook)
+    for event_name, hook in hooks:
+        session.events.register(event_name, hook)
+    runtime = HandlerRuntime(
+        artifact=artifact,
+        session=session,
+        endpoint=emulator.endpoint,
+        function_name=function.name,
+        variables=runtime_variables(emulator, function),
+    )
+    with function_environment(runtime.variables, runtime.log_stream):
+        handler = factory(runtime)
+    return FunctionInstance(function, handler, runtime, runtime.client("sqs"))
+
+
+def runtime_variables(emulator: Emulator, function: LambdaFunction) -> dict[str, str]:
+    """The function's environment plus what Lambda's runtime sets, pointed at the emulator."""
+    endpoint = {"AWS_ENDPOINT_URL": emulator.endpoint} if emulator.endpoint else {}
+    return {
+        **function.variables,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+        **endpoint,
+        "AWS_ACCESS_KEY_ID": emulator.credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": emulator.credentials.secret_access_key,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": function.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+    }
 
 
 def artifact_handler(runtime: HandlerRuntime) -> EventHandler:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from tap.facts.arns import bucket_arn
+from tap.facts.principals import S3_PRINCIPAL
 from tap.local.appliers.context import ObserverTarget
+
+BATCH: Final = 10
+"""The most messages one SQS receive returns."""
 
 STAMP_NOTE: Final = (
     "each S3 event gets a fresh id and a per-key increasing sequencer at the observer "
@@ -54,25 +60,9 @@ class Observer:
         self.emitted = 0
         """Distinct S3 events seen (one per operation that matched any rule)."""
 
-    def drain(self, enabled: dict[str, bool]) -> list[Delivery]:
+    def drain(self, enabled: Mapping[str, bool]) -> list[Delivery]:
         """Every event waiting in the observer queues; one stamp per distinct S3 event."""
-        found: list[tuple[ObserverTarget, dict[str, Any]]] = []
-        for target in self._targets:
-            while True:
-                messages = self._sqs.receive_message(
-                    QueueUrl=target.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-                ).get("Messages", [])
-                if not messages:
-                    break
-                for message in messages:
-                    found.append((target, json.loads(message["Body"])))
-                self._sqs.delete_message_batch(
-                    QueueUrl=target.queue_url,
-                    Entries=[
-                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                        for n, m in enumerate(messages)
-                    ],
-                )
+        found = [(target, event) for target in self._targets for event in self._receive(target)]
         stamps: dict[str, tuple[str, str]] = {}
         deliveries: list[Delivery] = []
         for target, event in found:
@@ -95,6 +85,31 @@ class Observer:
             deliveries.append(Delivery(target, stamped, self._emissions))
         return deliveries
 
+    def _receive(self, target: ObserverTarget) -> list[dict[str, Any]]:
+        """Take every message off one observer queue.
+
+        moto's receive returns every visible message up to ten, so a batch of fewer than ten
+        emptied the queue: only a full batch is followed by another receive, and an operation
+        that emitted nothing costs one empty receive per queue.
+        """
+        events: list[dict[str, Any]] = []
+        while True:
+            messages = self._sqs.receive_message(
+                QueueUrl=target.queue_url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return events
+            events += [json.loads(message["Body"]) for message in messages]
+            self._sqs.delete_message_batch(
+                QueueUrl=target.queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(messages)
+                ],
+            )
+            if len(messages) < BATCH:
+                return events
+
 
 VERSIONED_DELETE_NOTE: Final = (
     "moto emits no Object Deleted event for any delete in a versioned bucket (delete marker, "
@@ -106,9 +121,8 @@ LIFECYCLE_NOTE: Final = (
     "moto runs no lifecycle rules; the runner performs each expiry as the versioned delete S3 "
     "would make (a delete marker for the current version, a permanent delete of the oldest "
     "noncurrent one) and puts the Object Deleted event with reason Lifecycle Expiration and "
-    "requester s3.amazonaws.com"
+    f"requester {S3_PRINCIPAL}"
 )
-LIFECYCLE_REQUESTER: Final = "s3.amazonaws.com"
 
 
 def deleted_entry(
@@ -132,7 +146,7 @@ def deleted_entry(
         "bucket": {"name": bucket},
         "object": obj,
         "request-id": "tap-local",
-        "requester": LIFECYCLE_REQUESTER if lifecycle else account_id,
+        "requester": S3_PRINCIPAL if lifecycle else account_id,
         "reason": "Lifecycle Expiration" if lifecycle else "DeleteObject",
         "deletion-type": deletion_type,
     }
@@ -142,5 +156,5 @@ def deleted_entry(
         "Source": "aws.s3",
         "DetailType": "Object Deleted",
         "Detail": json.dumps(detail),
-        "Resources": [f"arn:aws:s3:::{bucket}"],
+        "Resources": [bucket_arn(bucket)],
     }

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tap.local.access.calls import CallSource
 from tap.local.access.proof import Grant, JudgedCall
-from tap.local.delivery import EventRecord
-from tap.local.emulator import Credentials
+from tap.local.delivery import EventRecord, Outcome
+from tap.local.emulator import Credentials, Emulator, aws_scan_command
+from tap.local.workload import OpKind
+
+if TYPE_CHECKING:
+    from tap.local.deploy import Deployment
+    from tap.local.drive import Driven
+    from tap.local.verify import Verification
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +122,91 @@ class LocalReport:
             "endpoint": self.endpoint,
             "scan_command": self.scan_command,
         }
+
+
+def build_report(
+    *,
+    emulator: Emulator,
+    deployment: Deployment,
+    driven: Driven,
+    verification: Verification,
+    adaptations: Iterable[str],
+    keep_running: bool,
+    duration_seconds: float,
+) -> LocalReport:
+    """The report of one run, from its three stages."""
+    states, accounting, proof = verification.states, verification.accounting, verification.proof
+    records = driven.records
+    return LocalReport(
+        uploaded=len(states),
+        deleted=sum(1 for s in states.values() if s.status == "deleted"),
+        operations=len(driven.operations),
+        operations_by_kind=_operations_by_kind(driven),
+        events_emitted=driven.events_emitted,
+        events_delivered=sum(1 for r in records if r.handler_attempts > 0),
+        processed=sum(1 for r in records if r.outcome is Outcome.PROCESSED),
+        items=accounting.items,
+        in_dlq=len(accounting.dead_letters),
+        in_delivery_dlq=verification.in_delivery_dlq,
+        in_processor_dlq=verification.in_processor_dlq,
+        duplicate_items=accounting.duplicate_items,
+        stale_overwrites=accounting.stale_overwrites,
+        lost=len(accounting.lost),
+        lost_objects=accounting.lost,
+        requests_per_object=_requests_per_object(driven, len(states)),
+        unauthorized_calls=proof.unauthorized,
+        evaluator_disagreements=proof.disagreements,
+        unused_permissions=proof.unused,
+        runtime_permissions=proof.runtime_implied,
+        evaluators=proof.evaluators,
+        injected=dict(driven.injected),
+        adaptations=tuple(dict.fromkeys(adaptations)),
+        events=records,
+        table_name=deployment.table_name,
+        region=emulator.region,
+        account_id=emulator.account_id,
+        duration_seconds=duration_seconds,
+        outcomes=outcomes(records),
+        **(_kept(emulator, deployment.table_name) if keep_running else {}),
+    )
+
+
+def _operations_by_kind(driven: Driven) -> dict[str, int]:
+    """Operations of each kind, every kind named."""
+    counts = Counter(op.kind for op in driven.operations)
+    return {kind.value: counts[kind] for kind in OpKind}
+
+
+def _requests_per_object(driven: Driven, objects: int) -> float:
+    """AWS requests the handler made per object, injected throttles included."""
+    requests = sum(1 for c in driven.handler_calls if c.source == CallSource.HANDLER)
+    return round(requests / max(objects, 1), 3)
+
+
+def outcomes(records: Iterable[EventRecord]) -> dict[str, int]:
+    """Deliveries by outcome, and completed ones by the handler's own outcome (`handler:...`)."""
+    records = list(records)
+    counts = Counter(r.outcome.value for r in records)
+    counts.update(
+        f"handler:{r.result.get('outcome')}"
+        for r in records
+        if r.outcome is Outcome.PROCESSED and isinstance(r.result, dict)
+    )
+    return dict(counts)
+
+
+def _kept(emulator: Emulator, table_name: str) -> dict[str, Any]:
+    """What reaches a kept-running emulator: its endpoint, a scan command and the key."""
+    endpoint = emulator.endpoint
+    if endpoint is None:
+        return {}
+    return {
+        "endpoint": endpoint,
+        "scan_command": aws_scan_command(
+            endpoint=endpoint,
+            table_name=table_name,
+            region=emulator.region,
+            credentials=emulator.credentials,
+        ),
+        "credentials": emulator.credentials,
+    }

@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlparse
 
+from tap.facts.arns import bucket_arn, build_arn, is_arn, partition_of
+
 
 class CallSource(StrEnum):
     """Who made a call with the execution role's credentials."""
@@ -64,21 +66,21 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
     """
     if service == "dynamodb" and isinstance(params.get("TableName"), str):
         name = params["TableName"]
-        if name.startswith("arn:"):
+        if is_arn(name):
             return str(name)
-        return f"arn:aws:dynamodb:{region}:{account_id}:table/{name}"
+        return build_arn(partition_of(region), "dynamodb", region, account_id, f"table/{name}")
     if service == "sqs" and isinstance(params.get("QueueUrl"), str):
         path = urlparse(params["QueueUrl"]).path.strip("/").split("/")
         if len(path) == 2:
             owner, name = path
-            return f"arn:aws:sqs:{region}:{owner}:{name}"
+            return build_arn(partition_of(region), "sqs", region, owner, name)
     if service == "s3" and isinstance(params.get("Bucket"), str):
-        return f"arn:aws:s3:::{params['Bucket']}"
+        return bucket_arn(params["Bucket"], partition_of(region))
     if service == "kms" and isinstance(params.get("KeyId"), str):
         key = params["KeyId"]
-        return (
-            str(key) if key.startswith("arn:") else f"arn:aws:kms:{region}:{account_id}:key/{key}"
-        )
+        if is_arn(key):
+            return str(key)
+        return build_arn(partition_of(region), "kms", region, account_id, f"key/{key}")
     return "*"
 
 

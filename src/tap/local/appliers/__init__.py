@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap.facts import tokens
 from tap.local.appliers import compute, data, events, monitoring, storage
 from tap.local.appliers.context import Applied, Applier, ApplyContext, ObserverTarget
 from tap.local.errors import ApplyError, UnsupportedResourceError
@@ -22,7 +23,7 @@ def no_op(
 
 APPLIERS: Final[Mapping[str, Applier]] = {
     "pulumi:pulumi:Stack": no_op,
-    "pulumi:providers:aws": no_op,
+    tokens.AWS_PROVIDER: no_op,
     "tap:pipeline:TapPipeline": no_op,
     "tap:key:EncryptionKey": no_op,
     "tap:bucket:DataBucket": no_op,
@@ -31,36 +32,34 @@ APPLIERS: Final[Mapping[str, Applier]] = {
     "tap:processor:ProcessorFunction": no_op,
     "tap:routing:EventRouting": no_op,
     "tap:alarms:PipelineAlarms": no_op,
-    "aws:kms/key:Key": data.kms_key,
-    "aws:kms/replicaKey:ReplicaKey": data.kms_replica_key,
-    "aws:kms/alias:Alias": data.kms_alias,
-    "aws:s3/bucket:Bucket": storage.bucket,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": storage.ownership_controls,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": storage.public_access_block,
-    "aws:s3/bucketVersioning:BucketVersioning": storage.versioning,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
-        storage.encryption
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": storage.lifecycle,
-    "aws:s3/bucketPolicy:BucketPolicy": storage.policy,
-    "aws:s3/bucketNotification:BucketNotification": storage.notification,
-    "aws:dynamodb/table:Table": data.table,
-    "aws:dynamodb/tableReplica:TableReplica": data.table_replica,
-    "aws:sqs/queue:Queue": data.queue,
-    "aws:sqs/queuePolicy:QueuePolicy": data.queue_policy,
-    "aws:cloudwatch/logGroup:LogGroup": compute.log_group,
-    "aws:iam/role:Role": compute.role,
-    "aws:iam/rolePolicy:RolePolicy": compute.role_policy,
-    "aws:lambda/function:Function": compute.function,
-    "aws:lambda/alias:Alias": compute.alias,
-    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": compute.event_invoke_config,
-    "aws:lambda/permission:Permission": compute.permission,
-    "aws:cloudwatch/eventRule:EventRule": events.rule,
-    "aws:cloudwatch/eventTarget:EventTarget": events.target,
-    "aws:sns/topic:Topic": monitoring.topic,
-    "aws:sns/topicSubscription:TopicSubscription": monitoring.subscription,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": monitoring.alarm,
-    "aws:cloudwatch/dashboard:Dashboard": monitoring.dashboard,
+    tokens.KMS_KEY: data.kms_key,
+    tokens.KMS_REPLICA_KEY: data.kms_replica_key,
+    tokens.KMS_ALIAS: data.kms_alias,
+    tokens.BUCKET: storage.bucket,
+    tokens.BUCKET_OWNERSHIP_CONTROLS: storage.ownership_controls,
+    tokens.PUBLIC_ACCESS_BLOCK: storage.public_access_block,
+    tokens.BUCKET_VERSIONING: storage.versioning,
+    tokens.BUCKET_ENCRYPTION: (storage.encryption),
+    tokens.BUCKET_LIFECYCLE: storage.lifecycle,
+    tokens.BUCKET_POLICY: storage.policy,
+    tokens.BUCKET_NOTIFICATION: storage.notification,
+    tokens.TABLE: data.table,
+    tokens.TABLE_REPLICA: data.table_replica,
+    tokens.QUEUE: data.queue,
+    tokens.QUEUE_POLICY: data.queue_policy,
+    tokens.LOG_GROUP: compute.log_group,
+    tokens.ROLE: compute.role,
+    tokens.ROLE_POLICY: compute.role_policy,
+    tokens.FUNCTION: compute.function,
+    tokens.LAMBDA_ALIAS: compute.alias,
+    tokens.INVOKE_CONFIG: compute.event_invoke_config,
+    tokens.PERMISSION: compute.permission,
+    tokens.EVENT_RULE: events.rule,
+    tokens.EVENT_TARGET: events.target,
+    tokens.TOPIC: monitoring.topic,
+    tokens.TOPIC_SUBSCRIPTION: monitoring.subscription,
+    tokens.METRIC_ALARM: monitoring.alarm,
+    tokens.DASHBOARD: monitoring.dashboard,
 }
 
 

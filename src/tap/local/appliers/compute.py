@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tap.facts.arns import build_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str
 from tap.local.graph import GraphResource
@@ -13,7 +14,7 @@ from tap.local.graph import GraphResource
 def log_group(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:cloudwatch/logGroup:LogGroup."""
+    """A CloudWatch Logs log group."""
     name = required_str(inputs, "name", resource.urn)
     logs = ctx.client("logs", inputs)
     logs.create_log_group(**compact(logGroupName=name, kmsKeyId=inputs.get("kmsKeyId")))
@@ -24,14 +25,16 @@ def log_group(
     return {
         "id": name,
         "name": name,
-        "arn": f"arn:aws:logs:{region}:{ctx.emulator.account_id}:log-group:{name}",
+        "arn": build_arn(
+            partition_of(region), "logs", region, ctx.emulator.account_id, f"log-group:{name}"
+        ),
     }
 
 
 def role(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:iam/role:Role."""
+    """An IAM role."""
     name = required_str(inputs, "name", resource.urn)
     created = ctx.client("iam").create_role(
         **compact(
@@ -47,7 +50,7 @@ def role(
 def role_policy(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:iam/rolePolicy:RolePolicy; `role` is the role's name (its id)."""
+    """An IAM role's inline policy; `role` is the role's name (its id)."""
     role_name = required_str(inputs, "role", resource.urn)
     name = required_str(inputs, "name", resource.urn)
     ctx.client("iam").put_role_policy(
@@ -61,7 +64,7 @@ def role_policy(
 def function(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:lambda/function:Function, with the built artifact as its code."""
+    """Function, with the built artifact as its code."""
     name = required_str(inputs, "name", resource.urn)
     environment = mapping(inputs, "environment").get("variables") or {}
     logging_config = mapping(inputs, "loggingConfig")
@@ -106,7 +109,7 @@ def function(
 def alias(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:lambda/alias:Alias."""
+    """A Lambda alias."""
     created = ctx.client("lambda", inputs).create_alias(
         FunctionName=required_str(inputs, "functionName", resource.urn),
         Name=required_str(inputs, "name", resource.urn),
@@ -118,7 +121,7 @@ def alias(
 def event_invoke_config(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig."""
+    """A Lambda function's async invocation config (retries, destinations)."""
     destinations = mapping(inputs, "destinationConfig")
     on_failure = mapping(destinations, "onFailure").get("destination")
     on_success = mapping(destinations, "onSuccess").get("destination")
@@ -143,7 +146,7 @@ def event_invoke_config(
 def permission(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:lambda/permission:Permission: a statement in the function's resource policy."""
+    """A Lambda permission: a statement in the function's resource policy."""
     statement_id = inputs.get("statementId") or resource.name
     ctx.client("lambda", inputs).add_permission(
         **compact(

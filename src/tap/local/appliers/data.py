@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tap.facts.arns import build_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str, tags_list
 from tap.local.graph import GraphResource
@@ -13,7 +14,7 @@ from tap.local.graph import GraphResource
 def kms_key(
     ctx: ApplyContext, _resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:kms/key:Key; the emulator's key id replaces the graph's made-up one."""
+    """A KMS key; the emulator's key id replaces the graph's made-up one."""
     kms = ctx.client("kms", inputs)
     metadata = kms.create_key(
         **compact(
@@ -32,7 +33,7 @@ def kms_key(
 def kms_replica_key(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:kms/replicaKey:ReplicaKey: replicated into its `region`."""
+    """A KMS replica key: replicated into its `region`."""
     primary = required_str(inputs, "primaryKeyArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
     kms = ctx.emulator.client("kms", primary.split(":")[3])
@@ -50,18 +51,19 @@ def kms_replica_key(
 def kms_alias(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:kms/alias:Alias."""
+    """A KMS alias."""
     name = required_str(inputs, "name", resource.urn)
     kms = ctx.client("kms", inputs)
     kms.create_alias(AliasName=name, TargetKeyId=required_str(inputs, "targetKeyId", resource.urn))
     region = kms.meta.region_name
-    return {"id": name, "arn": f"arn:aws:kms:{region}:{ctx.emulator.account_id}:{name}"}
+    arn = build_arn(partition_of(region), "kms", region, ctx.emulator.account_id, name)
+    return {"id": name, "arn": arn}
 
 
 def table(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:dynamodb/table:Table, with streams, SSE, PITR and deletion protection from the graph."""
+    """Table, with streams, SSE, PITR and deletion protection from the graph."""
     name = required_str(inputs, "name", resource.urn)
     dynamodb = ctx.client("dynamodb", inputs)
     keys = [{"AttributeName": required_str(inputs, "hashKey", resource.urn), "KeyType": "HASH"}]
@@ -112,7 +114,7 @@ def table(
 def table_replica(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:dynamodb/tableReplica:TableReplica; moto accepts the replica update and ignores it."""
+    """A DynamoDB global table replica; moto accepts the replica update and ignores it."""
     table_arn = required_str(inputs, "globalTableArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
     table_region, table_name = table_arn.split(":")[3], table_arn.rsplit("/", 1)[-1]
@@ -131,7 +133,7 @@ def table_replica(
 def queue(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:sqs/queue:Queue."""
+    """An SQS queue."""
     name = required_str(inputs, "name", resource.urn)
     attributes = {
         attribute: str(value).lower()
@@ -162,7 +164,7 @@ def queue(
 def queue_policy(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:sqs/queuePolicy:QueuePolicy (stored; moto does not evaluate queue policies)."""
+    """QueuePolicy (stored; moto does not evaluate queue policies)."""
     url = required_str(inputs, "queueUrl", resource.urn)
     ctx.client("sqs", inputs).set_queue_attributes(
         QueueUrl=url, Attributes={"Policy": required_str(inputs, "policy", resource.urn)}

@@ -19,7 +19,7 @@ OBSERVER_NOTE = (
 def rule(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:cloudwatch/eventRule:EventRule: the pattern exactly as the graph holds it."""
+    """An EventBridge rule: the pattern exactly as the graph holds it."""
     name = required_str(inputs, "name", resource.urn)
     arn = ctx.client("events", inputs).put_rule(
         **compact(
@@ -55,7 +55,7 @@ def _target_params(inputs: Mapping[str, Any], arn: str) -> dict[str, Any]:
 def target(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:cloudwatch/eventTarget:EventTarget; a Lambda target gets a local observer queue."""
+    """An EventBridge target; a Lambda target gets a local observer queue."""
     rule_name = required_str(inputs, "rule", resource.urn)
     arn = required_str(inputs, "arn", resource.urn)
     target_id = required_str(inputs, "targetId", resource.urn)

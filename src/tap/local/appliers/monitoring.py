@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tap.facts.arns import build_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str
 from tap.local.graph import GraphResource
@@ -13,7 +14,7 @@ from tap.local.graph import GraphResource
 def topic(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:sns/topic:Topic."""
+    """An SNS topic."""
     attributes = compact(KmsMasterKeyId=inputs.get("kmsMasterKeyId"))
     arn = ctx.client("sns", inputs).create_topic(
         Name=required_str(inputs, "name", resource.urn), Attributes=attributes
@@ -24,7 +25,7 @@ def topic(
 def subscription(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:sns/topicSubscription:TopicSubscription (an email one stays pending, as in AWS)."""
+    """An SNS subscription (an email one stays pending, as in AWS)."""
     arn = ctx.client("sns", inputs).subscribe(
         TopicArn=required_str(inputs, "topic", resource.urn),
         Protocol=required_str(inputs, "protocol", resource.urn),
@@ -36,7 +37,7 @@ def subscription(
 def alarm(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:cloudwatch/metricAlarm:MetricAlarm."""
+    """A CloudWatch metric alarm."""
     name = required_str(inputs, "name", resource.urn)
     dimensions = mapping(inputs, "dimensions")
     cloudwatch = ctx.client("cloudwatch", inputs)
@@ -60,14 +61,16 @@ def alarm(
     region = cloudwatch.meta.region_name
     return {
         "id": name,
-        "arn": f"arn:aws:cloudwatch:{region}:{ctx.emulator.account_id}:alarm:{name}",
+        "arn": build_arn(
+            partition_of(region), "cloudwatch", region, ctx.emulator.account_id, f"alarm:{name}"
+        ),
     }
 
 
 def dashboard(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:cloudwatch/dashboard:Dashboard."""
+    """A CloudWatch dashboard."""
     name = required_str(inputs, "dashboardName", resource.urn)
     ctx.client("cloudwatch", inputs).put_dashboard(
         DashboardName=name, DashboardBody=required_str(inputs, "dashboardBody", resource.urn)

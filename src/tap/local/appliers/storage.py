@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tap.facts.arns import bucket_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str
 from tap.local.graph import GraphResource
@@ -14,7 +15,7 @@ from tap.local.graph import GraphResource
 def bucket(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucket:Bucket."""
+    """An S3 bucket."""
     name = required_str(inputs, "bucket", resource.urn)
     s3 = ctx.client("s3", inputs)
     region = s3.meta.region_name
@@ -22,13 +23,13 @@ def bucket(
     if region != "us-east-1":
         params["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**params)
-    return {"id": name, "bucket": name, "arn": f"arn:aws:s3:::{name}"}
+    return {"id": name, "bucket": name, "arn": bucket_arn(name, partition_of(region))}
 
 
 def ownership_controls(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketOwnershipControls:BucketOwnershipControls."""
+    """A bucket's object ownership controls."""
     name = required_str(inputs, "bucket", resource.urn)
     rule = mapping(inputs, "rule")
     ctx.client("s3", inputs).put_bucket_ownership_controls(
@@ -41,7 +42,7 @@ def ownership_controls(
 def public_access_block(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock."""
+    """A bucket's public access block."""
     name = required_str(inputs, "bucket", resource.urn)
     ctx.client("s3", inputs).put_public_access_block(
         Bucket=name,
@@ -58,7 +59,7 @@ def public_access_block(
 def versioning(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketVersioning:BucketVersioning."""
+    """A bucket's versioning."""
     name = required_str(inputs, "bucket", resource.urn)
     status = mapping(inputs, "versioningConfiguration").get("status", "Suspended")
     ctx.client("s3", inputs).put_bucket_versioning(
@@ -70,7 +71,7 @@ def versioning(
 def encryption(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration."""
+    """A bucket's default encryption."""
     name = required_str(inputs, "bucket", resource.urn)
     rules = []
     for rule in inputs.get("rules") or []:
@@ -123,7 +124,7 @@ def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
 def lifecycle(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration."""
+    """A bucket's lifecycle rules."""
     name = required_str(inputs, "bucket", resource.urn)
     ctx.client("s3", inputs).put_bucket_lifecycle_configuration(
         Bucket=name,
@@ -155,7 +156,7 @@ def _moto_safe(policy: str) -> tuple[str, list[str]]:
 def policy(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketPolicy:BucketPolicy, minus statements whose conditions moto cannot evaluate.
+    """BucketPolicy, minus statements whose conditions moto cannot evaluate.
 
     moto ignores a `Bool aws:SecureTransport=false` condition, so the TLS-only Deny would deny
     every object request, TLS or not.
@@ -175,7 +176,7 @@ def policy(
 def notification(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """aws:s3/bucketNotification:BucketNotification: the bucket's whole notification config."""
+    """A bucket's notifications: the bucket's whole notification config."""
     name = required_str(inputs, "bucket", resource.urn)
     config: dict[str, Any] = {}
     if inputs.get("eventbridge"):

@@ -1,0 +1,150 @@
+"""Guards on the one private moto API tap local uses: what it relies on, named when it breaks."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from moto import mock_aws
+from moto.s3.models import FakeKey, S3Backend
+
+from tap.local.emulator import (
+    forget_tracked_models,
+    list_versions_under_prefix_only,
+    parse_json_paths_once,
+)
+
+BUCKET = "tap-internals-guard"
+
+
+def test_forgetting_tracked_models_drops_the_copies_a_version_listing_makes() -> None:
+    assert hasattr(FakeKey, "instances_tracked"), (
+        "moto no longer tracks model instances in `instances_tracked`: "
+        "tap.local.emulator.forget_tracked_models has nothing to forget; revisit it"
+    )
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
+        before = len(FakeKey.instances_tracked)
+        s3.list_object_versions(Bucket=BUCKET, Prefix="k")
+        # GIVEN moto tracks the listing's deep copies (the memory this adapter releases)
+        assert len(FakeKey.instances_tracked) > before, (
+            "moto's ListObjectVersions no longer leaves tracked copies: "
+            "forget_tracked_models may be unnecessary"
+        )
+        # WHEN they are forgotten
+        forget_tracked_models()
+        # THEN the record is empty and the bucket still serves the object
+        assert FakeKey.instances_tracked == [], (
+            "moto.core.model_instances.reset_model_data no longer empties instances_tracked"
+        )
+        assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"x"
+
+
+def _listing(s3: Any, **params: Any) -> dict[str, Any]:
+    response = s3.list_object_versions(Bucket=VERSIONED, **params)
+    return {key: response.get(key) for key in _LISTED}
+
+
+_LISTED = ("Versions", "DeleteMarkers", "CommonPrefixes", "IsTruncated", "NextKeyMarker")
+VERSIONED = "tap-internals-versions"
+
+
+def test_listing_versions_under_prefix_only_relies_on_what_moto_still_does() -> None:
+    source = inspect.getsource(S3Backend.list_object_versions)
+    parameters = list(inspect.signature(S3Backend.list_object_versions).parameters)
+    assert parameters == [
+        "self",
+        "bucket_name",
+        "delimiter",
+        "key_marker",
+        "max_keys",
+        "prefix",
+        "version_id_marker",
+    ], (
+        "moto's S3Backend.list_object_versions changed its parameters: "
+        "tap.local.emulator.list_versions_under_prefix_only passes them positionally; revisit it"
+    )
+    for fragment in ("self.get_bucket(bucket_name)", "bucket.keys.iterlists()"):
+        assert fragment in source, (
+            f"moto's S3Backend.list_object_versions no longer calls {fragment}: "
+            "list_versions_under_prefix_only's view of the bucket no longer applies; revisit it"
+        )
+    assert "name.startswith(prefix)" in source, (
+        "moto's S3Backend.list_object_versions no longer skips names outside the prefix itself: "
+        "list_versions_under_prefix_only may change its answer; revisit it"
+    )
+
+
+def test_listing_versions_under_prefix_only_answers_as_moto_and_copies_only_the_prefix() -> None:
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=VERSIONED)
+        s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+        for key in ("a", "a/1", "a/2", "ab", "b", "b/1"):
+            s3.put_object(Bucket=VERSIONED, Key=key, Body=b"1")
+            s3.put_object(Bucket=VERSIONED, Key=key, Body=b"22")
+        s3.delete_object(Bucket=VERSIONED, Key="a/1")
+        cases: list[dict[str, Any]] = [
+            {"Prefix": "a", "MaxKeys": 1},
+            {"Prefix": "a/1", "MaxKeys": 1},
+            {"Prefix": "a"},
+            {"Prefix": "a", "MaxKeys": 3},
+            {"Prefix": "a", "Delimiter": "/"},
+            {"Prefix": "c"},
+            {},
+            {"Prefix": "a", "KeyMarker": "a/1"},
+        ]
+        # GIVEN moto's own answers, and how many versions its listing copies under a prefix
+        expected = [_listing(s3, **case) for case in cases]
+        forget_tracked_models()
+        s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+        copied_by_moto = len(FakeKey.instances_tracked)
+        # WHEN the adapter is in place
+        undo = list_versions_under_prefix_only()
+        try:
+            answered = [_listing(s3, **case) for case in cases]
+            forget_tracked_models()
+            s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+            copied_adapted = len(FakeKey.instances_tracked)
+        finally:
+            undo()
+        # THEN every answer is moto's, and only the prefix's two versions were copied
+        assert answered == expected
+        assert copied_by_moto == 12
+        assert copied_adapted == 2
+        # AND undo restores moto's own listing
+        forget_tracked_models()
+        s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+        assert len(FakeKey.instances_tracked) == copied_by_moto
+
+
+def test_parsing_json_paths_once_relies_on_moto_importing_parse_at_call_time() -> None:
+    from moto.events.utils import EventTemplateParser
+
+    assert "from jsonpath_ng.ext import parse" in inspect.getsource(EventTemplateParser.parse), (
+        "moto's EventTemplateParser.parse no longer imports jsonpath_ng.ext.parse when called: "
+        "tap.local.emulator.parse_json_paths_once no longer reaches it; revisit it"
+    )
+    import jsonpath_ng.ext
+
+    module: Any = jsonpath_ng.ext
+    original = module.parse
+    # GIVEN the adapter in place
+    undo = parse_json_paths_once()
+    try:
+        # WHEN the same path is parsed twice
+        first, second = module.parse("$.detail.key"), module.parse("$.detail.key")
+        found = [match.value for match in first.find({"detail": {"key": "k"}})]
+    finally:
+        undo()
+    # THEN one expression serves both and finds as parsed, and undo restores the parser
+    assert first is second
+    assert found == ["k"]
+    assert module.parse is original
+    assert module.parse("$.a") is not module.parse("$.a")
