@@ -608,7 +608,9 @@ def commands_section(c: dict[str, Any]) -> list[str]:
         f"{c['runs']} rounds, every command once per round, interleaved. Before timing, each "
         "side's site-packages and `src/` are byte-compiled and the share recorded ("
         + "; ".join(f"`{side}`: {_bytecode(share)}" for side, share in c["bytecode"].items())
-        + f"). `tap local` runs {c['local_objects']} objects; {against}.",
+        + "); "
+        + (f"`tap local` runs {c['local_objects']} objects; " if base else "")
+        + f"{against}.",
         "",
         "| command | time |",
         "|---|---|",
