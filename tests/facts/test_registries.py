@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import pytest
-from tests.support.shipped import STACKS, shipped
 
 from benchmarks.critical_path import WEIGHTS
 from tap import diagram
@@ -20,6 +19,7 @@ from tap.facts import tokens
 from tap.local.appliers import APPLIERS
 from tap.synth.fake_aws import RESOURCE_TYPES
 from tap.synth.graph import Resource
+from tests.support.shipped import STACKS, shipped
 
 AWS_TOKENS = frozenset(getattr(tokens, n) for n in dir(tokens) if n.isupper())
 
