@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import properties  # noqa: F401  (registers the quick Hypothesis profile)
 from tests.support.paths import REPO_ROOT, STACK_FILES
 
 

@@ -15,8 +15,9 @@ from tap.naming import (
     s3_bucket_name_problems,
     short_hash,
 )
+from tests.support.properties import examples
 
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=examples(200), deadline=None)
 
 REGIONS = sorted(aws_regions())
 LOGICAL_TAIL = string.ascii_lowercase + string.digits + "-"

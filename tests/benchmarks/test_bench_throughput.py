@@ -1,5 +1,7 @@
 """The throughput benchmark: its ceiling sends exactly the items tap writes; rates are real."""
 
+import pytest
+
 from benchmarks import emulator, throughput
 from benchmarks.handlers import HANDLERS
 
@@ -23,6 +25,7 @@ def test_the_ceiling_sends_the_very_items_tap_writes():
     assert len(written) == 15
 
 
+@pytest.mark.slow  # timing: three measured rounds of the benchmark itself
 def test_one_round_measures_three_positive_rates():
     result = throughput.measure(events=12, rounds=1)
     assert result["events_per_round"] == 12

@@ -4,6 +4,8 @@ import importlib.util
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -15,9 +17,11 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from tap.config import EnvironmentConfig
 from tap.config.model import Suppression
 from tap.facts.tokens import PUBLIC_ACCESS_BLOCK, QUEUE_POLICY
 from tap.rules import TAP_PACK, Level
@@ -92,14 +96,22 @@ def stack_args(g: ResourceGraph) -> StackValidationArgs:
     return StackValidationArgs(list(by_urn.values()))
 
 
-def violations(g: ResourceGraph, **kwargs: object) -> list[tuple[str, str | None]]:
-    """Every violation any tap policy reports for `g`."""
+@cache
+def shipped_config(stack: str) -> EnvironmentConfig | None:
+    """The adapter's own `stack_config`, read once per stack instead of once per policy."""
+    return tap_policies.stack_config(stack)
+
+
+def violations(
+    g: ResourceGraph,
+    load_config: Callable[[str], EnvironmentConfig | None] = shipped_config,
+    policies: list[StackValidationPolicy] | None = None,
+) -> list[tuple[str, str | None]]:
+    """Every violation a tap policy reports for `g`: by default, every rule as a policy that
+    reads the stack's config through `load_config`; or `policies`, such as the shipped pack."""
     reported: list[tuple[str, str | None]] = []
-    policies = (
-        [tap_policies.stack_policy(rule, **kwargs) for rule in TAP_PACK]
-        if kwargs
-        else tap_policies.POLICIES
-    )
+    if policies is None:
+        policies = [tap_policies.stack_policy(rule, load_config) for rule in TAP_PACK]
     args = stack_args(g)
     for policy in policies:
         policy.validate(args, lambda message, urn=None: reported.append((message, urn)))
@@ -170,7 +182,8 @@ def test_an_unprotected_prod_key_is_reported_from_the_engines_options() -> None:
     g = graph("prod")
     key = only(g, "aws:kms/key:Key")
     g = replace(g, key, options={})
-    assert violations(g) == [
+    # The pack as shipped: its policies read Pulumi.prod.yaml themselves (production: true).
+    assert violations(g, policies=tap_policies.POLICIES) == [
         (
             "[kms-key-protected-in-production] production key prod-key-key is not protected "
             "\u2014 fix: keep tap:production: true so EncryptionKey protects the key and its "

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tap_processor.handler import Processor
+from tests.support.properties import examples
 
 from .history import History, assert_item_is_s3s_current
 from .support import BUCKET, Account, Event, load_event, with_object
@@ -41,7 +42,9 @@ def _histories(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(_histories())
 def test_final_item_is_the_state_of_the_greatest_sequencer_in_any_delivery_order(
@@ -84,7 +87,9 @@ _OPERATIONS = ("put", "delete", "expire-current", "delete-version", "expire-nonc
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.data())
 def test_item_converges_to_s3s_current_version_whatever_s3_does_and_however_events_arrive(
