@@ -87,12 +87,36 @@ def graph_of(resources: Sequence[PolicyResource]) -> ResourceGraph:
     return ResourceGraph(project=project, stack=stack, resources=converted, outputs={})
 
 
-def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> EnvironmentConfig | None:
-    """The stack's validated config from `Pulumi.<stack>.yaml`, or None when unreadable."""
+_CONFIGS: dict[tuple[object, ...], EnvironmentConfig | None] = {}
+"""Configs read in this process, by the stat of the files they were read from."""
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
     try:
-        return load_stack(project_dir, stack)[1]
-    except (ConfigError, ConfigReadError, OSError):
+        status = path.stat()
+    except OSError:
         return None
+    return status.st_mtime_ns, status.st_size
+
+
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> EnvironmentConfig | None:
+    """The stack's validated config from `Pulumi.<stack>.yaml`, or None when unreadable.
+
+    Every policy asks for it (one per rule), so it is read once per preview: it is read again only
+    when `Pulumi.yaml` or the stack file has changed (modification time or size) since.
+    """
+    key = (
+        stack,
+        project_dir.resolve(),
+        _file_stamp(project_dir / "Pulumi.yaml"),
+        _file_stamp(project_dir / f"Pulumi.{stack}.yaml"),
+    )
+    if key not in _CONFIGS:
+        try:
+            _CONFIGS[key] = load_stack(project_dir, stack)[1]
+        except (ConfigError, ConfigReadError, OSError):
+            _CONFIGS[key] = None
+    return _CONFIGS[key]
 
 
 ConfigLoader = Callable[[str], "EnvironmentConfig | None"]

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -96,15 +95,9 @@ def stack_args(g: ResourceGraph) -> StackValidationArgs:
     return StackValidationArgs(list(by_urn.values()))
 
 
-@cache
-def shipped_config(stack: str) -> EnvironmentConfig | None:
-    """The adapter's own `stack_config`, read once per stack instead of once per policy."""
-    return tap_policies.stack_config(stack)
-
-
 def violations(
     g: ResourceGraph,
-    load_config: Callable[[str], EnvironmentConfig | None] = shipped_config,
+    load_config: Callable[[str], EnvironmentConfig | None] = tap_policies.stack_config,
     policies: list[StackValidationPolicy] | None = None,
 ) -> list[tuple[str, str | None]]:
     """Every violation a tap policy reports for `g`: by default, every rule as a policy that
@@ -261,3 +254,27 @@ def test_the_stacks_config_is_read_from_the_project(tmp_path: Path) -> None:
     assert tap_policies.stack_config("prod").production is True
     assert tap_policies.stack_config("nope") is None
     assert tap_policies.stack_config("dev", tmp_path) is None
+
+
+def test_every_policy_of_a_preview_shares_one_read_of_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """39 policies ask for the config; the files are read once, and again only after an edit."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    reads: list[str] = []
+    real = tap_policies.load_stack
+
+    def counting(project_dir: Path, stack: str):  # type: ignore[no-untyped-def]
+        reads.append(stack)
+        return real(project_dir, stack)
+
+    monkeypatch.setattr(tap_policies, "load_stack", counting)
+    configs = {id(tap_policies.stack_config("dev", tmp_path)) for _ in TAP_PACK}
+    assert reads == ["dev"]
+    assert len(configs) == 1
+
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("memoryMb: 256", "memoryMb: 1024"))
+    assert tap_policies.stack_config("dev", tmp_path).processor.memory_mb == 1024
+    assert reads == ["dev", "dev"]
