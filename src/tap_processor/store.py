@@ -74,6 +74,35 @@ class ItemStore:
             return WriteOutcome.STALE
         return WriteOutcome.WRITTEN
 
+    def insert_absent(
+        self, event: ObjectEvent, state: ObjectState, *, environment: str, updated_at: str
+    ) -> bool:
+        """Write the item only if the object has none; False when one is already there.
+
+        For backfills (`backfill.listing_event`): an item an event wrote is never overwritten,
+        and the item written carries the floor sequencer, so any later event replaces it.
+        """
+        try:
+            self._client.put_item(
+                TableName=self._table_name,
+                Item=to_item(event, state, environment=environment, updated_at=updated_at),
+                ConditionExpression="attribute_not_exists(#id)",
+                ExpressionAttributeNames={"#id": "id"},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == _CONDITIONAL_CHECK_FAILED:
+                return False
+            if code == _VALIDATION:
+                detail = error.response.get("Error", {}).get("Message", "")
+                raise UnwritableEventError(
+                    f"PutItem on {self._table_name} was refused as invalid: {detail}"
+                ) from error
+            raise StoreError(
+                f"PutItem on {self._table_name} failed with {code or 'unknown error'}"
+            ) from error
+        return True
+
 
 def to_item(
     event: ObjectEvent, state: ObjectState, *, environment: str, updated_at: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -88,7 +87,8 @@ def test_local_refuses_a_rate_outside_zero_to_one() -> None:
 
 
 def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
-    """The kept emulator answers the printed scan command's query; Ctrl-C stops it cleanly."""
+    """The kept emulator answers at the printed endpoint, with the printed credentials; an object
+    put there reaches the table within 5 s; Ctrl-C stops it cleanly."""
     tap = Path(sys.executable).with_name("tap")
     process = subprocess.Popen(
         [str(tap), "local", "-C", str(REPO), "--objects", "5", "--keep-running"],
@@ -106,23 +106,37 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
             lines.append(line)
             if "Press Ctrl-C" in line or not line:
                 break
-        command = next(line for line in lines if "dynamodb scan" in line).strip()
-        words = shlex.split(command)
-        env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("--"))
-        endpoint = words[words.index("--endpoint-url") + 1]
-        table = words[words.index("--table-name") + 1]
-        region = words[words.index("--region") + 1]
-        assert endpoint.startswith("http://127.0.0.1:")
-
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name=region,
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        exports = dict(
+            line.strip().removeprefix("export ").split("=", 1)
+            for line in lines
+            if line.strip().startswith("export AWS_")
         )
-        items = client.scan(TableName=table)["Items"]
-        assert len(items) == 5
+        endpoint = exports["AWS_ENDPOINT_URL"]
+        assert endpoint.startswith("http://127.0.0.1:")
+        table = next(line.split()[1] for line in lines if line.strip().startswith("table "))
+        bucket = next(line.split()[1] for line in lines if line.strip().startswith("buckets "))
+        session = boto3.session.Session(
+            aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+            region_name=exports["AWS_DEFAULT_REGION"],
+        )
+        dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        assert len(dynamodb.scan(TableName=table)["Items"]) == 5
+
+        # Live: an object put to the printed endpoint is in the table within 5 s.
+        session.client("s3", endpoint_url=endpoint).put_object(
+            Bucket=bucket, Key="live/one.csv", Body=b"12345"
+        )
+        deadline = time.monotonic() + 5
+        found: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not found:
+            found = [
+                i
+                for i in dynamodb.scan(TableName=table)["Items"]
+                if i["key"]["S"] == "live/one.csv"
+            ]
+            time.sleep(0.1)
+        assert found, "the live stack did not record the object within 5 s"
 
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=30)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tap.calls import AwsCall, CallSource
 from tap.local import (
     GraphError,
     InvalidOptionsError,
@@ -17,7 +18,6 @@ from tap.local import (
     UnsupportedResourceError,
     run_local,
 )
-from tap.local.access.calls import AwsCall, CallSource
 from tap.local.access.proof import prove_access
 from tap.local.artifact import loaded_artifact
 from tap.local.delivery import invoke_authorised

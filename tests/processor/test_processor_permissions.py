@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from tap.local.access.calls import iam_action
+from tap.calls import iam_action
 from tap_processor.handler import Processor
 from tap_processor.permissions import (
     HANDLER_NEEDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,11 @@ from tap import interrupts
 from tap.cli.options import ProjectDir, StackOption
 from tap.cli.output import err, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
+
+if TYPE_CHECKING:
+    from tap.local import LocalReport
+    from tap.ops.stack import StackResources
+    from tap.synth import ResourceGraph
 
 
 def local(
@@ -76,7 +81,7 @@ def local(
     else:
         out().print(summary(report, stack), soft_wrap=False)
     if keep_running and report.endpoint:
-        _serve_until_interrupted(report.endpoint, report.scan_command or "")
+        _serve_until_interrupted(report, resource_graph)
     if not report.ok:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -94,15 +99,50 @@ def _staged(
     return update
 
 
-def _serve_until_interrupted(endpoint: str, scan_command: str) -> None:
+def _serve_until_interrupted(report: LocalReport, resource_graph: ResourceGraph) -> None:
+    """Print how to reach the live stack, then serve it until Ctrl-C."""
     from tap.local import stop_emulator
+    from tap.ops.stack import resolve
 
-    err().print(f"emulator running at [bold]{endpoint}[/bold] (local only). Explore it with:")
-    err().print(scan_command, markup=False, soft_wrap=True)
-    err().print("Press Ctrl-C to stop.")
+    assert report.endpoint is not None
+    console = err()
+    console.print(live_stack_lines(report, resolve(resource_graph)), markup=False, soft_wrap=True)
     interrupts.set_stage("serving the emulator")
     try:
         interrupts.wait_for_interrupt()  # here Ctrl-C is how the user says "done"
     finally:
-        stop_emulator(endpoint)
-        err().print("emulator stopped")
+        stop_emulator(report.endpoint)
+        console.print("emulator stopped")
+
+
+def live_stack_lines(report: LocalReport, resources: StackResources) -> str:
+    """What an operator needs to use the live stack: endpoint, environment, names, a scan."""
+    import shlex
+
+    assert report.endpoint is not None
+    assert report.credentials is not None
+    env = {
+        "AWS_ENDPOINT_URL": report.endpoint,
+        "AWS_ACCESS_KEY_ID": report.credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": report.credentials.secret_access_key,
+        "AWS_DEFAULT_REGION": resources.region,
+    }
+    names = resources.to_dict()
+    rows = [
+        f"live stack {resources.stack} at {report.endpoint} (127.0.0.1 only): objects put to "
+        "its buckets reach the table within a second or two.",
+        "Point the AWS CLI and boto3 at it:",
+        *(f"  export {k}={shlex.quote(v)}" for k, v in env.items()),
+        "Resources:",
+        *(
+            f"  {k:<14} {', '.join(v) if isinstance(v, list) else v}"
+            for k, v in names.items()
+            if k not in ("stack", "account_id", "region") and v
+        ),
+        "Then, for example:",
+        f"  aws s3 cp ./file.csv s3://{resources.buckets[0]}/incoming/file.csv",
+        f"  {report.scan_command}",
+        f"  tap reconcile --stack {resources.stack} --endpoint-url {report.endpoint}",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(rows)

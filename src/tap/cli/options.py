@@ -39,3 +39,27 @@ ReportFormatOption = Annotated[
     ReportFormat,
     typer.Option("--format", "-f", help="text for people; json (snake_case keys) for machines."),
 ]
+
+
+EndpointUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="Act on a `tap local --keep-running` emulator at this URL, with the credentials in "
+        "the environment (that command prints them), instead of the stack's AWS account.",
+    ),
+]
+RoleArnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--role-arn",
+        help="Role to assume from your credentials instead of tap:deployRoleArn "
+        "(tap:externalId is passed when the stack sets one).",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Read and report; write, delete and invoke nothing.")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the result as JSON (snake_case keys).")
+]

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from tap.calls import CallRecorder, CallSource
 from tap.facts.arns import is_arn, split_function_arn
 from tap.facts.principals import EVENTS_PRINCIPAL
-from tap.local.access.calls import CallRecorder, CallSource
 from tap.local.appliers.context import ObserverTarget
 from tap.local.faults import FaultInjector
 from tap.local.function import (
@@ -35,6 +35,8 @@ from tap.local.observer import Delivery
 
 DEFAULT_EVENTBRIDGE_RETRIES: Final = 185
 DEFAULT_LAMBDA_RETRIES: Final = 2
+DIRECT_INVOKE: Final = "(invoke)"
+"""The rule name recorded for an event an operator invoked directly, through no rule."""
 NOT_RETRIED: Final = "NotRetried"
 """EXHAUSTED_RETRY_CONDITION for errors EventBridge does not retry; AWS documents no value."""
 
@@ -224,6 +226,32 @@ class LambdaDelivery:
                 )
             invoke_attempts += 1
         return self._invoke_async(delivery, instance, qualifier, invoke_attempts)
+
+    def invoke_async(self, function_arn: str, event: Mapping[str, Any]) -> EventRecord:
+        """`lambda:InvokeFunction` with InvocationType=Event, as an operator makes it (a redrive):
+        Lambda's retries and on-failure destination apply; no EventBridge rule is involved."""
+        name, qualifier = split_function_arn(function_arn)
+        target = ObserverTarget(
+            rule_name=DIRECT_INVOKE,
+            rule_arn="",
+            target_id=DIRECT_INVOKE,
+            target_arn=function_arn,
+            queue_url="",
+            queue_arn="",
+            retry_policy={},
+            dead_letter_arn=None,
+        )
+        delivery = Delivery(target, dict(event), emission=0)
+        instance = self._functions.get(name)
+        if instance is None:
+            return self._record(
+                delivery,
+                Outcome.DROPPED,
+                invoke_attempts=1,
+                handler_attempts=0,
+                error_code="ResourceNotFoundException",
+            )
+        return self._invoke_async(delivery, instance, qualifier, 1)
 
     def _invoke_async(
         self,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from tap.calls import AwsCall, CallRecorder, CallSource
 from tap.facts.arns import build_arn, partition_of
-from tap.local.access.calls import AwsCall, CallRecorder, CallSource
 from tap.local.artifact import LoadedArtifact
 from tap.local.delivery import EventRecord, LambdaDelivery
 from tap.local.deploy import Deployment
@@ -48,19 +48,34 @@ class Driven:
     """Calls Lambda's runtime makes for the function (logs, traces)."""
     adaptations: tuple[str, ...]
     """Emulator adaptations the workload needed."""
+    path: DeliveryPath
+    """The delivery path the workload went through, for live traffic after the run."""
 
 
-def drive(
+@dataclass(frozen=True, slots=True)
+class DeliveryPath:
+    """How an event reaches the handler: the observer, EventBridge's and Lambda's semantics, the
+    running function instances, and the faults and call recording around them.
+
+    One run's workload goes through it; `tap local --keep-running` keeps it for live traffic.
+    """
+
+    instances: Mapping[str, FunctionInstance]
+    observer: Observer
+    delivery: LambdaDelivery
+    faults: FaultInjector
+    recorder: CallRecorder
+
+
+def delivery_path(
     emulator: Emulator,
     deployment: Deployment,
     options: LocalOptions,
     *,
     artifact: LoadedArtifact,
     factory: HandlerFactory,
-    on_operation: StageProgress | None = None,
-    on_delivery: StageProgress | None = None,
-) -> Driven:
-    """Cold-start each function, perform the workload on S3, then deliver what it emitted."""
+) -> DeliveryPath:
+    """Cold-start each function and wire the observer to Lambda's delivery, faults included."""
     recorder = CallRecorder(region=emulator.region, account_id=emulator.account_id)
     faults = FaultInjector(
         seed=options.seed,
@@ -81,6 +96,34 @@ def drive(
         for f in deployment.functions
     }
     observer = Observer(emulator.client("sqs"), list(deployment.observers), seed=options.seed)
+    delivery = LambdaDelivery(
+        functions=instances,
+        async_configs=deployment.async_configs,
+        permissions=deployment.permissions,
+        queue_urls=deployment.queue_urls,
+        operator_sqs=emulator.client("sqs"),
+        recorder=recorder,
+        faults=faults,
+        account_id=emulator.account_id,
+        seed=options.seed,
+    )
+    return DeliveryPath(instances, observer, delivery, faults, recorder)
+
+
+def drive(
+    emulator: Emulator,
+    deployment: Deployment,
+    options: LocalOptions,
+    *,
+    artifact: LoadedArtifact,
+    factory: HandlerFactory,
+    on_operation: StageProgress | None = None,
+    on_delivery: StageProgress | None = None,
+) -> Driven:
+    """Cold-start each function, perform the workload on S3, then deliver what it emitted."""
+    path = delivery_path(emulator, deployment, options, artifact=artifact, factory=factory)
+    faults, observer, recorder = path.faults, path.observer, path.recorder
+    instances = path.instances
     s3 = S3Operations(
         s3=emulator.client("s3"),
         events=emulator.client("events"),
@@ -100,17 +143,7 @@ def drive(
         deliveries += s3.perform(index, op)
         if on_operation is not None:
             on_operation(index + 1, len(operations))
-    delivery = LambdaDelivery(
-        functions=instances,
-        async_configs=deployment.async_configs,
-        permissions=deployment.permissions,
-        queue_urls=deployment.queue_urls,
-        operator_sqs=emulator.client("sqs"),
-        recorder=recorder,
-        faults=faults,
-        account_id=emulator.account_id,
-        seed=options.seed,
-    )
+    delivery = path.delivery
     scheduled = faults.with_duplicates(deliveries)
     records = []
     for start in range(0, len(scheduled), DELIVERY_BATCH):
@@ -133,10 +166,13 @@ def drive(
         handler_calls=tuple(recorder.calls),
         runtime_calls=tuple(c for i in instances.values() for c in write_runtime_logs(emulator, i)),
         adaptations=tuple(s3.adaptations),
+        path=path,
     )
 
 
-def write_runtime_logs(emulator: Emulator, instance: FunctionInstance) -> list[AwsCall]:
+def write_runtime_logs(
+    emulator: Emulator, instance: FunctionInstance, *, stream: str = LOG_STREAM
+) -> list[AwsCall]:
     """Write the captured output to the function's log group, as the runtime does; the calls
     the runtime makes for that (and for traces), for the access proof."""
     function = instance.function
@@ -144,12 +180,13 @@ def write_runtime_logs(emulator: Emulator, instance: FunctionInstance) -> list[A
     lines = [line for line in instance.runtime.log_stream.getvalue().splitlines() if line]
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=function.log_group)
-    logs.create_log_stream(logGroupName=function.log_group, logStreamName=LOG_STREAM)
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
     now = int(time.time() * 1000)
     for start in range(0, len(lines), LOG_BATCH):
         logs.put_log_events(
             logGroupName=function.log_group,
-            logStreamName=LOG_STREAM,
+            logStreamName=stream,
             logEvents=[{"timestamp": now, "message": m} for m in lines[start : start + LOG_BATCH]],
         )
     stream_arn = build_arn(
@@ -157,7 +194,7 @@ def write_runtime_logs(emulator: Emulator, instance: FunctionInstance) -> list[A
         "logs",
         emulator.region,
         emulator.account_id,
-        f"log-group:{function.log_group}:log-stream:{LOG_STREAM}",
+        f"log-group:{function.log_group}:log-stream:{stream}",
     )
     return [
         AwsCall(

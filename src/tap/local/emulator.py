@@ -272,6 +272,9 @@ _KEPT: dict[str, Emulator] = {}
 
 def stop_emulator(endpoint: str) -> bool:
     """Stop an emulator a run kept running; False if none runs at that endpoint."""
+    from tap.local.live import stop_live
+
+    stop_live(endpoint)  # its pump uses the emulator: stop it first
     emulator = _KEPT.pop(endpoint, None)
     if emulator is None:
         return False

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tap.local.access.calls import CallSource
+from tap.calls import CallSource
 from tap.local.access.proof import Grant, JudgedCall
 from tap.local.delivery import EventRecord, Outcome
 from tap.local.emulator import Credentials, Emulator, aws_scan_command

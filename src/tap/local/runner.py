@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +24,7 @@ from tap.local.emulator import ACCOUNT_NOTE, running_emulator
 from tap.local.errors import ArtifactError, GraphError, InvalidOptionsError
 from tap.local.function import IN_PROCESS_NOTE, HandlerFactory, artifact_handler
 from tap.local.graph import Graph, GraphResource
+from tap.local.live import LIVE_NOTE, LiveStack, go_live
 from tap.local.observer import STAMP_NOTE
 from tap.local.options import LocalOptions
 from tap.local.report import LocalReport, build_report
@@ -91,8 +93,9 @@ def run_local(
         running_emulator(
             account_id=account_id, region=region, keep_running=options.keep_running
         ) as emulator,
-        loaded_artifact(zip_path) as artifact,
+        ExitStack() as held,
     ):
+        artifact = held.enter_context(loaded_artifact(zip_path))
         progress(1, 1, "starting emulator")
         deployment = deploy(
             emulator,
@@ -112,12 +115,17 @@ def run_local(
         progress(0, 1, "verifying")
         verification = verify(emulator, deployment, driven)
         progress(1, 1, "verifying")
+        adaptations = (*STANDING_ADAPTATIONS, *deployment.adaptations, *driven.adaptations)
+        if options.keep_running and emulator.endpoint is not None:
+            # The live stack keeps the extracted artifact until it stops.
+            go_live(emulator.endpoint, LiveStack(emulator, driven.path, keep=held.pop_all()))
+            adaptations = (*adaptations, LIVE_NOTE)
         return build_report(
             emulator=emulator,
             deployment=deployment,
             driven=driven,
             verification=verification,
-            adaptations=(*STANDING_ADAPTATIONS, *deployment.adaptations, *driven.adaptations),
+            adaptations=adaptations,
             keep_running=options.keep_running,
             duration_seconds=round(time.perf_counter() - started, 3),
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from py_iam_expand.actions import expand_actions  # type: ignore[import-untyped]
 
-from tap.local.access.calls import AwsCall, CallSource
+from tap.calls import AwsCall, CallSource
 from tap.local.access.evaluators import (
     Evaluator,
     PolicyDocument,

@@ -1,4 +1,8 @@
-"""Recording the AWS calls a session's clients make, with the IAM action and resource ARN."""
+"""Recording the AWS calls a session's clients make, with the IAM action and resource ARN.
+
+Shared by `tap local`'s access proof (the handler's calls) and the day-2 operations (the
+operator's calls), so both judge calls derived the same way.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ class CallSource(StrEnum):
     """A call AWS makes on the caller's behalf, e.g. KMS for a CMK-encrypted queue."""
     RUNTIME = "runtime"
     """The Lambda runtime itself: logs and traces."""
+    OPERATOR = "operator"
+    """A day-2 command (backfill, reconcile, redrive) acting with the operator's credentials."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,8 @@ IAM_ACTIONS: Final = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:HeadObject": "s3:GetObject",
     "s3:HeadBucket": "s3:ListBucket",
+    "lambda:Invoke": "lambda:InvokeFunction",
+    "lambda:InvokeAsync": "lambda:InvokeFunction",
 }
 """API operations authorised by an IAM action of another name (S3's Service Authorization page);
 every other operation is authorised by the action of its own name."""
@@ -60,7 +68,8 @@ def iam_action(prefix: str, operation: str) -> str:
 
 
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
-    """The ARN a call acts on, from its parameters: TableName, QueueUrl, KeyId, Bucket; else `*`.
+    """The ARN a call acts on, from its parameters: TableName, QueueUrl, FunctionName (with its
+    Qualifier), KeyId, Bucket; else `*`.
 
     For S3 this is the bucket's ARN; the recorder appends the key for object actions.
     """
@@ -76,6 +85,15 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
             return build_arn(partition_of(region), "sqs", region, owner, name)
     if service == "s3" and isinstance(params.get("Bucket"), str):
         return bucket_arn(params["Bucket"], partition_of(region))
+    if service == "lambda" and isinstance(params.get("FunctionName"), str):
+        name = params["FunctionName"]
+        if is_arn(name):
+            return str(name)
+        qualifier = params.get("Qualifier")
+        suffix = f":{qualifier}" if isinstance(qualifier, str) and qualifier else ""
+        return build_arn(
+            partition_of(region), "lambda", region, account_id, f"function:{name}{suffix}"
+        )
     if service == "kms" and isinstance(params.get("KeyId"), str):
         key = params["KeyId"]
         if is_arn(key):

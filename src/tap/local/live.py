@@ -1,0 +1,180 @@
+"""A live local stack: after `tap local --keep-running`'s run, events keep flowing.
+
+While the emulator is up, a background thread pumps: it drains the observer queues (S3 events
+the rules matched, with each rule's state read afresh, so disabling a rule stops delivery) and
+the invoke inbox (asynchronous invokes an operator made, e.g. `tap redrive`), and delivers each
+through the run's own `DeliveryPath`: the same handler instances, EventBridge and Lambda retry
+semantics, dead-letter queues and injected faults. An object put to the endpoint reaches the
+table within one pump interval plus the handler's time.
+
+The emulator cannot run Lambda code, so an operator's `Invoke` cannot reach the handler through
+moto's Lambda API: `tap redrive --endpoint-url` sends the invoke to the inbox queue instead
+(`inbox_name`), a local-only queue like the observers, and the pump invokes from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Final
+
+from tap.local.appliers.context import OBSERVER_PREFIX
+from tap.local.delivery import EventRecord
+from tap.local.drive import DeliveryPath, write_runtime_logs
+from tap.local.emulator import Emulator
+from tap.local.observer import BATCH
+
+PUMP_INTERVAL: Final = 0.2
+"""Seconds between pumps that found nothing to deliver."""
+LIVE_LOG_STREAM: Final = "local/[$LATEST]tap-live"
+MAX_QUEUE_NAME: Final = 80
+LIVE_NOTE: Final = (
+    "after the run, a thread in tap local pumps the observer queues and the invoke inbox every "
+    f"{PUMP_INTERVAL} s and delivers through the run's own path; moto emits no event for "
+    "deletes in a versioned bucket, so those reach the table only through `tap reconcile`"
+)
+
+
+def inbox_name(function_name: str) -> str:
+    """The local-only queue that stands in for `lambda:InvokeFunction` on one function."""
+    name = f"{OBSERVER_PREFIX}invoke-{function_name}"
+    if len(name) <= MAX_QUEUE_NAME:
+        return name
+    digest = hashlib.sha256(function_name.encode()).hexdigest()[:16]
+    return f"{OBSERVER_PREFIX}invoke-{digest}"
+
+
+def inbox_message(function_arn: str, payload: Any) -> str:
+    """The inbox message for one asynchronous invoke of `function_arn` (qualified or not)."""
+    return json.dumps({"FunctionName": function_arn, "Payload": payload})
+
+
+class LiveStack:
+    """The deployed graph on a kept emulator, delivering events as they happen."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        path: DeliveryPath,
+        *,
+        keep: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.path = path
+        self._keep = keep
+        self._sqs = emulator.client("sqs")
+        self._events = emulator.client("events")
+        self._inboxes = {
+            name: self._sqs.create_queue(QueueName=inbox_name(name))["QueueUrl"]
+            for name in path.instances
+        }
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pumped = threading.Condition()
+        self._lock = threading.Lock()
+        self.records: list[EventRecord] = []
+        """Every delivery since the stack went live, in order."""
+        self.errors: list[str] = []
+        """Pump failures (the pump goes on after each)."""
+
+    def pump(self) -> list[EventRecord]:
+        """Deliver everything waiting now: S3 events, then operator invokes."""
+        with self._lock:
+            rules = self._events.list_rules().get("Rules", [])
+            enabled = {r["Name"]: r.get("State") == "ENABLED" for r in rules}
+            records = [self.path.delivery.deliver(d) for d in self.path.observer.drain(enabled)]
+            for function, url in self._inboxes.items():
+                records += self._invoke_from(function, url)
+            if records:
+                self.records += records
+                self._flush_logs()
+        with self._pumped:
+            self._pumped.notify_all()
+        return records
+
+    def _invoke_from(self, function: str, url: str) -> list[EventRecord]:
+        records: list[EventRecord] = []
+        while True:
+            messages = self._sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0
+            ).get("Messages", [])
+            for message in messages:
+                body = json.loads(message["Body"])
+                target = str(body.get("FunctionName") or function)
+                records.append(self.path.delivery.invoke_async(target, body.get("Payload") or {}))
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if len(messages) < BATCH:
+                return records
+
+    def _flush_logs(self) -> None:
+        """The handler's output since the last flush, to its log group, as the runtime writes."""
+        for instance in self.path.instances.values():
+            write_runtime_logs(self.emulator, instance, stream=LIVE_LOG_STREAM)
+            instance.runtime.log_stream.seek(0)
+            instance.runtime.log_stream.truncate()
+
+    def start(self) -> None:
+        """Pump in a daemon thread until `stop`."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._serve, name="tap-live", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delivered = self.pump()
+            except Exception as error:  # a pump failure must not end live delivery
+                self.errors.append(f"{type(error).__name__}: {error}")
+                delivered = []
+            if not delivered:
+                self._stop.wait(PUMP_INTERVAL)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait, pump by pump, until `predicate()` holds; False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._pumped:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._pumped.wait(min(left, 1.0))
+        return True
+
+    def stop(self) -> None:
+        """Stop pumping and release what the run kept (the extracted artifact); idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._keep is not None:
+            keep, self._keep = self._keep, None
+            with contextlib.suppress(Exception):
+                keep.__exit__(None, None, None)
+
+
+_LIVE: dict[str, LiveStack] = {}
+"""Live stacks by endpoint."""
+
+
+def go_live(endpoint: str, stack: LiveStack) -> LiveStack:
+    """Start pumping and register the stack, so `stop_live(endpoint)` can end it."""
+    _LIVE[endpoint] = stack
+    stack.start()
+    return stack
+
+
+def live_stack(endpoint: str) -> LiveStack | None:
+    """The live stack serving an endpoint, if any."""
+    return _LIVE.get(endpoint)
+
+
+def stop_live(endpoint: str) -> None:
+    """Stop the live stack at `endpoint`, if any."""
+    stack = _LIVE.pop(endpoint, None)
+    if stack is not None:
+        stack.stop()
