@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
-from tap.cli import cache, check, diff, graph, local, package, synth, validate
+from tap.cli import cache, check, diff, graph, local, operator_policy, package, synth, validate
 
-HELP = "Validate, synthesize, check, diff, package and run the tap pipeline, offline."
+HELP = (
+    "Validate, synthesize, check, diff, package and run the tap pipeline, offline; "
+    "operate it (backfill, reconcile, redrive) on AWS or on a local live stack."
+)
 
 app = typer.Typer(
     name="tap",
@@ -31,6 +34,7 @@ app.command()(diff.diff)
 app.command()(graph.graph)
 app.command()(package.package)
 app.command()(local.local)
+app.command(name="operator-policy")(operator_policy.operator_policy)
 app.add_typer(cache.app, name="cache")
 
 
@@ -54,7 +58,8 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Validate, synthesize, check, diff, package and run the tap pipeline, offline."""
+    """Validate, synthesize, check, diff, package and run the tap pipeline, offline; operate it
+    (backfill, reconcile, redrive) on AWS or on a local live stack."""
 
 
 def main() -> None:

@@ -46,6 +46,10 @@ class PipelineAlarmsArgs:
     """Encrypts the topic when set."""
 
 
+RUNBOOK = "docs/operations.md"
+"""Where each alarm's description points: the section saying what it means and what to run."""
+
+
 @dataclass(frozen=True)
 class _Watch:
     label: str
@@ -53,7 +57,14 @@ class _Watch:
     metric: str
     dimensions: Mapping[str, pulumi.Input[str]]
     description: str
+    runbook: str
+    """The anchor of the alarm's section in RUNBOOK."""
     statistic: str = "Sum"
+
+    @property
+    def alarm_description(self) -> str:
+        """What fired, and the runbook section that says what to do."""
+        return f"{self.description}. Runbook: {RUNBOOK}#{self.runbook}"
 
 
 class PipelineAlarms(pulumi.ComponentResource):
@@ -93,7 +104,7 @@ class PipelineAlarms(pulumi.ComponentResource):
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{watch.label}",
             name=args.alarm_name(watch.label),
-            alarm_description=watch.description,
+            alarm_description=watch.alarm_description,
             namespace=watch.namespace,
             metric_name=watch.metric,
             dimensions=watch.dimensions,
@@ -117,6 +128,7 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
             "ApproximateNumberOfMessagesVisible",
             {"QueueName": queue.name},
             f"Messages are waiting in the {label}: events failed and need a redrive",
+            f"alarm-{label}-depth",
             statistic="Maximum",
         )
         for label, queue in args.queues
@@ -130,6 +142,7 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
                 "FailedInvocations",
                 rule,
                 "EventBridge failed to invoke the processor",
+                "alarm-failed-invocations",
             ),
             _Watch(
                 f"{watched.key}-sent-to-dlq",
@@ -137,6 +150,7 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
                 "InvocationsSentToDlq",
                 rule,
                 "EventBridge gave up on events and dead-lettered them",
+                "alarm-sent-to-dlq",
             ),
             _Watch(
                 f"{watched.key}-dlq-send-failed",
@@ -144,18 +158,34 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
                 "InvocationsFailedToBeSentToDlq",
                 rule,
                 "EventBridge could not dead-letter failed events: data lost",
+                "alarm-dlq-send-failed",
             ),
         ]
     function = {"FunctionName": args.function.name}
     watches += [
-        _Watch("processor-errors", "AWS/Lambda", "Errors", function, "The processor raised"),
-        _Watch("processor-throttles", "AWS/Lambda", "Throttles", function, "Invocations throttled"),
+        _Watch(
+            "processor-errors",
+            "AWS/Lambda",
+            "Errors",
+            function,
+            "The processor raised",
+            "alarm-processor-errors",
+        ),
+        _Watch(
+            "processor-throttles",
+            "AWS/Lambda",
+            "Throttles",
+            function,
+            "Invocations throttled",
+            "alarm-processor-throttles",
+        ),
         _Watch(
             "processor-destination-failures",
             "AWS/Lambda",
             "DestinationDeliveryFailures",
             function,
             "Lambda could not deliver a failed event to the on-failure destination: data at risk",
+            "alarm-processor-destination-failures",
         ),
         _Watch(
             "items-throttled-writes",
@@ -163,6 +193,7 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
             "ThrottledRequests",
             {"TableName": args.table.name, "Operation": "PutItem"},
             "Writes to the items table are throttled",
+            "alarm-items-throttled-writes",
         ),
     ]
     return watches

@@ -1,0 +1,42 @@
+"""`tap operator-policy`: the least-privilege IAM policy for running the day-2 commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tap.cli.options import NoCache, ProjectDir, StackOption
+from tap.cli.output import user_errors, write_json
+
+
+def operator_policy(
+    stack: StackOption = "dev",
+    command: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--command",
+            help="Only this day-2 command's needs (backfill, reconcile, redrive); repeatable. "
+            "Default: all of them.",
+        ),
+    ] = None,
+    no_cache: NoCache = False,
+    project_dir: ProjectDir = Path(),
+) -> None:
+    """Print the IAM policy an operator role needs for backfill, reconcile and redrive."""
+    from tap.ops.needs import Command
+    from tap.ops.needs import operator_policy as build
+    from tap.ops.stack import stack_resources
+
+    valid = {c.value for c in Command}
+    unknown = sorted(set(command or ()) - valid)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown command {', '.join(unknown)}; choose from {', '.join(sorted(valid))}",
+            param_hint="--command",
+        )
+    chosen = [Command(c) for c in command] if command else list(Command)
+    with user_errors():
+        resources, _config = stack_resources(project_dir, stack, use_cache=not no_cache)
+    write_json(build(resources, chosen))
