@@ -148,3 +148,42 @@ def test_parsing_json_paths_once_relies_on_moto_importing_parse_at_call_time() -
     assert found == ["k"]
     assert module.parse is original
     assert module.parse("$.a") is not module.parse("$.a")
+
+
+def test_observing_versioned_deletes_relies_on_what_moto_still_does() -> None:
+    from tap.local.emulator import observe_versioned_deletes
+
+    parameters = list(inspect.signature(S3Backend.delete_object).parameters)
+    assert parameters == ["self", "bucket_name", "key_name", "version_id", "bypass"], (
+        "moto's S3Backend.delete_object changed its parameters: "
+        "tap.local.emulator.observe_versioned_deletes wraps it; revisit it"
+    )
+    original = S3Backend.delete_object
+    seen: list[tuple[str, str, str | None, bool]] = []
+    undo = observe_versioned_deletes(lambda *delete: seen.append(delete))
+    try:
+        with mock_aws():
+            import boto3
+
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket=VERSIONED)
+            s3.put_bucket_versioning(
+                Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"}
+            )
+            one = s3.put_object(Bucket=VERSIONED, Key="k", Body=b"1")["VersionId"]
+            two = s3.put_object(Bucket=VERSIONED, Key="k", Body=b"2")["VersionId"]
+            marker = s3.delete_object(Bucket=VERSIONED, Key="k")["VersionId"]
+            s3.delete_objects(
+                Bucket=VERSIONED, Delete={"Objects": [{"Key": "k", "VersionId": one}]}
+            )
+            s3.delete_object(Bucket=VERSIONED, Key="k", VersionId=marker)
+            # The last version: moto emits its own event, so the sink is not called.
+            s3.delete_object(Bucket=VERSIONED, Key="k", VersionId=two)
+    finally:
+        undo()
+    assert seen == [
+        (VERSIONED, "k", marker, True),
+        (VERSIONED, "k", one, False),
+        (VERSIONED, "k", marker, False),
+    ], "moto's delete_object no longer answers as observe_versioned_deletes expects"
+    assert S3Backend.delete_object is original, "the undo did not restore moto's method"

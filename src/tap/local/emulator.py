@@ -196,6 +196,60 @@ def parse_json_paths_once() -> Callable[[], None]:
     return undo
 
 
+DeleteSink = Callable[[str, str, str | None, bool], None]
+"""(bucket, key, version id, marker created): one delete in a versioned bucket, as S3 did it."""
+_DELETE_SINKS: list[DeleteSink] = []
+_UNDO_DELETES: list[Callable[[], None]] = []
+
+
+def observe_versioned_deletes(sink: DeleteSink) -> Callable[[], None]:
+    """Call `sink` for each delete in a versioned bucket that moto emits no event for; returns
+    the undo.
+
+    moto sends an S3 event for an unversioned delete and for the removal of a key's last version,
+    and none when a delete creates a delete marker or removes one version of several: those are
+    the events a live stack must still deliver (`tap.local.live`). This wraps moto's private
+    `S3Backend.delete_object` (DeleteObjects calls it too) while any sink is registered;
+    tests/local/test_moto_internals.py fails with a clear message when what it relies on changes.
+    """
+    from moto.s3.models import S3Backend
+
+    if not _DELETE_SINKS:
+        original = S3Backend.delete_object
+
+        def delete_object(
+            self: S3Backend,
+            bucket_name: str,
+            key_name: str,
+            version_id: str | None = None,
+            bypass: bool = False,
+        ) -> Any:
+            found, meta = original(self, bucket_name, key_name, version_id, bypass)
+            bucket = self.buckets.get(bucket_name)
+            # A key with no version left: moto sent its own event.
+            if found and bucket is not None and bucket.is_versioned and key_name in bucket.keys:
+                answered = meta.get("version-id") if version_id is None else version_id
+                for each in list(_DELETE_SINKS):
+                    each(bucket_name, key_name, answered, version_id is None)
+            return found, meta
+
+        S3Backend.delete_object = delete_object  # type: ignore[method-assign]
+
+        def restore() -> None:
+            S3Backend.delete_object = original  # type: ignore[method-assign]
+
+        _UNDO_DELETES.append(restore)
+    _DELETE_SINKS.append(sink)
+
+    def undo() -> None:
+        if sink in _DELETE_SINKS:
+            _DELETE_SINKS.remove(sink)
+        if not _DELETE_SINKS and _UNDO_DELETES:
+            _UNDO_DELETES.pop()()
+
+    return undo
+
+
 class _PrefixView:
     """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
 

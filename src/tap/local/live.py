@@ -26,8 +26,10 @@ from typing import Any, Final
 from tap.local.appliers.context import OBSERVER_PREFIX
 from tap.local.delivery import EventRecord
 from tap.local.drive import DeliveryPath, write_runtime_logs
-from tap.local.emulator import Emulator
-from tap.local.observer import BATCH
+from tap.local.emulator import Emulator, observe_versioned_deletes
+from tap.local.errors import GraphError
+from tap.local.observer import BATCH, deleted_entry
+from tap_processor.event import DELETE_MARKER_CREATED, PERMANENTLY_DELETED
 
 PUMP_INTERVAL: Final = 0.2
 """Seconds between pumps that found nothing to deliver."""
@@ -35,8 +37,9 @@ LIVE_LOG_STREAM: Final = "local/[$LATEST]tap-live"
 MAX_QUEUE_NAME: Final = 80
 LIVE_NOTE: Final = (
     "after the run, a thread in tap local pumps the observer queues and the invoke inbox every "
-    f"{PUMP_INTERVAL} s and delivers through the run's own path; moto emits no event for "
-    "deletes in a versioned bucket, so those reach the table only through `tap reconcile`"
+    f"{PUMP_INTERVAL} s and delivers through the run's own path; for a delete in a versioned "
+    "bucket, which moto emits no event for, it puts the Object Deleted event S3 documents "
+    "(deletion-type, the version id S3 answered with) on the default bus first"
 )
 
 
@@ -73,6 +76,7 @@ class LiveStack:
             name: self._sqs.create_queue(QueueName=inbox_name(name))["QueueUrl"]
             for name in path.instances
         }
+        self._unobserve: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pumped = threading.Condition()
@@ -81,6 +85,8 @@ class LiveStack:
         """Every delivery since the stack went live, in order."""
         self.errors: list[str] = []
         """Pump failures (the pump goes on after each)."""
+        self.idle_pumps = 0
+        """Pumps that found nothing to deliver: one after a change means it was all delivered."""
 
     def pump(self) -> list[EventRecord]:
         """Deliver everything waiting now: S3 events, then operator invokes."""
@@ -93,9 +99,31 @@ class LiveStack:
             if records:
                 self.records += records
                 self._flush_logs()
+            else:
+                self.idle_pumps += 1
         with self._pumped:
             self._pumped.notify_all()
         return records
+
+    def _put_delete_event(
+        self, bucket: str, key: str, version_id: str | None, marker: bool
+    ) -> None:
+        """Put the event S3 sends for a versioned delete moto emitted none for.
+
+        Called while moto handles the delete, before it answers: the event is on the bus before
+        any later request on the key can emit its own, so the observer stamps them in S3's order.
+        """
+        entry = deleted_entry(
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            deletion_type=DELETE_MARKER_CREATED if marker else PERMANENTLY_DELETED,
+            lifecycle=False,
+            account_id=self.emulator.account_id,
+        )
+        response = self._events.put_events(Entries=[entry])
+        if response.get("FailedEntryCount"):
+            raise GraphError(f"the emulator refused an S3 event: {response['Entries']}")
 
     def _invoke_from(self, function: str, url: str) -> list[EventRecord]:
         records: list[EventRecord] = []
@@ -122,6 +150,7 @@ class LiveStack:
         """Pump in a daemon thread until `stop`."""
         if self._thread is not None:
             return
+        self._unobserve = observe_versioned_deletes(self._put_delete_event)
         self._thread = threading.Thread(target=self._serve, name="tap-live", daemon=True)
         self._thread.start()
 
@@ -146,11 +175,19 @@ class LiveStack:
                 self._pumped.wait(min(left, 1.0))
         return True
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until a pump that started after this call found nothing left to deliver."""
+        seen = self.idle_pumps
+        return self.wait_until(lambda: self.idle_pumps >= seen + 2, timeout)
+
     def stop(self) -> None:
         """Stop pumping and release what the run kept (the extracted artifact); idempotent."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._unobserve is not None:
+            self._unobserve()
+            self._unobserve = None
         if self._keep is not None:
             keep, self._keep = self._keep, None
             with contextlib.suppress(Exception):
