@@ -142,4 +142,5 @@ def validate_request(request: dict[str, Any]) -> None:
     try:
         validate_parameters(request, shape)
     except ParamValidationError as error:
-        raise BatchJobError(f"the request fails s3control's CreateJob model: {error}") from error
+        detail = " ".join(str(error).split("\n")[1:]) or str(error)  # one line, no preamble
+        raise BatchJobError(f"the request fails s3control's CreateJob model: {detail}") from error
