@@ -56,6 +56,8 @@ def create_batch_job(
                 external_id=config.external_id,
                 endpoint_url=endpoint_url,
             )
+        if session is not None and session.local and not dry_run:
+            raise BatchJobError(EMULATOR_NOTE)
         etag = manifest_etag or _manifest_etag(session, manifest_at)
         request = job_request(
             resources,
@@ -70,8 +72,6 @@ def create_batch_job(
             write_json(request)
             return
         assert session is not None
-        if session.local:
-            raise BatchJobError(EMULATOR_NOTE)
         job = session.client("s3control").create_job(**request)
     out().print(f"created S3 Batch Operations job {job['JobId']} (confirm it to start)")
 
