@@ -139,6 +139,11 @@ class Names:
         return self._name("processor", Limit.IAM_ROLE)
 
     @property
+    def batch_operations_role(self) -> str:
+        """The role S3 Batch Operations assumes for `tap backfill --batch-operations` jobs."""
+        return self._name("batch-operations", Limit.IAM_ROLE)
+
+    @property
     def log_group(self) -> str:
         """The processor's log group, where Lambda writes by default."""
         return f"/aws/lambda/{self.function}"
@@ -188,6 +193,8 @@ class Names:
             "dashboard": self.dashboard,
             "kmsAlias": self.kms_alias,
         }
+        if config.backfill.batch_operations:
+            names["batchOperationsRole"] = self.batch_operations_role
         for bucket in config.buckets:
             names[f"bucket.{bucket.name}"] = self.bucket(bucket.name)
             for route in bucket.routes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 from tap.components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedRule
+from tap.components.batch_operations import BatchOperationsRole, BatchOperationsRoleArgs
 from tap.components.bucket import DataBucket, DataBucketArgs
 from tap.components.key import EncryptionKey, EncryptionKeyArgs
 from tap.components.processor import ProcessorFunction, ProcessorFunctionArgs
@@ -14,6 +15,7 @@ from tap.components.queues import FailureQueues, FailureQueuesArgs
 from tap.components.routing import EventRouting, EventRoutingArgs
 from tap.components.table import ItemsTable, ItemsTableArgs
 from tap.config import EnvironmentConfig
+from tap.facts.arns import partition_of
 from tap.naming import Names
 
 
@@ -39,6 +41,8 @@ class TapPipeline(pulumi.ComponentResource):
     delivery_dlq_url: pulumi.Output[str]
     processor_dlq_url: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
+    batch_operations_role_arn: pulumi.Output[str] | None
+    """Only with tap:backfill.batchOperations."""
 
     def __init__(
         self, name: str, args: TapPipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -116,6 +120,21 @@ class TapPipeline(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        backfill = config.backfill
+        batch_role = None
+        if backfill.batch_operations and backfill.manifest_bucket and backfill.report_bucket:
+            batch_role = BatchOperationsRole(
+                f"{name}-batch-operations",
+                BatchOperationsRoleArgs(
+                    role_name=names.batch_operations_role,
+                    alias=processor.alias,
+                    manifest_bucket=backfill.manifest_bucket,
+                    report_bucket=backfill.report_bucket,
+                    report_prefix=backfill.report_prefix,
+                    partition=partition_of(config.region),
+                ),
+                opts=child,
+            )
         routes = {
             f"{b.name}-{r.name}": EventRouting(
                 f"{name}-{b.name}-{r.name}",
@@ -165,11 +184,12 @@ class TapPipeline(pulumi.ComponentResource):
         self.delivery_dlq_url = queues.delivery_dlq.url
         self.processor_dlq_url = queues.processor_dlq.url
         self.alarm_topic_arn = alarms.topic.arn
+        self.batch_operations_role_arn = batch_role.role.arn if batch_role else None
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, pulumi.Output[object]]:
         """The stack outputs, by their exported names."""
-        return {
+        exports: dict[str, pulumi.Output[object]] = {
             "bucketNames": self.bucket_names,
             "tableName": self.table_name,
             "tableArn": self.table_arn,
@@ -180,3 +200,6 @@ class TapPipeline(pulumi.ComponentResource):
             "processorDlqUrl": self.processor_dlq_url,
             "alarmTopicArn": self.alarm_topic_arn,
         }
+        if self.batch_operations_role_arn is not None:
+            exports["batchOperationsRoleArn"] = self.batch_operations_role_arn
+        return exports

@@ -8,11 +8,16 @@ item an event wrote.
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
 
-from tap_processor.event import ObjectChange, ObjectEvent
+from tap_processor.event import NULL_VERSION, ObjectChange, ObjectEvent
 from tap_processor.sequencer import WIDTH
 from tap_processor.state import ObjectState, Status
+
+if TYPE_CHECKING:
+    from tap_processor.store import ItemStore
 
 FLOOR_SEQUENCER: Final = "0" * WIDTH
 """Below every S3 sequencer (S3's are non-zero hex): the item of a listing, not of an event."""
@@ -38,3 +43,40 @@ def listing_event(bucket: str, key: str, state: ObjectState, *, event_time: str)
         reason=BACKFILL_REASON,
         deletion_type=None,
     )
+
+
+def iso_utc(moment: datetime, *, timespec: str = "milliseconds") -> str:
+    """ISO 8601 in UTC with a `Z` suffix, as the items table's times are written."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def backfill_state(state: ObjectState) -> ObjectState:
+    """The state a listing reports, as the processor would record it from the object's event.
+
+    An object written while versioning was off lists with S3's literal version id `null`; its
+    event carries no `version-id`, so its item has none: a backfilled item has none either.
+    """
+    if state.version_id == NULL_VERSION:
+        return replace(state, version_id=None)
+    return state
+
+
+def insert_listed(
+    store: ItemStore,
+    bucket: str,
+    key: str,
+    state: ObjectState,
+    *,
+    last_modified: datetime,
+    environment: str,
+    updated_at: str,
+) -> bool:
+    """Insert the item of a listed current version unless the object has one; False if it has.
+
+    The one write `tap backfill` and S3 Batch Operations tasks make.
+    """
+    listed = backfill_state(state)
+    event = listing_event(
+        bucket, key, listed, event_time=iso_utc(last_modified, timespec="seconds")
+    )
+    return store.insert_absent(event, listed, environment=environment, updated_at=updated_at)

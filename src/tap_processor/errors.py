@@ -63,6 +63,10 @@ class UnwritableEventError(RejectedEventError):
     reason_code = "unwritable_event"
 
 
+class MalformedTaskError(ProcessorError):
+    """An S3 Batch Operations task that can never succeed as sent (a PermanentFailure)."""
+
+
 class StoreError(ProcessorError):
     """The items table did not accept the write; raised so Lambda retries the event."""
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from tap_processor.backfill import iso_utc
+from tap_processor.batch import BatchTasks, is_batch_request
 from tap_processor.dead_letter import DeadLetterQueue
 from tap_processor.errors import RejectedEventError
 from tap_processor.event import ObjectEvent, parse_event
@@ -84,7 +86,7 @@ def _utc_now() -> datetime:
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(moment)
 
 
 class Processor:
@@ -148,6 +150,34 @@ class Processor:
         return ProcessResult(
             outcome=outcome, id=event.object_id, status=state.status, resolved=resolved
         )
+
+    def process_batch(self, request: Mapping[str, Any], context: object = None) -> dict[str, Any]:
+        """Answer an S3 Batch Operations invocation: one backfill write per task (batch.py)."""
+        request_id = getattr(context, "aws_request_id", None)
+        invocation = Invocation(
+            request_id=request_id if isinstance(request_id, str) else None,
+            cold_start=self._invocations == 0,
+        )
+        self._invocations += 1
+        tasks = BatchTasks(
+            store=self._item_store(),
+            versions=self._version_reader(),
+            environment=self.settings.environment,
+            clock=self._clock,
+        )
+        response = tasks.answer(request)
+        for result in response["results"]:
+            self._logger.info(
+                "batch operations task answered",
+                extra={
+                    **invocation.fields(),
+                    "invocation_id": response["invocationId"],
+                    "task_id": result["taskId"],
+                    "result_code": result["resultCode"],
+                    "result_string": result["resultString"],
+                },
+            )
+        return response
 
     def _resolve(self, event: ObjectEvent, invocation: Invocation) -> ObjectState:
         """Read S3's current version of the event's key: the event alone cannot say it."""
@@ -280,6 +310,8 @@ def default_processor() -> Processor:
     return _default_processor
 
 
-def lambda_handler(event: object, context: object) -> dict[str, str | bool | None]:
-    """Lambda entry point: process one EventBridge event with the per-container Processor."""
-    return default_processor().process(event, context).as_dict()
+def lambda_handler(event: object, context: object) -> dict[str, Any]:
+    """Lambda entry point: one EventBridge event, or one S3 Batch Operations invocation."""
+    if is_batch_request(event):
+        return default_processor().process_batch(event, context)
+    return dict(default_processor().process(event, context).as_dict())

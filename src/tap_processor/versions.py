@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -31,6 +32,10 @@ class VersionReader:
 
     def current(self, bucket: str, key: str) -> ObjectState:
         """The key's current state; deleted when a delete marker is current or nothing is left."""
+        return self.current_listed(bucket, key)[0]
+
+    def current_listed(self, bucket: str, key: str) -> tuple[ObjectState, datetime | None]:
+        """The key's current state and when it began (the entry's LastModified, if listed)."""
         try:
             response = self._client.list_object_versions(
                 Bucket=bucket, Prefix=key, MaxKeys=LIST_LIMIT
@@ -44,20 +49,28 @@ class VersionReader:
         markers = [m for m in response.get("DeleteMarkers", []) if m.get("Key") == key]
         if not versions and not markers:
             # Other keys may share the prefix; this one has no version and no marker left.
-            return ObjectState(Status.DELETED)
+            return ObjectState(Status.DELETED), None
         entry: Mapping[str, Any] = versions[0] if versions else markers[0]
         if not entry.get("IsLatest"):
             raise VersionReadError(
                 f"ListObjectVersions on {bucket} listed a noncurrent version of {key!r} first"
             )
-        version_id = entry.get("VersionId")
-        if markers:
-            return ObjectState(Status.DELETED, version_id=version_id)
-        size = entry.get("Size")
-        etag = entry.get("ETag")
-        return ObjectState(
-            Status.PRESENT,
-            version_id=version_id,
-            size=size if isinstance(size, int) else None,
-            etag=etag.strip('"') if isinstance(etag, str) else None,
+        modified = entry.get("LastModified")
+        return listed_state(entry, marker=bool(markers)), (
+            modified if isinstance(modified, datetime) else None
         )
+
+
+def listed_state(entry: Mapping[str, Any], *, marker: bool) -> ObjectState:
+    """The state one ListObjectVersions entry (a version, or a delete marker) stands for."""
+    version_id = entry.get("VersionId")
+    if marker:
+        return ObjectState(Status.DELETED, version_id=version_id)
+    size = entry.get("Size")
+    etag = entry.get("ETag")
+    return ObjectState(
+        Status.PRESENT,
+        version_id=version_id,
+        size=size if isinstance(size, int) else None,
+        etag=etag.strip('"') if isinstance(etag, str) else None,
+    )

@@ -62,6 +62,7 @@ FIX_TARGETS = (
     "EventRouting",
     "PipelineAlarms",
     "EncryptionKey",
+    "BatchOperationsRole",
     "tap_processor.permissions",
 )
 """A fix names the config key or the component (or the handler's declared needs) to change."""

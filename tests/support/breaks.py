@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 from tap.facts.tokens import (
     AWS_PROVIDER,
     BUCKET,
@@ -25,6 +26,7 @@ from tap.facts.tokens import (
     PUBLIC_ACCESS_BLOCK,
     QUEUE,
     QUEUE_POLICY,
+    ROLE,
     ROLE_POLICY,
     TABLE,
     TABLE_REPLICA,
@@ -77,6 +79,21 @@ def _unscoped_eventbridge_grant(document: dict[str, Any]) -> None:
 
 OTHER_RULE = "arn:aws:events:us-east-1:777788889999:rule/other"
 BUCKET_ARN = "arn:aws:s3:::tap-data-prod-useast1"
+
+
+def _batch_role_invoking_the_function(g: ResourceGraph) -> ResourceGraph:
+    """The role trusted by S3 Batch Operations, granted the unqualified function."""
+    trusted = _json(
+        ROLE,
+        "",
+        "assumeRolePolicy",
+        lambda d: d["Statement"][0].update(Principal={"Service": BATCH_OPERATIONS_PRINCIPAL}),
+    )(g)
+    function_arn = only(trusted, FUNCTION).outputs["arn"]
+    invoke = {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [function_arn]}
+    return _json(ROLE_POLICY, "", "policy", lambda d: d["Statement"].append(invoke))(trusted)
+
+
 BREAKS: dict[str, Mutation] = {
     "aws-resources-use-stack-provider": lambda g: replace(
         g, only(g, QUEUE, "processor-dlq"), provider=None
@@ -125,6 +142,7 @@ BREAKS: dict[str, Mutation] = {
     "iam-actions-exist": _json(
         ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:PutItems"])
     ),
+    "iam-batch-role-invokes-only-the-alias": _batch_role_invoking_the_function,
     "iam-processor-role-matches-handler-needs": _json(
         ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:GetItem"])
     ),

@@ -10,7 +10,18 @@ from typing import Annotated
 
 import typer
 
-from tap.cli import cache, check, diff, graph, local, operator_policy, package, synth, validate
+from tap.cli import (
+    backfill,
+    cache,
+    check,
+    diff,
+    graph,
+    local,
+    operator_policy,
+    package,
+    synth,
+    validate,
+)
 
 HELP = (
     "Validate, synthesize, check, diff, package and run the tap pipeline, offline; "
@@ -34,6 +45,7 @@ app.command()(diff.diff)
 app.command()(graph.graph)
 app.command()(package.package)
 app.command()(local.local)
+app.command()(backfill.backfill)
 app.command(name="operator-policy")(operator_policy.operator_policy)
 app.add_typer(cache.app, name="cache")
 

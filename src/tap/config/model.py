@@ -276,6 +276,39 @@ class Alarms(TapModel):
     evaluation_period_seconds: Annotated[int, Field(ge=60, le=86400), AfterValidator(_period)] = 60
 
 
+_BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _bucket_name(value: str) -> str:
+    if not _BUCKET_NAME_RE.match(value) or ".." in value:
+        raise ValueError(f"'{value}' is not an S3 bucket name")
+    return value
+
+
+BucketName = Annotated[str, AfterValidator(_bucket_name)]
+
+
+class Backfill(TapModel):
+    """`tap backfill --batch-operations`: the role an S3 Batch Operations job assumes.
+
+    Off by default: the role exists only when `batchOperations` is true, and it can read only
+    the manifest bucket's objects and write only under the report prefix.
+    """
+
+    batch_operations: bool = False
+    manifest_bucket: BucketName | None = None
+    """Where S3 Inventory delivers the data buckets' manifests (the inventory destination)."""
+    report_bucket: BucketName | None = None
+    """Where the job writes its completion report."""
+    report_prefix: str = Field(default="tap-backfill-reports/", min_length=1, max_length=512)
+
+    @model_validator(mode="after")
+    def _buckets_when_on(self) -> Backfill:
+        if self.batch_operations and not (self.manifest_bucket and self.report_bucket):
+            raise ValueError("batchOperations needs manifestBucket and reportBucket")
+        return self
+
+
 class Suppression(TapModel):
     """A guardrail finding accepted on purpose, with the reason."""
 
@@ -302,4 +335,5 @@ class EnvironmentConfig(TapModel):
     table: Table = Table()
     failure_handling: FailureHandling = FailureHandling()
     alarms: Alarms = Alarms()
+    backfill: Backfill = Backfill()
     suppressions: Annotated[tuple[Suppression, ...], ListOf] = ()

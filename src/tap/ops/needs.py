@@ -65,6 +65,12 @@ OPERATOR_NEEDS: Final[tuple[OperatorNeed, ...]] = (
     ),
     OperatorNeed(
         Command.BACKFILL,
+        "dynamodb:GetItem",
+        OpsResource.TABLE,
+        "--dry-run: whether each listed object already has an item (its key only)",
+    ),
+    OperatorNeed(
+        Command.BACKFILL,
         "kms:Decrypt",
         OpsResource.KMS_KEY,
         "DynamoDB unwraps the table key for the caller of a CMK-encrypted table",

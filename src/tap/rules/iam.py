@@ -8,7 +8,16 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from tap.facts.tokens import FUNCTION, KMS_KEY, KMS_REPLICA_KEY, QUEUE, ROLE_POLICY_ATTACHMENT
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
+from tap.facts.tokens import (
+    FUNCTION,
+    KMS_KEY,
+    KMS_REPLICA_KEY,
+    LAMBDA_ALIAS,
+    QUEUE,
+    ROLE,
+    ROLE_POLICY_ATTACHMENT,
+)
 from tap.rules.actions import action_matches, is_known_action, supports_resource_scoping
 from tap.rules.lambda_ import role_of, role_policies
 from tap.rules.lookup import (
@@ -16,8 +25,10 @@ from tap.rules.lookup import (
     index_of,
     is_known,
     of_type,
+    out,
     parse_json,
     policy_documents,
+    principal_services,
     prop,
     referring,
     statements,
@@ -219,5 +230,53 @@ def iam_processor_role_matches_handler_needs(
             problems.append(f"has managed policies attached ({arns})")
         if problems:
             yield non_compliant(role.urn, f"role {prop(role, 'name')} {'; '.join(problems)}")
+        else:
+            yield compliant(role.urn)
+
+
+INVOKE = "lambda:InvokeFunction"
+
+
+def _batch_roles(graph: ResourceGraph) -> list[Resource]:
+    return [
+        role
+        for role in of_type(graph, ROLE)
+        if any(
+            BATCH_OPERATIONS_PRINCIPAL in principal_services(s)
+            for s in statements(parse_json(prop(role, "assumeRolePolicy")))
+        )
+    ]
+
+
+def iam_batch_role_invokes_only_the_alias(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """A role S3 Batch Operations assumes invokes the processor's alias ARN and nothing else."""
+    roles = _batch_roles(graph)
+    if not roles:
+        yield not_applicable(f"no role trusted by {BATCH_OPERATIONS_PRINCIPAL}")
+    aliases = {str(out(a, "arn")) for a in of_type(graph, LAMBDA_ALIAS) if out(a, "arn")}
+    for role in roles:
+        documents = role_policies(graph, role)
+        if not all(is_known(d) for d in documents):
+            yield not_applicable(f"role {prop(role, 'name')}'s policies are known only at deploy")
+            continue
+        problems: list[str] = []
+        for statement in (s for d in documents for s in statements(parse_json(d))):
+            actions = [str(a) for a in as_list(statement.get("Action"))]
+            if statement.get("Effect") != "Allow" or not any(
+                action_matches(a, INVOKE) for a in actions
+            ):
+                continue
+            others = sorted(str(r) for r in as_list(statement.get("Resource")) if r not in aliases)
+            if others or "NotResource" in statement:
+                problems.append(f"may invoke {', '.join(others) or 'NotResource'}")
+        if referring(graph, ROLE_POLICY_ATTACHMENT, "role", role, "id", "name"):
+            problems.append("has managed policies attached")
+        if problems:
+            yield non_compliant(
+                role.urn,
+                f"role {prop(role, 'name')} {'; '.join(problems)}, not only the processor's alias",
+            )
         else:
             yield compliant(role.urn)

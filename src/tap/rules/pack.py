@@ -186,6 +186,14 @@ TAP_PACK: tuple[Rule, ...] = (
         "tap.iam statement (ProcessorFunction, FailureQueues, DataBucket, EncryptionKey)",
     ),
     Rule(
+        iam.iam_batch_role_invokes_only_the_alias,
+        ERROR,
+        "S3 Batch Operations invokes whatever the job names with the role's grant: a wider grant "
+        "(the unqualified function, '*', a managed policy) lets a job run unreleased code or "
+        "other functions.",
+        "grant lambda:InvokeFunction on the processor alias's ARN only (BatchOperationsRole)",
+    ),
+    Rule(
         iam.iam_processor_role_matches_handler_needs,
         ERROR,
         "The processor's role grants exactly what its handler declares it calls: no more, no less.",

@@ -1,0 +1,184 @@
+"""`tap backfill`: an item for every object whose current version has none; or the S3 Batch
+Operations job that does the same at a scale one machine should not list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tap import interrupts
+from tap.cli.options import (
+    DryRunOption,
+    EndpointUrlOption,
+    JsonOption,
+    NoCache,
+    ProjectDir,
+    RoleArnOption,
+    StackOption,
+)
+from tap.cli.output import err, escape, fail, out, user_errors, write_json
+from tap.errors import EXIT_FINDINGS, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from tap.cli.ops_common import OpsProgress
+    from tap.ops.backfill import Backfill, BackfillResult
+
+
+def backfill(
+    stack: StackOption = "dev",
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Only keys under this prefix, in every data bucket.")
+    ] = "",
+    endpoint_url: EndpointUrlOption = None,
+    role_arn: RoleArnOption = None,
+    json_output: JsonOption = False,
+    dry_run: DryRunOption = False,
+    resume: Annotated[
+        str | None,
+        typer.Option("--resume", help="Continue an interrupted run from the token it printed."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Shards listed and written at once.")
+    ] = 8,
+    max_errors: Annotated[
+        int,
+        typer.Option(
+            "--max-errors", min=0, help="Stop (with a resume token) after more errors than this."
+        ),
+    ] = 100,
+    batch_operations: Annotated[
+        bool,
+        typer.Option(
+            "--batch-operations",
+            help="Create an S3 Batch Operations job over an S3 Inventory manifest instead of "
+            "listing here (needs tap:backfill.batchOperations).",
+        ),
+    ] = False,
+    manifest: Annotated[
+        str | None,
+        typer.Option("--manifest", help="s3://bucket/path/manifest.json of an S3 Inventory."),
+    ] = None,
+    manifest_etag: Annotated[
+        str | None,
+        typer.Option("--manifest-etag", help="The manifest's ETag, instead of a HeadObject."),
+    ] = None,
+    report: Annotated[
+        str | None,
+        typer.Option("--report", help="s3://bucket/prefix for the job's completion report."),
+    ] = None,
+    project_dir: ProjectDir = Path(),
+    no_cache: NoCache = False,
+) -> None:
+    """Write an item for every object whose current version has none (insert-if-absent)."""
+    if batch_operations:
+        from tap.cli.batch_job import create_batch_job
+
+        create_batch_job(
+            stack=stack,
+            manifest=manifest,
+            manifest_etag=manifest_etag,
+            report=report,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+            dry_run=dry_run,
+            project_dir=project_dir,
+            use_cache=not no_cache,
+        )
+        return
+    if manifest or report or manifest_etag:
+        fail("--manifest, --manifest-etag and --report go with --batch-operations", EXIT_USAGE)
+    from tap.cli.ops_common import progress
+    from tap.ops.backfill import Backfill
+    from tap.ops.session import connect
+    from tap.ops.stack import stack_resources
+
+    with user_errors():
+        interrupts.set_stage("resolving the stack")
+        # open_stack's steps, keeping the config: items carry the stack's environment.
+        resources, config = stack_resources(project_dir, stack, use_cache=not no_cache)
+        session = connect(
+            resources,
+            role_arn=role_arn or config.deploy_role_arn,
+            external_id=config.external_id,
+            endpoint_url=endpoint_url,
+        )
+        run = Backfill(
+            session,
+            resources,
+            environment=config.environment,
+            prefix=prefix,
+            dry_run=dry_run,
+            resume=resume,
+            workers=workers,
+            max_errors=max_errors,
+        )
+    token = interrupts.on_interrupt(lambda: _print_token(run))
+    interrupts.set_stage("backfilling")
+    try:
+        with progress(err(), "backfill", quiet=json_output) as update:
+            result = _run(run, update)
+    except KeyboardInterrupt:  # without tap's SIGINT handler (a library caller, a test runner)
+        run.stop()
+        _print_token(run)
+        raise typer.Exit(interrupts.EXIT_INTERRUPTED) from None
+    finally:
+        interrupts.forget(token)
+    _show(result, json_output=json_output)
+    if result.counts.errors or not result.complete:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run(run: Backfill, report: OpsProgress) -> BackfillResult:
+    """Run, reporting progress from the main thread every half second."""
+    import threading
+
+    done = threading.Event()
+    outcome: list[BackfillResult] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(run.run())
+        except BaseException as error:  # re-raised in the main thread
+            errors.append(error)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="tap-backfill-run", daemon=True)
+    worker.start()
+    while not done.wait(0.5):
+        report(run.counts.listed, None)
+    if errors:
+        raise errors[0]
+    report(run.counts.listed, run.counts.listed)
+    return outcome[0]
+
+
+def _print_token(run: Backfill) -> None:
+    """The resume token, written straight to stderr (this may run in the SIGINT handler)."""
+    token = run.resume_token()
+    if token is not None:
+        os.write(2, f"resume with: --resume {token}\n".encode())
+
+
+def _show(result: BackfillResult, *, json_output: bool) -> None:
+    if json_output:
+        write_json(result.to_dict())
+    else:
+        counts = result.counts
+        verb = "would write" if result.dry_run else "written"
+        out().print(
+            f"listed {counts.listed}, {verb} {counts.written}, already present "
+            f"{counts.already_present}, skipped (deleted) {counts.skipped_deleted}, "
+            f"errors {counts.errors}"
+        )
+        for sample in result.error_samples:
+            err().print(f"[red]✗[/red] {escape(sample)}")
+    if result.resume_token is not None:
+        err().print(
+            f"stopped before the end: resume with --resume {result.resume_token}",
+            markup=False,
+        )
