@@ -92,15 +92,18 @@ def redrive(
 
 def _summary(console: Console, report: RedriveReport) -> None:
     """The report for people: where events went, the counts, reasons and failures."""
-    console.print(f"re-submitted through {escape(report.via)}")
-    taken = report.would_resubmit if report.dry_run else report.resubmitted
     verb = "would re-submit" if report.dry_run else "re-submitted"
-    console.print(
-        f"{report.queue} DLQ: received {report.received}, {verb} {taken}, "
-        f"skipped rejected {report.skipped_rejected}, unrecognised {report.unrecognised}, "
-        f"returned during the run {report.returned}, failed {report.failed}; "
-        f"remaining {report.remaining}"
-    )
+    console.print(f"{verb} through {escape(report.via)}")
+    taken = report.would_resubmit if report.dry_run else report.resubmitted
+    counts = [
+        f"received {report.received}",
+        f"{verb} {taken}",
+        f"skipped rejected {report.skipped_rejected}",
+        *([f"unrecognised {report.unrecognised}"] if report.unrecognised else []),
+        *([f"back again during the run {report.returned}"] if report.returned else []),
+        f"failed {report.failed}",
+    ]
+    console.print(f"{report.queue} DLQ: {', '.join(counts)}; remaining {report.remaining}")
     if report.dry_run:
         console.print("dry run: nothing invoked or deleted; every message is visible again")
     for cause, count in sorted(report.causes.items()):
