@@ -68,8 +68,8 @@ def iam_action(prefix: str, operation: str) -> str:
 
 
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
-    """The ARN a call acts on, from its parameters: TableName, QueueUrl, FunctionName (with its
-    Qualifier), KeyId, Bucket; else `*`.
+    """The ARN a call acts on, from its parameters: TableName, QueueUrl (or QueueName),
+    FunctionName (with its Qualifier), KeyId, Bucket; else `*`.
 
     For S3 this is the bucket's ARN; the recorder appends the key for object actions.
     """
@@ -83,6 +83,9 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
         if len(path) == 2:
             owner, name = path
             return build_arn(partition_of(region), "sqs", region, owner, name)
+    if service == "sqs" and isinstance(params.get("QueueName"), str):  # GetQueueUrl
+        owner = params.get("QueueOwnerAWSAccountId") or account_id
+        return build_arn(partition_of(region), "sqs", region, str(owner), params["QueueName"])
     if service == "s3" and isinstance(params.get("Bucket"), str):
         return bucket_arn(params["Bucket"], partition_of(region))
     if service == "lambda" and isinstance(params.get("FunctionName"), str):

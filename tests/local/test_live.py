@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from tap.local.delivery import Outcome
-from tap.local.live import inbox_message, inbox_name, live_stack
+from tap.local.live import live_stack
+from tap.ops.inbox import inbox_message, inbox_name
 from tap.synth import ResourceGraph
 from tests.support.local import KeptRun
 

@@ -15,7 +15,6 @@ moto's Lambda API: `tap redrive --endpoint-url` sends the invoke to the inbox qu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import threading
 import time
@@ -23,38 +22,23 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Final
 
-from tap.local.appliers.context import OBSERVER_PREFIX
 from tap.local.delivery import EventRecord
 from tap.local.drive import DeliveryPath, write_runtime_logs
 from tap.local.emulator import Emulator, observe_versioned_deletes
 from tap.local.errors import GraphError
 from tap.local.observer import BATCH, deleted_entry
+from tap.ops.inbox import inbox_name
 from tap_processor.event import DELETE_MARKER_CREATED, PERMANENTLY_DELETED
 
 PUMP_INTERVAL: Final = 0.2
 """Seconds between pumps that found nothing to deliver."""
 LIVE_LOG_STREAM: Final = "local/[$LATEST]tap-live"
-MAX_QUEUE_NAME: Final = 80
 LIVE_NOTE: Final = (
     "after the run, a thread in tap local pumps the observer queues and the invoke inbox every "
     f"{PUMP_INTERVAL} s and delivers through the run's own path; for a delete in a versioned "
     "bucket, which moto emits no event for, it puts the Object Deleted event S3 documents "
     "(deletion-type, the version id S3 answered with) on the default bus first"
 )
-
-
-def inbox_name(function_name: str) -> str:
-    """The local-only queue that stands in for `lambda:InvokeFunction` on one function."""
-    name = f"{OBSERVER_PREFIX}invoke-{function_name}"
-    if len(name) <= MAX_QUEUE_NAME:
-        return name
-    digest = hashlib.sha256(function_name.encode()).hexdigest()[:16]
-    return f"{OBSERVER_PREFIX}invoke-{digest}"
-
-
-def inbox_message(function_arn: str, payload: Any) -> str:
-    """The inbox message for one asynchronous invoke of `function_arn` (qualified or not)."""
-    return json.dumps({"FunctionName": function_arn, "Payload": payload})
 
 
 class LiveStack:

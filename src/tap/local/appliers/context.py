@@ -8,9 +8,10 @@ from typing import Any
 
 from tap.local.emulator import Emulator
 from tap.local.graph import GraphResource, Translation
+from tap.ops.inbox import LOCAL_QUEUE_PREFIX
 
-OBSERVER_PREFIX = "tap-local-observer-"
-"""Local-only SQS queues that stand in for Lambda targets; nothing like them exists in AWS."""
+OBSERVER_PREFIX = LOCAL_QUEUE_PREFIX
+"""Local-only SQS queues that stand in for Lambda targets (the invoke inbox shares the prefix)."""
 
 
 @dataclass(frozen=True, slots=True)

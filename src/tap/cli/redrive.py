@@ -1,0 +1,118 @@
+"""`tap redrive`: re-submit a dead-letter queue's events to the processor's live alias."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tap.cli.options import (
+    DryRunOption,
+    EndpointUrlOption,
+    JsonOption,
+    NoCache,
+    ProjectDir,
+    RoleArnOption,
+    StackOption,
+)
+from tap.cli.output import err, escape, out, user_errors, write_json
+from tap.errors import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tap.ops.redrive import RedriveReport
+
+
+class DeadLetterQueue(StrEnum):
+    """The stack's two dead-letter queues."""
+
+    DELIVERY = "delivery"
+    PROCESSOR = "processor"
+
+
+def redrive(
+    queue: Annotated[
+        DeadLetterQueue,
+        typer.Option(
+            "--queue",
+            help="delivery: events EventBridge could not deliver; processor: Lambda's on-failure "
+            "records and the handler's rejections.",
+        ),
+    ],
+    stack: StackOption = "dev",
+    max_messages: Annotated[
+        int | None, typer.Option("--max", min=1, help="Take at most this many messages.")
+    ] = None,
+    include_rejected: Annotated[
+        bool,
+        typer.Option(
+            "--include-rejected",
+            help="Re-submit the handler's rejections too (by default they stay, reported).",
+        ),
+    ] = False,
+    endpoint_url: EndpointUrlOption = None,
+    role_arn: RoleArnOption = None,
+    json_output: JsonOption = False,
+    dry_run: DryRunOption = False,
+    project_dir: ProjectDir = Path(),
+    no_cache: NoCache = False,
+) -> None:
+    """Re-submit each dead-lettered event to the live alias (async invoke); delete it once
+    accepted. Exit 1 when an invoke failed."""
+    from tap.cli.ops_common import open_stack, progress
+    from tap.ops.redrive import redrive as run_redrive
+
+    with user_errors():
+        resources, session = open_stack(
+            project_dir,
+            stack,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+            use_cache=not no_cache,
+        )
+        with progress(err(), f"redrive {queue.value}", quiet=json_output) as on_progress:
+            report = run_redrive(
+                session,
+                resources,
+                queue.value,
+                max_messages=max_messages,
+                include_rejected=include_rejected,
+                dry_run=dry_run,
+                on_progress=on_progress,
+            )
+    if json_output:
+        write_json(report.to_dict())
+    else:
+        _summary(out(), report)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+def _summary(console: Console, report: RedriveReport) -> None:
+    """The report for people: where events went, the counts, reasons and failures."""
+    verb = "would re-submit" if report.dry_run else "re-submitted"
+    console.print(f"{verb} through {escape(report.via)}")
+    taken = report.would_resubmit if report.dry_run else report.resubmitted
+    counts = [
+        f"received {report.received}",
+        f"{verb} {taken}",
+        f"skipped rejected {report.skipped_rejected}",
+        *([f"unrecognised {report.unrecognised}"] if report.unrecognised else []),
+        *([f"back again during the run {report.returned}"] if report.returned else []),
+        f"failed {report.failed}",
+    ]
+    console.print(f"{report.queue} DLQ: {', '.join(counts)}; remaining {report.remaining}")
+    if report.dry_run:
+        console.print("dry run: nothing invoked or deleted; every message is visible again")
+    for cause, count in sorted(report.causes.items()):
+        console.print(f"  dead-lettered for {escape(cause)}: {count}")
+    for reason, count in sorted(report.rejected_reasons.items()):
+        console.print(f"  rejected, {escape(reason)}: {count}")
+        for example in report.rejected_examples.get(reason, []):
+            console.print(f"    {escape(str(example.get('message') or ''))}")
+    for failure in report.failures:
+        console.print(
+            f"[red]✗[/red] {escape(str(failure['message_id']))}: {escape(str(failure['error']))}"
+        )
