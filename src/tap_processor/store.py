@@ -198,6 +198,7 @@ def state_of_item(item: Mapping[str, Any]) -> ObjectState:
         etag=text("etag"),
     )
 
+
 def stored_sequencer(item: object) -> str | None:
     """Return the sequencer of the item DynamoDB returned with a failed condition, if any."""
     if not isinstance(item, Mapping):

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tap.cli import cache, check, diff, graph, local, package, synth, validate
+from tap.cli import cache, check, diff, graph, local, package, reconcile, synth, validate
 
 HELP = "Validate, synthesize, check, diff, package and run the tap pipeline, offline."
 
@@ -31,6 +31,7 @@ app.command()(diff.diff)
 app.command()(graph.graph)
 app.command()(package.package)
 app.command()(local.local)
+app.command()(reconcile.reconcile)
 app.add_typer(cache.app, name="cache")
 
 
