@@ -110,7 +110,8 @@ class ItemStore:
         if read is None:
             condition = "attribute_not_exists(#id)"
         else:
-            names |= {"#sequencer": "sequencer", "#status": "status", "#version": "version_id"}
+            # DynamoDB refuses names the expression does not use.
+            names = {"#sequencer": "sequencer", "#status": "status", "#version": "version_id"}
             values = {":sequencer": {"S": event.sequencer}, ":status": {"S": read.status.value}}
             condition = "#sequencer = :sequencer AND #status = :status AND "
             if read.version_id is None:
