@@ -21,6 +21,7 @@ import json
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -173,6 +174,8 @@ class ReconcileReport:
     unrepaired: int = 0
     """Drift still there after the run: not repaired, or still different after a conflict."""
     notes: list[str] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+    """Wall time of the run: listing and Scan, join, re-reads and repairs."""
 
     @property
     def drifted(self) -> int:
@@ -209,6 +212,7 @@ class ReconcileReport:
             "repair_conflicts": self.repair_conflicts,
             "unrepaired": self.unrepaired,
             "notes": self.notes,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
         }
 
 
@@ -578,6 +582,7 @@ class Reconciler:
             dry_run=self.dry_run,
         )
         counter = _Counter(progress or (lambda _done, _total: None))
+        began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tap-reconcile-") as workdir:
             join = Join(Path(workdir) / "join.sqlite")
             try:
@@ -592,6 +597,7 @@ class Reconciler:
                 join.close()
         if self.inventory:
             report.notes.append(INVENTORY_AGE_NOTE)
+        report.elapsed_seconds = time.perf_counter() - began
         return report
 
     def _load(self, join: Join, workdir: Path, counter: _Counter) -> None:
