@@ -177,6 +177,22 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_absent_versi
     assert report.counts == ZERO
     assert report.exit_code == 0
 
+    # A changed etag is stale; --prefix reconciles only the keys under it.
+    dynamodb = session.client("dynamodb")
+    item = items_by_key(dynamodb, resources.table)["plain.csv"]
+    dynamodb.put_item(TableName=resources.table, Item={**item, "etag": {"S": "0" * 32}})
+    stale = Reconciler(resources, session, environment="unit").run()
+    assert stale.counts == {**ZERO, DriftKind.STALE_ITEM: 1}
+    assert [d.key for d in stale.examples[DriftKind.STALE_ITEM]] == ["plain.csv"]
+    under = Reconciler(resources, session, environment="unit", prefix="a b/").run()
+    assert (under.listed_keys, under.scanned_items, under.counts) == (1, 1, ZERO)
+    repaired = Reconciler(resources, session, environment="unit", repair=True).run()
+    assert (repaired.repaired, repaired.exit_code) == (1, 0)
+    fixed = items_by_key(dynamodb, resources.table)["plain.csv"]
+    assert fixed["etag"]["S"] == latest(s3, "tap-unversioned")["plain.csv"]["ETag"].strip('"')
+    assert "version_id" not in fixed  # S3's "null" is stored as the processor stores it
+    assert fixed["sequencer"] == item["sequencer"]
+
 
 def test_the_join_keeps_no_key_in_python_memory() -> None:
     rows = 20_000
