@@ -53,8 +53,10 @@ def _patch_moto() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.models import S3Backend
 
-    from tap.local.emulator import forget_tracked_models
+    from tap.local.emulator import forget_tracked_models, list_versions_under_prefix_only
 
+    # A key's re-read (`Prefix=key, MaxKeys=1`) copies only that prefix's keys, as in tap local.
+    list_versions_under_prefix_only()
     listing = S3Backend.list_object_versions
     names: dict[str, list[str]] = {}
 
