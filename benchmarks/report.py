@@ -639,11 +639,13 @@ def reconcile_section(r: dict[str, Any]) -> list[str]:
         "its own process: peak RSS is that process's `ru_maxrss` (`os.wait4`, the emulator not "
         "counted), throughput is objects over the `elapsed_seconds` it reports (listing, 4 "
         "Scan segments, the sqlite join, re-reads), and objects per CPU second uses the "
-        "process's user+system time. Two benchmark-only patches of moto's private code keep "
-        "the emulator from swamping the figure: ListObjectVersions is handed only the page's "
-        "window of names (moto deep-copies and sorts the whole bucket per page), and Scan pages "
-        "skip moto's shape serializer. The emulator's server still bounds the wall-clock rate "
-        "(one Python process serving every request); the CPU rate is tap's own.",
+        "process's user+system time. Patches of moto's private code, in the server process "
+        "only, keep the emulator from swamping the figure: ListObjectVersions is handed only "
+        "the page's window of names (moto deep-copies and sorts the whole bucket per page), a "
+        "key's re-read only its prefix's keys and moto forgets the copies it tracks (both as "
+        "`tap local` does), and Scan pages skip moto's shape serializer. The emulator's server "
+        "still bounds the wall-clock rate (one Python process serving every request, whose "
+        "Scan walks the whole table for each page); the CPU rate is tap's own.",
         "",
         "| objects | elapsed | objects/s | objects per CPU s | peak RSS | drift found |",
         "|---|---|---|---|---|---|",
