@@ -381,7 +381,7 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
 
     found = Reconciler(resources, session, environment="dev").run()
 
-    assert found.counts == INDUCED
+    assert found.counts == INDUCED, found.to_dict()
     assert found.exit_code == 1
     assert found.listed_keys == len(listed_before)  # the orphan with no versions is not listed
     assert ORPHANS[1] not in listed_before
