@@ -379,13 +379,19 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     session = _session(run, resources)
     listed_before = latest(run.client("s3"), bucket)
 
-    found = Reconciler(resources, session, environment="dev").run()
+    # Only the induced keys: the run's own workload is not part of this test.
+    found = Reconciler(resources, session, environment="dev", prefix="drift/").run()
 
-    assert found.counts == INDUCED, found.to_dict()
+    assert found.counts == INDUCED, (
+        found.listed_keys,
+        found.changed_since_listed,
+        [d.key for d in found.examples[DriftKind.ORPHAN_ITEM]],
+        sorted(latest(run.client("s3"), bucket)),
+    )
     assert found.exit_code == 1
-    assert found.listed_keys == len(listed_before)  # the orphan with no versions is not listed
+    assert found.listed_keys == len([k for k in listed_before if k.startswith("drift/")])
     assert ORPHANS[1] not in listed_before
-    assert found.scanned_items == len(before) - 2  # the two deleted items
+    assert found.scanned_items == len([k for k in before if k.startswith("drift/")]) - 2
     assert sorted(d.key for d in found.examples[DriftKind.MISSING_ITEM]) == sorted(MISSING)
     assert [d.key for d in found.examples[DriftKind.FALSE_TOMBSTONE]] == [TOMBSTONED]
     assert sorted(d.key for d in found.examples[DriftKind.ORPHAN_ITEM]) == sorted(ORPHANS)
@@ -401,7 +407,9 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
             destination="tap-inventory-dev",
             file_format=file_format,
         )
-        by_inventory = Reconciler(resources, session, environment="dev", inventory=url).run()
+        by_inventory = Reconciler(
+            resources, session, environment="dev", inventory=url, prefix="drift/"
+        ).run()
         assert by_inventory.counts == INDUCED
         assert (by_inventory.listed_keys, by_inventory.source) == (found.listed_keys, "inventory")
     tamper(run.client("s3"), url)
@@ -410,7 +418,7 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     assert mismatch.value.exit_code == 2
     assert "the manifest says 00000000000000000000000000000000" in mismatch.value.headline()
 
-    repaired = Reconciler(resources, session, environment="dev", repair=True).run()
+    repaired = Reconciler(resources, session, environment="dev", repair=True, prefix="drift/").run()
 
     assert repaired.counts == INDUCED
     assert (repaired.repaired, repaired.repair_conflicts, repaired.unrepaired) == (7, 0, 0)
@@ -436,7 +444,7 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     assert ORPHANS[1] not in listing
     assert "size" not in items[ORPHANS[0]]
 
-    again = Reconciler(resources, session, environment="dev").run()
+    again = Reconciler(resources, session, environment="dev", prefix="drift/").run()
 
     assert (again.counts, again.candidates, again.exit_code) == (ZERO, 0, 0)
     assert disallowed_calls(resources, session, inventory_bucket="tap-inventory-dev") == []
