@@ -30,6 +30,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     cold_import,
     commands,
     critical_path,
+    reconcile_scale,
     report,
     rule_scaling,
     synthesis,
@@ -51,6 +52,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
         lambda: rule_scaling.measure(runs=3, synth_runs=1),
     ),
     ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
+    ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
 ]
 
 

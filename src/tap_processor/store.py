@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
 from tap_processor.errors import StoreError, UnwritableEventError
 from tap_processor.event import ObjectEvent
-from tap_processor.state import ObjectState
+from tap_processor.state import ObjectState, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -69,7 +69,7 @@ class ItemStore:
                 raise StoreError(
                     f"PutItem on {self._table_name} failed with {code or 'unknown error'}"
                 ) from error
-            if _stored_sequencer(error.response.get("Item")) == event.sequencer:
+            if stored_sequencer(error.response.get("Item")) == event.sequencer:
                 return WriteOutcome.DUPLICATE
             return WriteOutcome.STALE
         return WriteOutcome.WRITTEN
@@ -82,12 +82,67 @@ class ItemStore:
         For backfills (`backfill.listing_event`): an item an event wrote is never overwritten,
         and the item written carries the floor sequencer, so any later event replaces it.
         """
+        return self._put_if(
+            to_item(event, state, environment=environment, updated_at=updated_at),
+            "attribute_not_exists(#id)",
+            {"#id": "id"},
+            {},
+        )
+
+    def replace_unchanged(
+        self,
+        event: ObjectEvent,
+        state: ObjectState,
+        *,
+        read: ObjectState | None,
+        environment: str,
+        updated_at: str,
+    ) -> bool:
+        """Write the item only if it is still what was read; False when it changed since.
+
+        For `tap reconcile --repair`: `read` is the item's state when it was read (None: there
+        was no item) and `event.sequencer` the sequencer it had (FLOOR_SEQUENCER when there was
+        none), so the repaired item keeps a sequencer any later event beats, and any write
+        between the read and this one (an event's) wins over the repair.
+        """
+        names = {"#id": "id"}
+        values: dict[str, AttributeValueTypeDef] = {}
+        if read is None:
+            condition = "attribute_not_exists(#id)"
+        else:
+            # DynamoDB refuses names the expression does not use.
+            names = {"#sequencer": "sequencer", "#status": "status", "#version": "version_id"}
+            values = {":sequencer": {"S": event.sequencer}, ":status": {"S": read.status.value}}
+            condition = "#sequencer = :sequencer AND #status = :status AND "
+            if read.version_id is None:
+                condition += "attribute_not_exists(#version)"
+            else:
+                condition += "#version = :version"
+                values[":version"] = {"S": read.version_id}
+        return self._put_if(
+            to_item(event, state, environment=environment, updated_at=updated_at),
+            condition,
+            names,
+            values,
+        )
+
+    def _put_if(
+        self,
+        item: dict[str, AttributeValueTypeDef],
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, AttributeValueTypeDef],
+    ) -> bool:
+        """One conditional PutItem; False when the condition failed."""
+        # DynamoDB refuses an empty ExpressionAttributeValues.
+        extra: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
         try:
             self._client.put_item(
                 TableName=self._table_name,
-                Item=to_item(event, state, environment=environment, updated_at=updated_at),
-                ConditionExpression="attribute_not_exists(#id)",
-                ExpressionAttributeNames={"#id": "id"},
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                **extra,
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
@@ -127,7 +182,25 @@ def to_item(
     return item
 
 
-def _stored_sequencer(item: object) -> str | None:
+def state_of_item(item: Mapping[str, Any]) -> ObjectState:
+    """The state an item records: `to_item`'s inverse (status, version id, size, etag)."""
+
+    def text(name: str) -> str | None:
+        attribute = item.get(name)
+        value = attribute.get("S") if isinstance(attribute, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    size = item.get("size")
+    number = size.get("N") if isinstance(size, Mapping) else None
+    return ObjectState(
+        Status(text("status") or Status.PRESENT.value),
+        version_id=text("version_id"),
+        size=int(number) if isinstance(number, str) else None,
+        etag=text("etag"),
+    )
+
+
+def stored_sequencer(item: object) -> str | None:
     """Return the sequencer of the item DynamoDB returned with a failed condition, if any."""
     if not isinstance(item, Mapping):
         return None

@@ -19,6 +19,7 @@ from tap.cli import (
     local,
     operator_policy,
     package,
+    reconcile,
     redrive,
     synth,
     validate,
@@ -47,6 +48,7 @@ app.command()(graph.graph)
 app.command()(package.package)
 app.command()(local.local)
 app.command()(backfill.backfill)
+app.command()(reconcile.reconcile)
 app.command()(redrive.redrive)
 app.command(name="operator-policy")(operator_policy.operator_policy)
 app.add_typer(cache.app, name="cache")

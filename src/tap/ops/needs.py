@@ -38,6 +38,9 @@ class OpsResource(StrEnum):
     """The processor's `live` alias."""
     KMS_KEY = "kms_key"
     """The stack's customer-managed key, when it has one."""
+    INVENTORY = "inventory"
+    """An S3 Inventory report's objects (`reconcile --inventory`): outside the stack, so the
+    policy cannot name them; grant them on the report's destination bucket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +89,19 @@ OPERATOR_NEEDS: Final[tuple[OperatorNeed, ...]] = (
         Command.RECONCILE,
         "dynamodb:GetItem",
         OpsResource.TABLE,
-        "re-read an item, consistently, before repairing it",
+        "read a drifted item again, consistently, before reporting or repairing it",
     ),
     OperatorNeed(
         Command.RECONCILE,
         "dynamodb:PutItem",
         OpsResource.TABLE,
         "--repair: a write conditioned on the item being unchanged since it was read",
+    ),
+    OperatorNeed(
+        Command.RECONCILE,
+        "s3:GetObject",
+        OpsResource.INVENTORY,
+        "--inventory: read the report's manifest.json and data files",
     ),
     OperatorNeed(
         Command.RECONCILE,
@@ -160,6 +169,8 @@ def resource_arns(resources: StackResources, kind: OpsResource) -> list[str]:
         return [resources.delivery_dlq.arn, resources.processor_dlq.arn]
     if kind is OpsResource.ALIAS:
         return [resources.alias_arn]
+    if kind is OpsResource.INVENTORY:
+        return []
     return [resources.kms_key_arn] if resources.kms_key_arn else []
 
 

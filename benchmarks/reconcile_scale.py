@@ -1,0 +1,266 @@
+"""`tap reconcile` at scale: throughput and peak RSS on 10^4 and 10^5 objects.
+
+For each size, a server process deploys the dev stack into a kept moto server (a
+ThreadedMotoServer on 127.0.0.1) and fills its versioned bucket and items table directly
+through moto's backends (`put_object` without notifications, `put_item` of the processor's own
+items, `store.to_item`): 10^5 puts through boto3 and HTTP would take minutes. Every 1000th
+object gets no item, so each run also finds, reads again and reports drift (0.1 % of keys).
+
+Two patches of moto's private code, in the server process only, keep the emulator from
+dominating what is measured (both documented in results.md): ListObjectVersions deep-copies and
+sorts every version of the bucket for every page (quadratic in the bucket: hours at 10^5), so
+it is handed only the page's window of names (from the key marker on, sorted: the marker's own,
+a page, and one more to say the listing is truncated), which gives the same listing; and
+DynamoDB Scan pages are written as JSON directly instead of through moto's shape serializer
+(about 2 ms per item).
+
+`tap reconcile --stack dev --endpoint-url URL --json` then runs as its own process, the
+installed script as an operator runs it; its peak RSS is that process's `ru_maxrss` (from
+`os.wait4`), so the emulator's memory is not counted, and its throughput is objects divided by
+the `elapsed_seconds` the command reports (listing, Scan, join and re-reads; not start-up).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Run as a script, benchmarks/ would be sys.path[0] and its modules could shadow real packages.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+SIZES = (10_000, 100_000)
+MISSING_EVERY = 1000
+RSS_BOUND = 2.0
+"""Peak RSS at the largest size must stay under this multiple of the smallest size's."""
+
+
+def _key(n: int) -> str:
+    return f"data/{n // 1000:04d}/object {n:07d}.csv"
+
+
+def _patch_moto() -> None:
+    """The two benchmark-only patches of the module docstring, in this process."""
+    import bisect
+    import json as _json
+
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.models import S3Backend
+
+    from tap.local.emulator import forget_tracked_models, list_versions_under_prefix_only
+
+    # A key's re-read (`Prefix=key, MaxKeys=1`) copies only that prefix's keys, as in tap local.
+    list_versions_under_prefix_only()
+    listing = S3Backend.list_object_versions
+    names: dict[str, list[str]] = {}
+
+    class Window:
+        def __init__(self, bucket: Any, start: str | None, count: int) -> None:
+            self._bucket, self._start, self._count = bucket, start, count
+
+        @property
+        def keys(self) -> Window:
+            return self
+
+        def iterlists(self) -> Any:
+            # The bucket does not change while it is listed: sort its names once.
+            ordered = names.setdefault(self._bucket.name, sorted(self._bucket.keys.keys()))
+            first = bisect.bisect_left(ordered, self._start) if self._start else 0
+            for name in ordered[first : first + self._count]:
+                yield name, self._bucket.keys.getlist(name)
+
+    class Backend:
+        def __init__(self, backend: Any, start: str | None, count: int) -> None:
+            self._backend, self._start, self._count = backend, start, count
+
+        def get_bucket(self, bucket_name: str) -> Any:
+            return Window(self._backend.get_bucket(bucket_name), self._start, self._count)
+
+    def windowed(
+        self: Any,
+        bucket_name: str,
+        delimiter: str | None = None,
+        key_marker: str | None = None,
+        max_keys: int | None = 1000,
+        prefix: str = "",
+        version_id_marker: str | None = None,
+    ) -> Any:
+        if prefix or delimiter:
+            return listing(
+                self, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
+            )
+        # The marker's own version (skipped), a page, and one more name to say it is truncated.
+        view = Backend(self, key_marker, (max_keys or 1000) + 2)
+        try:
+            return listing(
+                view, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
+            )
+        finally:
+            forget_tracked_models()  # moto tracks each page's deep copies, for its dashboard
+
+    S3Backend.list_object_versions = windowed  # type: ignore[method-assign]
+    scan = DynamoHandler.scan
+
+    def scan_as_json(self: Any) -> Any:
+        result = scan(self)
+        return _json.dumps(result.result) if hasattr(result, "result") else result
+
+    DynamoHandler.scan = scan_as_json  # type: ignore[method-assign]
+
+
+def serve(objects: int) -> None:
+    """Process A: deploy, fill, print the endpoint and credentials, serve until stdin closes."""
+    from moto.backends import get_backend
+
+    from tap.local.deploy import deploy
+    from tap.local.emulator import running_emulator
+    from tap.ops.stack import resolve
+    from tap.packaging import build_artifact
+    from tap.synth.stack import synthesize_stack
+    from tap_processor.backfill import listing_event
+    from tap_processor.state import ObjectState, Status
+    from tap_processor.store import to_item
+
+    _patch_moto()
+    graph = synthesize_stack(ROOT, "dev")
+    resources = resolve(graph)
+    function = graph.by_type("aws:lambda/function:Function")[0]
+    artifact = build_artifact(
+        runtime=function.inputs["runtime"], architecture=function.inputs["architectures"][0]
+    ).path.read_bytes()
+    with running_emulator(
+        account_id=resources.account_id, region=resources.region, keep_running=True
+    ) as emulator:
+        deploy(emulator, list(graph.resources), artifact=artifact)
+        bucket, table = resources.buckets[0], resources.table
+        s3 = get_backend("s3")[resources.account_id]["global"]
+        dynamodb = get_backend("dynamodb")[resources.account_id][resources.region]
+        began = time.perf_counter()
+        for n in range(objects):
+            key = _key(n)
+            stored = s3.put_object(bucket, key, b"x" * (n % 97 + 1), disable_notification=True)
+            if n % MISSING_EVERY == MISSING_EVERY - 1:
+                continue
+            state = ObjectState(
+                Status.PRESENT, stored.version_id, stored.size, stored.etag.strip('"')
+            )
+            event = listing_event(bucket, key, state, event_time="2026-12-01T00:00:00.000Z")
+            item = to_item(event, state, environment="dev", updated_at="2026-12-01T00:00:00.000Z")
+            dynamodb.put_item(table, item)
+        filled = time.perf_counter() - began
+        # The filled bucket and table never change: the collector need not walk them again.
+        gc.collect()
+        gc.freeze()
+        assert emulator.endpoint is not None
+        print(
+            json.dumps(
+                {
+                    "endpoint": emulator.endpoint,
+                    "access_key_id": emulator.credentials.access_key_id,
+                    "secret_access_key": emulator.credentials.secret_access_key,
+                    "fill_seconds": filled,
+                }
+            ),
+            flush=True,
+        )
+        sys.stdin.read()
+        emulator.stop()
+
+
+def _tap() -> str:
+    return str(Path(sys.executable).parent / "tap")
+
+
+def run_size(objects: int) -> dict[str, Any]:
+    """Serve `objects`, run `tap reconcile` once against them, measure that process."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "serve", str(objects)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert server.stdout is not None
+        ready = json.loads(server.stdout.readline())
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": ready["access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": ready["secret_access_key"],
+        }
+        env.pop("AWS_SESSION_TOKEN", None)
+        command = [
+            _tap(),
+            "reconcile",
+            "--stack",
+            "dev",
+            "-C",
+            str(ROOT),
+            "--endpoint-url",
+            ready["endpoint"],
+            "--json",
+        ]
+        began = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True, cwd=ROOT)
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - began
+        child.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=120)
+    report = json.loads(output)
+    return {
+        "objects": objects,
+        "exit_code": child.returncode,
+        "fill_seconds": ready["fill_seconds"],
+        "wall_seconds": wall,
+        "elapsed_seconds": report["elapsed_seconds"],
+        "objects_per_second": objects / report["elapsed_seconds"],
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "objects_per_cpu_second": objects / (usage.ru_utime + usage.ru_stime),
+        "listed_keys": report["listed_keys"],
+        "scanned_items": report["scanned_items"],
+        "counts": report["counts"],
+    }
+
+
+def measure(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
+    """Each size in its own processes; the RSS bound between the smallest and the largest."""
+    runs = [run_size(n) for n in sizes]
+    violations = []
+    for run in runs:
+        expected = run["objects"] // MISSING_EVERY
+        if run["counts"]["missing_item"] != expected or run["listed_keys"] != run["objects"]:
+            violations.append(
+                f"reconcile on {run['objects']} objects found {run['counts']} over "
+                f"{run['listed_keys']} keys, expected {expected} missing items"
+            )
+    rss_ratio = runs[-1]["peak_rss_mb"] / runs[0]["peak_rss_mb"]
+    if rss_ratio >= RSS_BOUND:
+        violations.append(
+            f"reconcile peak RSS at {sizes[-1]} objects is {rss_ratio:.2f}x that at {sizes[0]}"
+        )
+    return {
+        "runs": runs,
+        "rss_ratio": rss_ratio,
+        "rss_bound": RSS_BOUND,
+        "violations": violations,
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]))
+    else:
+        sizes = tuple(int(a) for a in sys.argv[1:]) or SIZES
+        print(json.dumps(measure(sizes), indent=2))

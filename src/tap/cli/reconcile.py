@@ -1,0 +1,114 @@
+"""`tap reconcile`: the items table against S3's current version of every key; `--repair`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tap.cli.options import (
+    DryRunOption,
+    EndpointUrlOption,
+    JsonOption,
+    NoCache,
+    ProjectDir,
+    RoleArnOption,
+    StackOption,
+)
+from tap.cli.output import err, escape, out, user_errors, write_json
+
+if TYPE_CHECKING:
+    from tap.ops.reconcile import ReconcileReport
+
+
+def reconcile(
+    stack: StackOption,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Write S3's state over each drifted item, conditioned on the item being "
+            "unchanged since it was read: a concurrent event wins.",
+        ),
+    ] = False,
+    inventory: Annotated[
+        str | None,
+        typer.Option(
+            "--inventory",
+            metavar="s3://BUCKET/KEY/manifest.json",
+            help="Read this S3 Inventory report (CSV or Parquet) instead of listing the bucket. "
+            "It is up to 48 h old: each difference is read again before it is reported.",
+        ),
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Only keys that start with this prefix.")
+    ] = "",
+    endpoint_url: EndpointUrlOption = None,
+    role_arn: RoleArnOption = None,
+    json_output: JsonOption = False,
+    dry_run: DryRunOption = False,
+    project_dir: ProjectDir = Path(),
+    no_cache: NoCache = False,
+) -> None:
+    """Compare the items table with S3's current versions; exit 1 when drift remains."""
+    from tap.cli.ops_common import open_stack, progress
+    from tap.ops.reconcile import Reconciler
+    from tap.validation import load_stack
+
+    with user_errors():
+        resources, session = open_stack(
+            project_dir,
+            stack,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+            use_cache=not no_cache,
+        )
+        reconciler = Reconciler(
+            resources,
+            session,
+            environment=load_stack(project_dir, stack)[1].environment,
+            prefix=prefix,
+            repair=repair,
+            dry_run=dry_run,
+            inventory=inventory,
+        )
+        with progress(err(), "reconcile", quiet=json_output) as advance:
+            report = reconciler.run(advance)
+    if json_output:
+        write_json(report.to_dict())
+    else:
+        _print(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print(report: ReconcileReport) -> None:
+    console = out()
+    where = "in the inventory" if report.source == "inventory" else "listed"
+    console.print(
+        f"{report.listed_keys} keys {where}"
+        f", {report.scanned_items} items scanned, {report.candidates} different in the join"
+        f" ({report.changed_since_listed} changed since: in sync when read again)"
+    )
+    for kind, count in report.counts.items():
+        console.print(f"{kind.value:<16} {count}")
+        for drift in report.examples[kind]:
+            item = drift.item
+            said = f"{item.status.value} {item.version_id or '-'}" if item else "no item"
+            console.print(
+                f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {drift.s3.status.value} "
+                f"{drift.s3.version_id or '-'} size {drift.s3.size} etag {drift.s3.etag}; "
+                f"table {escape(said)}"
+            )
+    if report.repair and not report.dry_run:
+        console.print(
+            f"repaired {report.repaired}, {report.repair_conflicts} conflict(s) with concurrent "
+            f"events, {report.unrepaired} left"
+        )
+    elif report.drifted:
+        hint = " (dry run: nothing written)" if report.dry_run else ""
+        console.print(f"{report.drifted} drifted; run with --repair to fix them{hint}")
+    else:
+        console.print("in sync")
+    for note in report.notes:
+        console.print(f"note: {escape(note)}")

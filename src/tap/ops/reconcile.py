@@ -1,0 +1,705 @@
+"""`tap reconcile`: compare the items table with S3's current version of every key, and repair.
+
+The bucket's listing (or an S3 Inventory report) and the table's Scan are streamed into an
+on-disk sqlite join, so memory stays bounded whatever the bucket's size. Every difference the
+join finds is a candidate only: the listing and the Scan are not one snapshot, and an inventory
+is up to 48 hours old. Each candidate is read again, the item first (GetItem, consistent) and
+then S3's current version (`VersionReader.current`), so S3's answer is at least as new as the
+item's; only a difference that is still there is reported as drift. A repair writes S3's state
+with the processor's own item (`store.to_item`), conditioned on the item being what was read
+(`ItemStore.replace_unchanged`), keeping the sequencer it had: a concurrent event wins, and any
+later event replaces the repair.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import importlib
+import json
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote_plus, urlparse
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tap.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, TapError
+from tap.ops.session import _error_text
+from tap_processor.backfill import FLOOR_SEQUENCER, listing_event
+from tap_processor.errors import ProcessorError
+from tap_processor.event import NULL_VERSION, object_id
+from tap_processor.state import ObjectState, Status
+from tap_processor.store import ItemStore, state_of_item, stored_sequencer
+from tap_processor.versions import VersionReader
+
+if TYPE_CHECKING:
+    from tap.ops.session import OpsSession
+    from tap.ops.stack import StackResources
+
+EXAMPLES: Final = 10
+"""Examples kept of each kind of drift."""
+SCAN_SEGMENTS: Final = 4
+"""Parallel Scan segments (each a thread)."""
+BATCH: Final = 1000
+"""Rows per executemany; a listing page holds at most 1000 entries."""
+INVENTORY_AGE_NOTE: Final = (
+    "an S3 Inventory report is up to 48 hours old: every difference it shows is read again from "
+    "S3 and the table before it is reported, and keys created since the report are not seen"
+)
+
+Row = tuple[Any, ...]
+Progress = Callable[[int, int | None], None]
+
+
+class DriftKind(StrEnum):
+    """How the table disagrees with S3's current version of one key."""
+
+    MISSING_ITEM = "missing_item"
+    """S3 has a current version; the table has no item."""
+    FALSE_TOMBSTONE = "false_tombstone"
+    """S3 has a current version; the item says deleted."""
+    ORPHAN_ITEM = "orphan_item"
+    """S3 has no current version (a delete marker, or nothing); the item says present."""
+    STALE_ITEM = "stale_item"
+    """Both present, but the version id, size or etag differ."""
+
+
+class ReconcileError(TapError):
+    """An AWS call failed part-way: what was found so far is not a result."""
+
+    prefix = "reconcile failed"
+
+
+class InventoryError(TapError):
+    """An S3 Inventory report that cannot be read as documented, or fails its checksums."""
+
+    exit_code = EXIT_USAGE
+    prefix = "cannot read the inventory"
+
+
+def _version(version_id: str | None) -> str | None:
+    """S3's "null" version id (versioning off or suspended) is the item's absent one."""
+    return None if version_id in (None, NULL_VERSION, "") else version_id
+
+
+def _etag(etag: str | None) -> str | None:
+    """Without the quotes S3's APIs put around it, as events carry it."""
+    return etag.strip('"') if etag else None
+
+
+def normalised(state: ObjectState) -> ObjectState:
+    """The state as the processor stores it: no "null" version id, no quotes around the etag."""
+    return replace(state, version_id=_version(state.version_id), etag=_etag(state.etag))
+
+
+def classify(s3: ObjectState, item: ObjectState | None) -> DriftKind | None:
+    """The drift between S3's current state of a key and its item (None: the item is absent);
+    None when they agree. Deleted in both, or absent from both, agree."""
+    present = s3.status is Status.PRESENT
+    if item is None:
+        return DriftKind.MISSING_ITEM if present else None
+    if item.status is Status.DELETED:
+        return DriftKind.FALSE_TOMBSTONE if present else None
+    if not present:
+        return DriftKind.ORPHAN_ITEM
+    s3, item = normalised(s3), normalised(item)
+    if (s3.version_id, s3.size, s3.etag) != (item.version_id, item.size, item.etag):
+        return DriftKind.STALE_ITEM
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One key whose item disagrees with S3, as read again just before it was reported."""
+
+    kind: DriftKind
+    bucket: str
+    key: str
+    s3: ObjectState
+    item: ObjectState | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (snake_case keys)."""
+        return {
+            "kind": self.kind.value,
+            "bucket": self.bucket,
+            "key": self.key,
+            "s3": _state_dict(self.s3),
+            "item": _state_dict(self.item) if self.item else None,
+        }
+
+
+def _state_dict(state: ObjectState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "version_id": state.version_id,
+        "size": state.size,
+        "etag": state.etag,
+    }
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconcile found and did."""
+
+    source: str
+    """`listing` (ListObjectVersions) or `inventory` (an S3 Inventory report)."""
+    repair: bool
+    dry_run: bool
+    listed_keys: int = 0
+    """Keys whose current version or delete marker was listed."""
+    scanned_items: int = 0
+    """Items of the reconciled buckets (and prefix) the Scan read."""
+    candidates: int = 0
+    """Keys the join found different, before each was read again."""
+    changed_since_listed: int = 0
+    """Candidates that agreed when read again: an event (or the report's age) explains them."""
+    counts: dict[DriftKind, int] = field(default_factory=lambda: dict.fromkeys(DriftKind, 0))
+    examples: dict[DriftKind, list[Drift]] = field(
+        default_factory=lambda: {kind: [] for kind in DriftKind}
+    )
+    repaired: int = 0
+    repair_conflicts: int = 0
+    """Repairs whose condition failed: the item changed after it was read (an event won)."""
+    unrepaired: int = 0
+    """Drift still there after the run: not repaired, or still different after a conflict."""
+    notes: list[str] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+    """Wall time of the run: listing and Scan, join, re-reads and repairs."""
+
+    @property
+    def drifted(self) -> int:
+        """Keys found drifted, of every kind."""
+        return sum(self.counts.values())
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing drifted or everything was repaired; 1 otherwise."""
+        return EXIT_FINDINGS if self.unrepaired else EXIT_OK
+
+    def add(self, drift: Drift) -> None:
+        """Count one drifted key, keeping the first few of each kind as examples."""
+        self.counts[drift.kind] += 1
+        if len(self.examples[drift.kind]) < EXAMPLES:
+            self.examples[drift.kind].append(drift)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (snake_case keys)."""
+        return {
+            "source": self.source,
+            "repair": self.repair,
+            "dry_run": self.dry_run,
+            "listed_keys": self.listed_keys,
+            "scanned_items": self.scanned_items,
+            "candidates": self.candidates,
+            "changed_since_listed": self.changed_since_listed,
+            "counts": {kind.value: n for kind, n in self.counts.items()},
+            "drifted": self.drifted,
+            "examples": {
+                kind.value: [d.to_dict() for d in drifts] for kind, drifts in self.examples.items()
+            },
+            "repaired": self.repaired,
+            "repair_conflicts": self.repair_conflicts,
+            "unrepaired": self.unrepaired,
+            "notes": self.notes,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _when(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return _timestamp(value)
+    return str(value) if value else None
+
+
+# -- the on-disk join ------------------------------------------------------------------------
+
+_SCHEMA: Final = """
+CREATE TABLE listed (
+    id TEXT PRIMARY KEY, bucket TEXT, key TEXT, present INTEGER,
+    version_id TEXT, size INTEGER, etag TEXT, last_modified TEXT
+) WITHOUT ROWID;
+CREATE TABLE items (
+    id TEXT PRIMARY KEY, bucket TEXT, key TEXT, present INTEGER,
+    version_id TEXT, size INTEGER, etag TEXT
+) WITHOUT ROWID;
+"""
+# Both sides are keyed by the item id: the two queries walk one primary key and probe the other.
+_JOIN: Final = """
+SELECT l.bucket, l.key, l.present, l.version_id, l.size, l.etag, l.last_modified,
+       i.id IS NOT NULL, i.present, i.version_id, i.size, i.etag
+FROM listed AS l LEFT JOIN items AS i ON i.id = l.id
+UNION ALL
+SELECT i.bucket, i.key, 0, NULL, NULL, NULL, NULL, 1, i.present, i.version_id, i.size, i.etag
+FROM items AS i WHERE NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.id = i.id)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A key the join found different: what the listing and the Scan said."""
+
+    kind: DriftKind
+    bucket: str
+    key: str
+    listed_version_id: str | None
+    last_modified: str | None
+
+
+class Join:
+    """S3's listing and the table's items in one sqlite file (journal off), joined by item id.
+
+    Rows go in by `executemany` batches from any thread; nothing of the bucket or the table is
+    kept in Python.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database (its file is the caller's to remove)."""
+        self._db.close()
+
+    def add_listed(self, rows: Sequence[Row]) -> None:
+        """(id, bucket, key, present, version_id, size, etag, last_modified) rows."""
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO listed VALUES (?,?,?,?,?,?,?,?)", rows)
+
+    def add_items(self, rows: Sequence[Row]) -> None:
+        """(id, bucket, key, present, version_id, size, etag) rows."""
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
+
+    def sizes(self) -> tuple[int, int]:
+        """(listed keys, items) loaded."""
+        with self._lock:
+            listed = self._db.execute("SELECT count(*) FROM listed").fetchone()[0]
+            items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
+        return int(listed), int(items)
+
+    def candidates(self) -> Iterator[Candidate]:
+        """Every key whose listed state and item differ, streamed from the join."""
+        for row in self._db.execute(_JOIN):
+            (bucket, key, present, version, size, etag, modified, has_item) = row[:8]
+            s3 = ObjectState(
+                Status.PRESENT if present else Status.DELETED,
+                version_id=version,
+                size=size,
+                etag=etag,
+            )
+            item = None
+            if has_item:
+                item_present, item_version, item_size, item_etag = row[8:]
+                item = ObjectState(
+                    Status.PRESENT if item_present else Status.DELETED,
+                    version_id=item_version,
+                    size=item_size,
+                    etag=item_etag,
+                )
+            kind = classify(s3, item)
+            if kind is not None:
+                yield Candidate(kind, bucket, key, version, modified)
+
+
+def listed_row(bucket: str, entry: Mapping[str, Any], *, present: bool) -> Row:
+    """A `listed` row from one ListObjectVersions entry (a version or a delete marker)."""
+    key = entry["Key"]
+    return (
+        object_id(bucket, key),
+        bucket,
+        key,
+        int(present),
+        _version(entry.get("VersionId")),
+        entry.get("Size") if present else None,
+        _etag(entry.get("ETag")) if present else None,
+        _when(entry.get("LastModified")),
+    )
+
+
+def item_row(item: Mapping[str, Any]) -> Row | None:
+    """An `items` row from one scanned item; None for an item without bucket and key."""
+    bucket = item.get("bucket", {}).get("S")
+    key = item.get("key", {}).get("S")
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        return None
+    state = normalised(state_of_item(item))
+    return (
+        object_id(bucket, key),
+        bucket,
+        key,
+        int(state.status is Status.PRESENT),
+        state.version_id,
+        state.size,
+        state.etag,
+    )
+
+
+# -- S3: the listing, or an inventory report --------------------------------------------------
+
+
+def listing_pages(s3: Any, bucket: str, prefix: str) -> Iterator[list[Row]]:
+    """Each key's current version or delete marker, a page (up to 1000 entries) at a time."""
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+    for page in pages:
+        rows = [
+            listed_row(bucket, v, present=True) for v in page.get("Versions", []) if v["IsLatest"]
+        ]
+        rows += [
+            listed_row(bucket, m, present=False)
+            for m in page.get("DeleteMarkers", [])
+            if m["IsLatest"]
+        ]
+        yield rows
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryFile:
+    """One data file of an inventory report."""
+
+    key: str
+    size: int
+    md5: str
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryManifest:
+    """An S3 Inventory report's manifest.json, as documented."""
+
+    bucket: str
+    """Where the data files are: the destination bucket."""
+    source_bucket: str
+    file_format: str
+    schema: tuple[str, ...]
+    """CSV column names (fileSchema); empty for Parquet, whose files carry their schema."""
+    files: tuple[InventoryFile, ...]
+
+
+def s3_location(url: str) -> tuple[str, str]:
+    """(bucket, key) of an `s3://bucket/key` URL."""
+    parsed = urlparse(url)
+    key = parsed.path.lstrip("/")
+    if parsed.scheme != "s3" or not parsed.netloc or not key:
+        raise InventoryError(f"{url!r} is not an s3://bucket/key/manifest.json URL")
+    return parsed.netloc, key
+
+
+def _column(name: str) -> str:
+    """Column names of CSV (`VersionId`) and Parquet (`version_id`) schemas compared as one."""
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def parse_manifest(document: bytes, *, where: str) -> InventoryManifest:
+    """The manifest's fields; InventoryError when it is not the documented shape."""
+    try:
+        raw = json.loads(document)
+        destination = str(raw.get("destinationBucket") or "")
+        fmt = str(raw["fileFormat"])
+        files = tuple(
+            InventoryFile(str(f["key"]), int(f["size"]), str(f["MD5checksum"]).lower())
+            for f in raw["files"]
+        )
+        source = str(raw["sourceBucket"])
+        schema_text = str(raw["fileSchema"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InventoryError(f"{where} is not an S3 Inventory manifest.json: {error}") from error
+    if fmt.upper() not in ("CSV", "PARQUET"):
+        raise InventoryError(f"{where}: fileFormat {fmt} is not supported; choose CSV or Parquet")
+    bucket = destination.rsplit(":", 1)[-1] or s3_location(where)[0]
+    schema = tuple(c.strip() for c in schema_text.split(",")) if fmt.upper() == "CSV" else ()
+    if schema and not {"bucket", "key"} <= {_column(c) for c in schema}:
+        raise InventoryError(f"{where}: fileSchema has no Bucket and Key columns")
+    return InventoryManifest(bucket, source, fmt.upper(), schema, files)
+
+
+def _download(s3: Any, bucket: str, file: InventoryFile, path: Path) -> None:
+    """Stream one data file to disk, checking the manifest's MD5 of it."""
+    digest = hashlib.md5(usedforsecurity=False)
+    body = s3.get_object(Bucket=bucket, Key=file.key)["Body"]
+    with path.open("wb") as sink:
+        for chunk in body.iter_chunks(1 << 20):
+            digest.update(chunk)
+            sink.write(chunk)
+    if digest.hexdigest() != file.md5:
+        raise InventoryError(
+            f"s3://{bucket}/{file.key} has MD5 {digest.hexdigest()}, the manifest says {file.md5}"
+        )
+
+
+def _truth(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _inventory_row(record: Mapping[str, Any], *, encoded: bool) -> Row | None:
+    """A `listed` row from one inventory record (normalised column names); None for a noncurrent
+    version."""
+    if "islatest" in record and not _truth(record["islatest"]):
+        return None
+    bucket, key = str(record["bucket"]), str(record["key"])
+    if encoded:
+        key = unquote_plus(key)  # CSV inventories URL-encode keys
+    present = not _truth(record.get("isdeletemarker"))
+    size = record.get("size")
+    return (
+        object_id(bucket, key),
+        bucket,
+        key,
+        int(present),
+        _version(record.get("versionid") or None),
+        int(size) if present and size not in (None, "") else None,
+        _etag(record.get("etag")) if present else None,
+        _when(record.get("lastmodifieddate")),
+    )
+
+
+def _csv_records(path: Path, schema: Sequence[str]) -> Iterator[dict[str, Any]]:
+    names = [_column(c) for c in schema]
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
+        for values in csv.reader(text):
+            yield dict(zip(names, values, strict=False))
+
+
+def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        parquet: Any = importlib.import_module("pyarrow.parquet")
+    except ImportError as error:
+        raise InventoryError(
+            "a Parquet inventory needs pyarrow (pip install pyarrow); CSV needs nothing"
+        ) from error
+    for batch in parquet.ParquetFile(path).iter_batches(batch_size=BATCH):
+        for record in batch.to_pylist():
+            yield {_column(name): value for name, value in record.items()}
+
+
+def inventory_pages(
+    s3: Any, manifest: InventoryManifest, workdir: Path, prefix: str
+) -> Iterator[list[Row]]:
+    """The report's current versions and delete markers under `prefix`, in batches; each data
+    file is checked against the manifest's MD5 before any of it is read."""
+    for number, file in enumerate(manifest.files):
+        path = workdir / f"inventory-{number}"
+        _download(s3, manifest.bucket, file, path)
+        records = (
+            _csv_records(path, manifest.schema)
+            if manifest.file_format == "CSV"
+            else _parquet_records(path)
+        )
+        rows: list[Row] = []
+        for record in records:
+            row = _inventory_row(record, encoded=manifest.file_format == "CSV")
+            if row is not None and row[2].startswith(prefix):
+                rows.append(row)
+                if len(rows) >= BATCH:
+                    yield rows
+                    rows = []
+        yield rows
+        path.unlink()
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _scan_pages(dynamodb: Any, table: str, segment: int, segments: int) -> Iterator[list[Any]]:
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        Segment=segment,
+        TotalSegments=segments,
+        ConsistentRead=True,
+        ProjectionExpression="#id, #bucket, #key, #status, #version, #size, #etag",
+        ExpressionAttributeNames={
+            "#id": "id",
+            "#bucket": "bucket",
+            "#key": "key",
+            "#status": "status",
+            "#version": "version_id",
+            "#size": "size",
+            "#etag": "etag",
+        },
+    )
+    for page in pages:
+        yield page.get("Items", [])
+
+
+class _Counter:
+    """Rows loaded so far, reported to the progress callback from any thread."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.done = 0
+
+    def add(self, rows: int) -> None:
+        with self._lock:
+            self.done += rows
+            self._progress(self.done, None)
+
+
+RepairHook = Callable[[Drift], None]
+"""Called between a drifted item's read and its repair write (tests force interleavings)."""
+
+
+@dataclass
+class Reconciler:
+    """Reconciles one stack's table with its buckets."""
+
+    resources: StackResources
+    session: OpsSession
+    environment: str
+    """What the processor records as `environment` on each item (`tap:environment`)."""
+    prefix: str = ""
+    repair: bool = False
+    dry_run: bool = False
+    inventory: str | None = None
+    """`s3://bucket/key/manifest.json` of an S3 Inventory report to read instead of listing."""
+    segments: int = SCAN_SEGMENTS
+    before_repair: RepairHook | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def run(self, progress: Progress | None = None) -> ReconcileReport:
+        """Load, join, read every candidate again, and repair what still differs."""
+        report = ReconcileReport(
+            source="inventory" if self.inventory else "listing",
+            repair=self.repair,
+            dry_run=self.dry_run,
+        )
+        counter = _Counter(progress or (lambda _done, _total: None))
+        began = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="tap-reconcile-") as workdir:
+            join = Join(Path(workdir) / "join.sqlite")
+            try:
+                self._load(join, Path(workdir), counter)
+                report.listed_keys, report.scanned_items = join.sizes()
+                if progress:
+                    progress(counter.done, counter.done)
+                self._settle(join, report)
+            except (BotoCoreError, ClientError, ProcessorError) as error:
+                raise ReconcileError(_error_text(error)) from error
+            finally:
+                join.close()
+        if self.inventory:
+            report.notes.append(INVENTORY_AGE_NOTE)
+        report.elapsed_seconds = time.perf_counter() - began
+        return report
+
+    def _load(self, join: Join, workdir: Path, counter: _Counter) -> None:
+        s3 = self.session.client("s3")
+        buckets = self.resources.buckets
+        sources: list[Iterable[list[Row]]]
+        if self.inventory:
+            manifest = self._manifest(s3)
+            buckets = (manifest.source_bucket,)
+            sources = [inventory_pages(s3, manifest, workdir, self.prefix)]
+        else:
+            sources = [listing_pages(s3, b, self.prefix) for b in buckets]
+        dynamodb = self.session.client("dynamodb")
+        wanted = frozenset(buckets)
+
+        def load_listed(pages: Iterable[list[Row]]) -> None:
+            for rows in pages:
+                join.add_listed(rows)
+                counter.add(len(rows))
+
+        def load_items(segment: int) -> None:
+            for items in _scan_pages(dynamodb, self.resources.table, segment, self.segments):
+                rows = [
+                    r
+                    for r in map(item_row, items)
+                    if r is not None and r[1] in wanted and r[2].startswith(self.prefix)
+                ]
+                join.add_items(rows)
+                counter.add(len(rows))
+
+        with ThreadPoolExecutor(max_workers=self.segments + len(sources)) as pool:
+            futures = [pool.submit(load_listed, pages) for pages in sources]
+            futures += [pool.submit(load_items, s) for s in range(self.segments)]
+            for future in futures:
+                future.result()
+
+    def _manifest(self, s3: Any) -> InventoryManifest:
+        assert self.inventory is not None
+        bucket, key = s3_location(self.inventory)
+        try:
+            document = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "error")
+            raise InventoryError(f"GetObject on {self.inventory} failed with {code}") from error
+        manifest = parse_manifest(document, where=self.inventory)
+        if manifest.source_bucket not in self.resources.buckets:
+            raise InventoryError(
+                f"{self.inventory} inventories {manifest.source_bucket}, which is not a bucket "
+                f"of stack {self.resources.stack} ({', '.join(self.resources.buckets)})"
+            )
+        return manifest
+
+    def _settle(self, join: Join, report: ReconcileReport) -> None:
+        """Read each candidate again; report what still differs; repair it when asked."""
+        dynamodb = self.session.client("dynamodb")
+        store = ItemStore(client=dynamodb, table_name=self.resources.table)
+        versions = VersionReader(client=self.session.client("s3"))
+        for candidate in join.candidates():
+            report.candidates += 1
+            item, sequencer, s3 = self._read(dynamodb, versions, candidate)
+            kind = classify(s3, item)
+            if kind is None:
+                report.changed_since_listed += 1
+                continue
+            drift = Drift(kind, candidate.bucket, candidate.key, s3, item)
+            report.add(drift)
+            if not self.repair or self.dry_run:
+                report.unrepaired += 1
+                continue
+            if self.before_repair is not None:
+                self.before_repair(drift)
+            state = normalised(s3)
+            now = _timestamp(self.clock())
+            began = (
+                candidate.last_modified
+                if candidate.last_modified and state.version_id == candidate.listed_version_id
+                else now
+            )
+            event = replace(
+                listing_event(candidate.bucket, candidate.key, state, event_time=began),
+                sequencer=sequencer,
+            )
+            if store.replace_unchanged(
+                event, state, read=item, environment=self.environment, updated_at=now
+            ):
+                report.repaired += 1
+                continue
+            # An event wrote the item after it was read: it won. Look once more, never retry.
+            report.repair_conflicts += 1
+            again, _, s3_again = self._read(dynamodb, versions, candidate)
+            if classify(s3_again, again) is not None:
+                report.unrepaired += 1
+
+    def _read(
+        self, dynamodb: Any, versions: VersionReader, candidate: Candidate
+    ) -> tuple[ObjectState | None, str, ObjectState]:
+        """The item (consistent read) and then S3's current state: S3's answer is the newer."""
+        found = dynamodb.get_item(
+            TableName=self.resources.table,
+            Key={"id": {"S": object_id(candidate.bucket, candidate.key)}},
+            ConsistentRead=True,
+        ).get("Item")
+        item = state_of_item(found) if found else None
+        sequencer = (stored_sequencer(found) if found else None) or FLOOR_SEQUENCER
+        return item, sequencer, versions.current(candidate.bucket, candidate.key)
