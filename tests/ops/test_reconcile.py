@@ -294,17 +294,6 @@ def _put_and_wait(run: KeptRun, bucket: str, keys: dict[str, bytes]) -> dict[str
     return versions
 
 
-def _two_pumps(live: LiveStack) -> None:
-    """Wait for two full pumps: every event S3 sent before now was drained."""
-    pumps = [0]
-
-    def counted() -> bool:
-        pumps[0] += 1
-        return pumps[0] > 2
-
-    live.wait_until(counted, timeout=5.0)
-
-
 def _multipart(s3: Any, bucket: str, key: str) -> dict[str, Any]:
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     parts = [
@@ -346,7 +335,11 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
         dynamodb.delete_item(TableName=table, Key={"id": before[key]["id"]})
     tombstone = {k: v for k, v in before[TOMBSTONED].items() if k not in ("size", "etag")}
     dynamodb.put_item(TableName=table, Item={**tombstone, "status": {"S": "deleted"}})
-    # moto sends no event for a delete in a versioned bucket: the items stay present.
+    # Deletes and new versions while the rule is disabled: their events are dropped, so the
+    # orphans' items stay present and the stale ones keep their old version.
+    events = run.client("events")
+    rule = graph.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["name"]
+    events.disable_rule(Name=rule)
     s3.delete_object(Bucket=bucket, Key=ORPHANS[0])
     for version in s3.list_object_versions(Bucket=bucket, Prefix=ORPHANS[1])["Versions"]:
         s3.delete_object(Bucket=bucket, Key=ORPHANS[1], VersionId=version["VersionId"])
@@ -356,13 +349,9 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
         TableName=table,
         Item={**in_sync, "status": {"S": "deleted"}, "version_id": {"S": marker}},
     )
-    # New versions while the rule is disabled: their events are dropped, the items go stale.
-    events = run.client("events")
-    rule = graph.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["name"]
-    events.disable_rule(Name=rule)
     s3.put_object(Bucket=bucket, Key=STALE[0], Body=b"a newer, longer body")
     _multipart(s3, bucket, STALE[1])
-    _two_pumps(_live(run))
+    assert _live(run).wait_idle(timeout=5.0)  # every event drained, and dropped
     events.enable_rule(Name=rule)
     return before
 
