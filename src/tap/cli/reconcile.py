@@ -17,6 +17,7 @@ from tap.cli.options import (
     StackOption,
 )
 from tap.cli.output import err, escape, out, user_errors, write_json
+from tap_processor.state import ObjectState, Status
 
 if TYPE_CHECKING:
     from tap.ops.reconcile import ReconcileReport
@@ -93,11 +94,9 @@ def _print(report: ReconcileReport) -> None:
     for kind, count in report.counts.items():
         console.print(f"{kind.value:<16} {count}")
         for drift in report.examples[kind]:
-            item = drift.item
-            said = f"{item.status.value} {item.version_id or '-'}" if item else "no item"
+            said = _shown(drift.item) if drift.item else "no item"
             console.print(
-                f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {drift.s3.status.value} "
-                f"{drift.s3.version_id or '-'} size {drift.s3.size} etag {drift.s3.etag}; "
+                f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {escape(_shown(drift.s3))}; "
                 f"table {escape(said)}"
             )
     if report.repair and not report.dry_run:
@@ -112,3 +111,11 @@ def _print(report: ReconcileReport) -> None:
         console.print("in sync")
     for note in report.notes:
         console.print(f"note: {escape(note)}")
+
+
+def _shown(state: ObjectState) -> str:
+    """A state in one phrase: status, version, and for a present one its size and ETag."""
+    version = state.version_id or "-"
+    if state.status is not Status.PRESENT:
+        return f"{state.status.value} {version}"
+    return f"{state.status.value} {version} size {state.size} etag {state.etag}"
