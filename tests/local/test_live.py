@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from tap.local.delivery import Outcome
-from tap.local.live import live_stack
 from tap.ops.inbox import inbox_message, inbox_name
 from tap.synth import ResourceGraph
 from tests.support.local import KeptRun
@@ -19,9 +18,7 @@ def test_an_object_put_to_the_endpoint_reaches_the_table_within_five_seconds(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=2)
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
+    live = run.live
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
     put = run.client("s3").put_object(Bucket=bucket, Key="late/arrival.csv", Body=b"x" * 17)
 
@@ -40,9 +37,7 @@ def test_a_disabled_rule_delivers_nothing_until_enabled(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=1)
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
+    live = run.live
     rule = dev_graph.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["name"]
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
     events = run.client("events")
@@ -66,9 +61,7 @@ def test_an_invoke_sent_to_the_inbox_runs_with_lambdas_async_semantics(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=1)
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
+    live = run.live
     alias = dev_graph.by_type("aws:lambda/alias:Alias")[0]
     sqs = run.client("sqs")
     url = sqs.get_queue_url(QueueName=inbox_name(alias.inputs["functionName"]))["QueueUrl"]
@@ -90,9 +83,7 @@ def test_versioned_deletes_reach_the_table_in_s3s_order(
     before the put's, so its sequencer is lower.
     """
     run = run_kept(dev_graph, objects=1)
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
+    live = run.live
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
     s3 = run.client("s3")
 

@@ -13,9 +13,7 @@ from typer.testing import CliRunner
 
 from tap.cli.app import app
 from tap.local.emulator import _bootstrap_credentials
-from tap.local.live import LiveStack, live_stack
 from tap.ops.backfill import Backfill, ListedObject
-from tap.ops.session import connect
 from tap.ops.stack import StackResources, resolve
 from tap.synth import ResourceGraph
 from tap_processor.backfill import FLOOR_SEQUENCER
@@ -26,20 +24,13 @@ from tests.support.paths import REPO_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kept-emulator")]
 
 
-def _live(run: KeptRun) -> LiveStack:
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
-    return live
-
-
 def _items(run: KeptRun) -> dict[str, dict[str, Any]]:
     return {item["id"]["S"]: item for item in run.items()}
 
 
 def _with_rule_disabled(run: KeptRun, graph: ResourceGraph, put: Callable[[], None]) -> None:
     """Run `put` while the rule is disabled, let the pump drop its events, enable the rule."""
-    live = _live(run)
+    live = run.live
     events = run.client("events")
     [rule] = [r.inputs["name"] for r in graph.by_type("aws:cloudwatch/eventRule:EventRule")]
     events.disable_rule(Name=rule)
@@ -49,7 +40,7 @@ def _with_rule_disabled(run: KeptRun, graph: ResourceGraph, put: Callable[[], No
 
 
 def _backfill(run: KeptRun, resources: StackResources, **options: Any) -> Any:
-    session = connect(resources, role_arn=None, endpoint_url=run.report.endpoint, base=run.session)
+    session = run.ops_session(resources)
     return Backfill(session, resources, environment="dev", **options).run()
 
 
@@ -97,11 +88,11 @@ def test_backfill_writes_exactly_the_objects_uploaded_while_the_rule_was_disable
         item = _items(run)[f"{bucket}/plain.csv"]
         return item["version_id"]["S"] == put["VersionId"]
 
-    assert _live(run).wait_until(recorded, timeout=10.0)
+    assert run.live.wait_until(recorded, timeout=10.0)
     item = _items(run)[f"{bucket}/plain.csv"]
     assert item["size"]["N"] == str(len(b"changed after backfill"))
     assert item["sequencer"]["S"] != FLOOR_SEQUENCER
-    assert _live(run).errors == []
+    assert run.live.errors == []
 
 
 def test_an_event_that_lands_between_listing_and_writing_wins(
@@ -109,7 +100,7 @@ def test_an_event_that_lands_between_listing_and_writing_wins(
 ) -> None:
     # GIVEN an object no event recorded
     run = run_kept(dev_graph, objects=1)
-    live = _live(run)
+    live = run.live
     resources = resolve(dev_graph)
     bucket = resources.buckets[0]
     s3 = run.client("s3")

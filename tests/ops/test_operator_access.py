@@ -11,27 +11,14 @@ import pytest
 from tap.calls import AwsCall, CallSource
 from tap.local.access.operator import prove_operator_access
 from tap.local.access.proof import prove_access
-from tap.local.live import LiveStack, live_stack
 from tap.ops.backfill import Backfill
 from tap.ops.inbox import inbox_name
 from tap.ops.needs import Command, needs_of, operator_policy
 from tap.ops.reconcile import Reconciler
 from tap.ops.redrive import redrive
-from tap.ops.session import OpsSession, connect
 from tap.ops.stack import StackResources, resolve
 from tap.synth import ResourceGraph
 from tests.support.local import KeptRun
-
-
-def _live(run: KeptRun) -> LiveStack:
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
-    return live
-
-
-def _session(run: KeptRun, resources: StackResources) -> OpsSession:
-    return connect(resources, role_arn=None, endpoint_url=run.report.endpoint, base=run.session)
 
 
 def _local_only(calls: list[AwsCall], resources: StackResources) -> list[AwsCall]:
@@ -47,7 +34,7 @@ def test_every_call_of_every_day2_command_is_allowed_by_the_operator_policy(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=2)
-    live = _live(run)
+    live = run.live
     resources = resolve(dev_graph)
     bucket = resources.buckets[0]
     s3, sqs = run.client("s3"), run.client("sqs")
@@ -72,18 +59,18 @@ def test_every_call_of_every_day2_command_is_allowed_by_the_operator_policy(
 
     proofs = {}
     # WHEN each command runs, each in its own session
-    backfill = _session(run, resources)
+    backfill = run.ops_session(resources)
     Backfill(backfill, resources, environment="dev", dry_run=True).run()
     written = Backfill(backfill, resources, environment="dev").run()
     assert written.counts.written == 2  # the two objects whose events are dead-lettered
     proofs[Command.BACKFILL] = backfill.calls
 
-    reconcile = _session(run, resources)
+    reconcile = run.ops_session(resources)
     report = Reconciler(resources, reconcile, environment="dev", repair=True).run()
     assert (report.repaired, report.unrepaired) == (1, 0)
     proofs[Command.RECONCILE] = reconcile.calls
 
-    redriving = _session(run, resources)
+    redriving = run.ops_session(resources)
     for queue in ("delivery", "processor"):
         assert redrive(redriving, resources, queue, wait_seconds=0).resubmitted == 1
     local = _local_only(redriving.calls, resources)

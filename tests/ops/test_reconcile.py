@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from tap.cli.app import app
 from tap.local.emulator import running_emulator
-from tap.local.live import LiveStack, live_stack
 from tap.ops.reconcile import (
     DriftKind,
     InventoryError,
@@ -265,17 +264,6 @@ def test_a_parquet_inventory_without_pyarrow_is_one_clear_error(
 # -- a live stack: drift induced on purpose --------------------------------------------------
 
 
-def _live(run: KeptRun) -> LiveStack:
-    assert run.report.endpoint is not None
-    live = live_stack(run.report.endpoint)
-    assert live is not None
-    return live
-
-
-def _session(run: KeptRun, resources: StackResources) -> OpsSession:
-    return connect(resources, role_arn=None, endpoint_url=run.report.endpoint, base=run.session)
-
-
 def _put_and_wait(run: KeptRun, bucket: str, keys: dict[str, bytes]) -> dict[str, str]:
     """Put each key and wait until its item records the version put; return the versions."""
     s3 = run.client("s3")
@@ -290,7 +278,7 @@ def _put_and_wait(run: KeptRun, bucket: str, keys: dict[str, bytes]) -> dict[str
             items.get(k, {}).get("version_id", {}).get("S") == v for k, v in versions.items()
         )
 
-    assert _live(run).wait_until(recorded, timeout=10.0)
+    assert run.live.wait_until(recorded, timeout=10.0)
     return versions
 
 
@@ -351,7 +339,7 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
     )
     s3.put_object(Bucket=bucket, Key=STALE[0], Body=b"a newer, longer body")
     _multipart(s3, bucket, STALE[1])
-    assert _live(run).wait_idle(timeout=5.0)  # every event drained, and dropped
+    assert run.live.wait_idle(timeout=5.0)  # every event drained, and dropped
     events.enable_rule(Name=rule)
     return before
 
@@ -365,7 +353,7 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     resources = resolve(dev_graph)
     bucket, table = resources.buckets[0], resources.table
     before = _induce_drift(run, dev_graph, bucket)
-    session = _session(run, resources)
+    session = run.ops_session(resources)
     listed_before = latest(run.client("s3"), bucket)
 
     # Only the induced keys: the run's own workload is not part of this test.
@@ -467,7 +455,7 @@ def test_a_repair_racing_a_newer_event_never_overwrites_it(
         # processor (the live stack's delivery path).
         newer.update(_put_and_wait(run, bucket, {drift.key: f"newer {drift.key}".encode()}))
 
-    session = _session(run, resources)
+    session = run.ops_session(resources)
     report = Reconciler(
         resources, session, environment="dev", repair=True, before_repair=event_lands_first
     ).run()

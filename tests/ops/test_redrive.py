@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from tap.cli.app import app
 from tap.local.delivery import Outcome
 from tap.local.emulator import running_emulator
-from tap.local.live import LiveStack, live_stack
+from tap.local.live import LiveStack
 from tap.ops.inbox import inbox_message, inbox_name
 from tap.ops.needs import Command, needs_of, resource_arns
 from tap.ops.redrive import Letter, RedriveError, RedriveReport, classify, redrive
@@ -522,10 +522,7 @@ def live(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Live:
     run = run_kept(dev_graph, objects=2)
-    assert run.report.endpoint is not None
-    stack = live_stack(run.report.endpoint)
-    assert stack is not None
-    found = Live(run, stack, resources, monkeypatch)
+    found = Live(run, run.live, resources, monkeypatch)
     assert found.matches_s3()
     return found
 

@@ -10,6 +10,9 @@ from typing import Any
 import boto3
 
 from tap.local import LocalReport
+from tap.local.live import LiveStack, live_stack
+from tap.ops.session import OpsSession, connect
+from tap.ops.stack import StackResources
 from tap.synth import ResourceGraph
 
 
@@ -45,6 +48,20 @@ class KeptRun:
 
     report: LocalReport
     session: boto3.session.Session
+
+    @property
+    def live(self) -> LiveStack:
+        """The live stack serving the kept emulator."""
+        assert self.report.endpoint is not None
+        stack = live_stack(self.report.endpoint)
+        assert stack is not None
+        return stack
+
+    def ops_session(self, resources: StackResources) -> OpsSession:
+        """A day-2 session on the kept emulator, as `--endpoint-url` makes one."""
+        return connect(
+            resources, role_arn=None, endpoint_url=self.report.endpoint, base=self.session
+        )
 
     def client(self, service: str) -> Any:
         """A client of the kept emulator, as the stack's account."""

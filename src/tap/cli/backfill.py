@@ -23,7 +23,7 @@ from tap.cli.output import err, escape, fail, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from tap.cli.ops_common import OpsProgress
+    from tap.ops import OpsProgress
     from tap.ops.backfill import Backfill, BackfillResult
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tap.ops import OpsProgress
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from tap.ops.session import OpsSession
     from tap.ops.stack import StackResources
-
-OpsProgress = Callable[[int, int | None], None]
-"""(done, total or None while unknown): called as a long operation advances."""
 
 
 def open_stack(

@@ -34,7 +34,8 @@ from urllib.parse import unquote_plus, urlparse
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, TapError
-from tap.ops.session import _error_text
+from tap.ops import OpsProgress
+from tap.ops.session import error_text
 from tap_processor.backfill import FLOOR_SEQUENCER, listing_event
 from tap_processor.errors import ProcessorError
 from tap_processor.event import NULL_VERSION, object_id
@@ -58,7 +59,6 @@ INVENTORY_AGE_NOTE: Final = (
 )
 
 Row = tuple[Any, ...]
-Progress = Callable[[int, int | None], None]
 
 
 class DriftKind(StrEnum):
@@ -542,7 +542,7 @@ def _scan_pages(dynamodb: Any, table: str, segment: int, segments: int) -> Itera
 class _Counter:
     """Rows loaded so far, reported to the progress callback from any thread."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: OpsProgress) -> None:
         self._progress = progress
         self._lock = threading.Lock()
         self.done = 0
@@ -574,7 +574,7 @@ class Reconciler:
     before_repair: RepairHook | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def run(self, progress: Progress | None = None) -> ReconcileReport:
+    def run(self, progress: OpsProgress | None = None) -> ReconcileReport:
         """Load, join, read every candidate again, and repair what still differs."""
         report = ReconcileReport(
             source="inventory" if self.inventory else "listing",
@@ -592,7 +592,7 @@ class Reconciler:
                     progress(counter.done, counter.done)
                 self._settle(join, report)
             except (BotoCoreError, ClientError, ProcessorError) as error:
-                raise ReconcileError(_error_text(error)) from error
+                raise ReconcileError(error_text(error)) from error
             finally:
                 join.close()
         if self.inventory:

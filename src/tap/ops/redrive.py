@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
+from tap.ops import OpsProgress
 from tap.ops.inbox import inbox_message, inbox_name
 from tap_processor.dead_letter import REASON_ATTRIBUTE
 
@@ -272,9 +273,6 @@ class RedriveReport:
         }
 
 
-RedriveProgress = Callable[[int, int | None], None]
-
-
 @dataclass
 class _Run:
     """One redrive's state: the queue, what it holds back, what it re-submitted."""
@@ -385,7 +383,7 @@ def redrive(
     include_rejected: bool = False,
     dry_run: bool = False,
     wait_seconds: int = WAIT_SECONDS,
-    on_progress: RedriveProgress | None = None,
+    on_progress: OpsProgress | None = None,
     submitter: Submitter | None = None,
 ) -> RedriveReport:
     """Re-submit the events of one DLQ (`delivery` or `processor`) to the live alias.

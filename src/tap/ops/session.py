@@ -84,7 +84,7 @@ class OpsSession:
         return self.recorder.calls
 
 
-def _error_text(error: Exception) -> str:
+def error_text(error: Exception) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         detail = response.get("Error") or {}
@@ -133,7 +133,7 @@ def connect(
         ).get_caller_identity()
     except (BotoCoreError, ClientError) as error:
         where = f"the emulator at {endpoint_url}" if endpoint_url else f"role {role_arn}"
-        raise OpsSessionError(f"cannot act as {where}: {_error_text(error)}") from error
+        raise OpsSessionError(f"cannot act as {where}: {error_text(error)}") from error
     account = str(identity.get("Account"))
     if account != resources.account_id:
         raise OpsSessionError(
