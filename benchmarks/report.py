@@ -319,7 +319,7 @@ def synthesis_section(s: dict[str, Any]) -> list[str]:
     ]
     for stack, row in s["stacks"].items():
         lines.append(f"| {stack} | {_s(row['wall'], 2)} | {row['resources']} |")
-    lines += ["", f"`python -c 'import tap.cli'` alone: {_s(s['cli_startup'], 2)}.", ""]
+    lines += ["", f"`python -c 'import tap.cli.app'` alone: {_s(s['cli_startup'], 2)}.", ""]
     check = s["check_all"]
     if "wall" in check:
         lines.append(
@@ -494,7 +494,7 @@ def scaling_section(r: dict[str, Any]) -> list[str]:
         "alarm; a function unit is the function, its role, role policy, log group, alias, async "
         "config and 3 alarms. Every generated graph passes `tap check` (exit 0, checked), so every "
         "rule follows every reference. The child runs the `tap` console script's own code "
-        "(`from tap.cli import app; app()`) and reports the time after `import tap.cli` "
+        "(`from tap.cli.app import app; app()`) and reports the time after importing the app "
         "(*after import*: reading the graph and the config, the 39 rules, printing); *wall* is "
         "the whole process. Peak RSS is the `tap` process's own `ru_maxrss`, read with `wait4` "
         "by a small wrapper process that starts it (Linux keeps `ru_maxrss` across exec, so a "

@@ -130,7 +130,7 @@ def write_graph(graph: dict[str, Any], path: Path) -> int:
 WORK_MARK = "tap-bench-work-seconds="
 TIMED_TAP = f"""
 import sys, time
-from tap.cli import app
+from tap.cli.app import app
 start = time.perf_counter()
 try:
     app(sys.argv[1:], prog_name="tap")
@@ -140,7 +140,8 @@ except SystemExit as exit:
 print("{WORK_MARK}" + repr(time.perf_counter() - start), file=sys.stderr)
 sys.exit(code)
 """
-"""The `tap` console script (`from tap.cli import app; app()`), timing what follows the import."""
+"""The `tap` console script (`from tap.cli.app import app; app()`), timing what follows the
+import."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ its own peak (plus those ~10 MB at most)."""
 
 
 def run_tap(args: Sequence[str], cwd: Path, timeout: float = 1800) -> Run:
-    """Run `tap args`; wall time, time after `import tap.cli`, and the tap process's peak RSS."""
+    """Run `tap args`; wall time, time after importing the typer app, and the peak RSS."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(

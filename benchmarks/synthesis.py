@@ -122,7 +122,7 @@ def measure(*, runs: int = 3, scale_runs: int = 3) -> dict[str, Any]:
         imports = []
         for _ in range(runs):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "import tap.cli"], check=True, timeout=120)
+            subprocess.run([sys.executable, "-c", "import tap.cli.app"], check=True, timeout=120)
             imports.append(time.perf_counter() - start)
         result["cli_startup"] = Sample.of(imports, "s").to_dict()
         if "check" in commands:

@@ -69,7 +69,14 @@ def main() -> None:
 
     interrupts.set_stage("loading tap")
     interrupts.install(report_interrupt)
-    from tap.cli import app
+    from tap.cli import fastpath
+
+    interrupts.set_stage(None)
+    fast = fastpath.dispatch(sys.argv[1:])  # `tap validate` without typer, when it can
+    if fast is not None:
+        leave(fast)
+    interrupts.set_stage("loading tap")
+    from tap.cli.app import app
 
     interrupts.set_stage(None)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tap.cli import app
+from tap.cli.app import app
 from tests.support.breaks import BREAKS
 from tests.support.shipped import graph
 

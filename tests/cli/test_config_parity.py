@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tap.cli import app
+from tap.cli.app import app
 from tests.support.mutations import MUTATIONS, Mutation
 from tests.support.shipped import graph
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tap.synth.stack
-from tap.cli import app
+from tap.cli.app import app
 from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph, cache
 from tap.validation import load_stack, validate_project

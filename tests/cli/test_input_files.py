@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tap.cli import app
+from tap.cli.app import app
 
 TAP = Path(sys.executable).with_name("tap")
 MEMORY_LIMIT = 1 << 30

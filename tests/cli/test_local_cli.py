@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tap.synth.stack
-from tap.cli import app
+from tap.cli.app import app
 from tap.synth import ResourceGraph
 from tests.support.local import mutate, without_action
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tap.cli import app
+from tap.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tap.cli import app
+from tap.cli.app import app
 
 runner = CliRunner()
 
@@ -257,3 +257,76 @@ def test_text_from_the_file_is_printed_as_written_never_as_markup(stack_dir: Pat
         "✗ dev: tags.[bold]team: key has '[', ']'; AWS tags allow only letters, digits, spaces "
         "and _ . : / = + - @"
     )
+
+
+FAST_FORMS = {
+    "no options": [],
+    "-C": ["-C", "{dir}"],
+    "--project-dir": ["--project-dir", "{dir}"],
+    "--project-dir=": ["--project-dir={dir}"],
+}
+
+
+@pytest.mark.parametrize("form", FAST_FORMS)
+@pytest.mark.parametrize("project", ["valid", "broken", "missing"])
+def test_the_console_scripts_fast_path_prints_what_the_typer_command_prints(
+    stack_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    form: str,
+    project: str,
+) -> None:
+    """`tap validate` runs without typer (tap.cli.fastpath); typer's command must agree."""
+    from tap.cli import fastpath
+
+    directory = stack_dir
+    if project == "broken":
+        edit(stack_dir / "Pulumi.staging.yaml", "region: us-west-2", "region: us-wset-2")
+    if project == "missing":
+        directory = stack_dir / "empty"
+        directory.mkdir()
+    monkeypatch.chdir(directory)  # what the form without options validates
+    args = ["validate", *(a.format(dir=directory) for a in FAST_FORMS[form])]
+
+    fast_code = fastpath.dispatch(args)
+    fast = capsys.readouterr()
+    typed = runner.invoke(app, args)
+
+    assert fast_code == typed.exit_code == {"valid": 0, "broken": 1, "missing": 2}[project]
+    assert (fast.out, fast.err) == (typed.stdout, typed.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--help"],
+        ["validate", "-C"],
+        ["validate", "--project-dir="],
+        ["validate", "-C", "a", "-C", "b"],
+        ["validate", "--stack", "dev"],
+        ["validate", "-C", "--help"],
+        ["validate", "-C", "Pulumi.yaml"],  # a file: typer says so
+        ["synth", "--stack", "dev"],
+        [],
+    ],
+)
+def test_anything_else_is_left_to_typer(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from tap.cli import fastpath
+
+    monkeypatch.chdir(repo_root)
+
+    assert fastpath.dispatch(args) is None
+
+
+def test_the_fast_path_knows_validates_options_exactly() -> None:
+    """If `tap validate` gains an option, the fast path must learn it (or it would never run)."""
+    import typer.main
+
+    from tap.cli import fastpath
+
+    command = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
+    flags = {flag for param in command.params for flag in param.opts if param.name != "help"}
+
+    assert flags == set(fastpath.PROJECT_DIR_FLAGS)

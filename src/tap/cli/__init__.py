@@ -1,5 +1,5 @@
-"""The `tap` command: one module per command, each importing what it needs when it runs."""
+"""The `tap` command: one module per command, each importing what it needs when it runs.
 
-from tap.cli.app import app, main
-
-__all__ = ["app", "main"]
+The typer app is `tap.cli.app.app`; this package imports nothing, so `tap validate`, which
+runs on `tap.cli.validate` and `tap.cli.plain` alone (see tap.entry), never loads typer.
+"""

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
+from tap.cli import plain
+from tap.errors import EXIT_USAGE, TapError
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from tap.config import ConfigProblem
 
 
 @cache
@@ -47,7 +46,7 @@ def escape(text: str) -> str:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `error: message` on stderr and exit `code`."""
-    err().print(f"[red]error:[/red] {escape(message)}")
+    plain.print_error(sys.stderr, message)
     raise typer.Exit(code)
 
 
@@ -56,39 +55,10 @@ def write_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def print_problems(
-    console: Console, problems: Sequence[ConfigProblem], stacks: Sequence[str]
-) -> None:
-    """Config problems as `tap validate` prints them: one line each, then how many and where."""
-    for problem in problems:
-        console.print(f"[red]✗[/red] {escape(str(problem))}")
-    bad = len({p.stack for p in problems})
-    console.print(
-        f"[red]{len(problems)} problem(s)[/red] in {bad} of {len(stacks)} stacks "
-        f"({escape(', '.join(sorted(stacks)))})"
-    )
-
-
-def report_error(exc: TapError) -> NoReturn:
-    """Print a TapError as `tap` shows every error, then exit with its code."""
-    from tap.config import ConfigError  # the config package is not loaded for `--help`
-
-    if isinstance(exc, ConfigError):
-        # The lines `tap validate` prints, on stderr: these commands' stdout is their output.
-        print_problems(err(), exc.problems, exc.stacks)
-        raise typer.Exit(EXIT_FINDINGS)
-    for line in exc.details():
-        err().print(f"[red]✗[/red] {escape(line)}")
-    fail(exc.headline(), exc.exit_code)
-
-
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn tap's typed errors into one clear line and an exit code; never a traceback."""
     try:
         yield
-    except TapError as exc:
-        report_error(exc)
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        fail(f"{where}{exc.strerror or exc}", EXIT_USAGE)
+    except (TapError, OSError) as exc:
+        raise typer.Exit(plain.report(sys.stderr, exc)) from None
