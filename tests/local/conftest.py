@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tap.local import HandlerFactory, LocalOptions, run_local, stop_emulator
+from tap.local import HandlerFactory, LocalOptions, local_run, stop_emulator
 from tap.packaging import build_artifact
 from tap.synth import ResourceGraph
 from tap.synth.stack import synthesize_stack
@@ -34,27 +34,28 @@ def artifact_path(dev_graph: ResourceGraph) -> Path:
 
 @pytest.fixture
 def run_kept(artifact_path: Path) -> Iterator[Callable[..., KeptRun]]:
-    """Run with keep_running and stop every kept emulator afterwards."""
-    endpoints: list[str] = []
+    """Runs whose emulators stay up until the test ends: in-process (moto's backends, no HTTP),
+    or, with `keep_running=True`, a server with a live stack, as `tap local --keep-running`."""
+    with ExitStack() as runs:
 
-    def run(
-        graph: ResourceGraph, *, handler_factory: HandlerFactory | None = None, **options: Any
-    ) -> KeptRun:
-        report = run_local(
-            graph,
-            LocalOptions(keep_running=True, artifact_path=artifact_path, **options),
-            handler_factory=handler_factory,
-        )
-        assert report.endpoint is not None
-        assert report.credentials is not None
-        endpoints.append(report.endpoint)
-        session = boto3.session.Session(
-            aws_access_key_id=report.credentials.access_key_id,
-            aws_secret_access_key=report.credentials.secret_access_key,
-            region_name=report.region,
-        )
-        return KeptRun(report, session)
+        def run(
+            graph: ResourceGraph,
+            *,
+            handler_factory: HandlerFactory | None = None,
+            keep_running: bool = False,
+            **options: Any,
+        ) -> KeptRun:
+            report, emulator = runs.enter_context(
+                local_run(
+                    graph,
+                    LocalOptions(keep_running=keep_running, artifact_path=artifact_path, **options),
+                    handler_factory=handler_factory,
+                )
+            )
+            if keep_running:
+                assert report.endpoint is not None
+                assert report.credentials is not None
+                runs.callback(stop_emulator, report.endpoint)
+            return KeptRun(report, emulator)
 
-    yield run
-    for endpoint in endpoints:
-        stop_emulator(endpoint)
+        yield run

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("kept-emulator")
 def test_an_object_put_to_the_endpoint_reaches_the_table_within_five_seconds(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=2)
+    run = run_kept(dev_graph, objects=2, keep_running=True)
     live = run.live
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
     put = run.client("s3").put_object(Bucket=bucket, Key="late/arrival.csv", Body=b"x" * 17)
@@ -36,7 +36,7 @@ def test_an_object_put_to_the_endpoint_reaches_the_table_within_five_seconds(
 def test_a_disabled_rule_delivers_nothing_until_enabled(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     rule = dev_graph.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["name"]
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
@@ -60,7 +60,7 @@ def test_a_disabled_rule_delivers_nothing_until_enabled(
 def test_an_invoke_sent_to_the_inbox_runs_with_lambdas_async_semantics(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     alias = dev_graph.by_type("aws:lambda/alias:Alias")[0]
     sqs = run.client("sqs")
@@ -82,7 +82,7 @@ def test_versioned_deletes_reach_the_table_in_s3s_order(
     A delete followed at once by a put must end present: the delete's event is on the bus
     before the put's, so its sequencer is lower.
     """
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
     s3 = run.client("s3")

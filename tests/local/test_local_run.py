@@ -264,7 +264,7 @@ def test_permission_for_another_rule_dead_letters_with_no_permissions(
 def test_clean_run_stamps_events_and_proves_least_privilege(
     dev_graph: ResourceGraph, run_kept: Any
 ) -> None:
-    run: KeptRun = run_kept(dev_graph, objects=10, seed=5)
+    run: KeptRun = run_kept(dev_graph, objects=10, seed=5, keep_running=True)
     report = run.report
     assert report.ok
     # Every event has its own id, and sequencers increase per key in emission order

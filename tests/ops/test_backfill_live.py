@@ -48,7 +48,7 @@ def test_backfill_writes_exactly_the_objects_uploaded_while_the_rule_was_disable
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     # GIVEN a live stack, and objects uploaded while its rule was disabled
-    run = run_kept(dev_graph, objects=3)
+    run = run_kept(dev_graph, objects=3, keep_running=True)
     resources = resolve(dev_graph)
     bucket = resources.buckets[0]
     s3 = run.client("s3")
@@ -99,7 +99,7 @@ def test_an_event_that_lands_between_listing_and_writing_wins(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     # GIVEN an object no event recorded
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     resources = resolve(dev_graph)
     bucket = resources.buckets[0]
@@ -160,7 +160,7 @@ def _cli(run: KeptRun, *args: str, credentials: tuple[str, str] | None = None) -
 def test_the_cli_backfills_a_live_stack_and_refuses_another_account(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=2)
+    run = run_kept(dev_graph, objects=2, keep_running=True)
     bucket = resolve(dev_graph).buckets[0]
     s3 = run.client("s3")
     before = _items(run)

@@ -33,7 +33,7 @@ def _local_only(calls: list[AwsCall], resources: StackResources) -> list[AwsCall
 def test_every_call_of_every_day2_command_is_allowed_by_the_operator_policy(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=2)
+    run = run_kept(dev_graph, objects=2, keep_running=True)
     live = run.live
     resources = resolve(dev_graph)
     bucket = resources.buckets[0]

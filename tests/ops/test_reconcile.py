@@ -349,7 +349,7 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
 def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=2)
+    run = run_kept(dev_graph, objects=2, keep_running=True)
     resources = resolve(dev_graph)
     bucket, table = resources.buckets[0], resources.table
     before = _induce_drift(run, dev_graph, bucket)
@@ -439,7 +439,7 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
 def test_a_repair_racing_a_newer_event_never_overwrites_it(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     resources = resolve(dev_graph)
     bucket, table = resources.buckets[0], resources.table
     s3, dynamodb = run.client("s3"), run.client("dynamodb")
@@ -477,7 +477,7 @@ def test_a_repair_racing_a_newer_event_never_overwrites_it(
 def test_the_cli_reports_json_and_exit_codes_against_the_endpoint(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph, tmp_path: Path
 ) -> None:
-    run = run_kept(dev_graph, objects=1)
+    run = run_kept(dev_graph, objects=1, keep_running=True)
     resources = resolve(dev_graph)
     bucket, table = resources.buckets[0], resources.table
     _put_and_wait(run, bucket, {"cli/a key.csv": b"abc"})

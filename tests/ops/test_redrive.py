@@ -521,7 +521,7 @@ def live(
     resources: StackResources,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Live:
-    run = run_kept(dev_graph, objects=2)
+    run = run_kept(dev_graph, objects=2, keep_running=True)
     found = Live(run, run.live, resources, monkeypatch)
     assert found.matches_s3()
     return found

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 
 from tap.local import LocalReport
+from tap.local.emulator import Emulator
 from tap.local.live import LiveStack, live_stack
 from tap.ops.session import OpsSession, connect
 from tap.ops.stack import StackResources
@@ -44,10 +45,19 @@ def without_action(action: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 @dataclass
 class KeptRun:
-    """A finished run whose emulator is still up, with clients to inspect it independently."""
+    """A finished run whose emulator is still up, with clients to inspect it independently.
+
+    In-process unless the run kept a server running (`keep_running`): only then is there an
+    endpoint, a live stack and the credentials `tap local` prints.
+    """
 
     report: LocalReport
-    session: boto3.session.Session
+    emulator: Emulator
+
+    @property
+    def session(self) -> boto3.session.Session:
+        """A new session as the stack's account (its clients are not the run's)."""
+        return self.emulator.session()
 
     @property
     def live(self) -> LiveStack:
@@ -64,9 +74,8 @@ class KeptRun:
         )
 
     def client(self, service: str) -> Any:
-        """A client of the kept emulator, as the stack's account."""
-        assert self.report.endpoint is not None
-        return self.session.client(service, endpoint_url=self.report.endpoint)  # type: ignore[call-overload]
+        """A new client of the emulator, as the stack's account."""
+        return self.session.client(service, endpoint_url=self.emulator.endpoint)  # type: ignore[call-overload]
 
     def queue_messages(self, name: str) -> list[dict[str, Any]]:
         """Every message in the named queue, with attributes."""

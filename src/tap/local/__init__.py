@@ -14,7 +14,7 @@ from tap.local.errors import (
 from tap.local.function import EventHandler, HandlerFactory, HandlerRuntime, LambdaContext
 from tap.local.options import LocalOptions
 from tap.local.report import LocalReport
-from tap.local.runner import ProgressCallback, run_local
+from tap.local.runner import ProgressCallback, local_run, run_local
 
 __all__ = [
     "ApplyError",
@@ -34,6 +34,7 @@ __all__ = [
     "ProgressCallback",
     "UnsupportedResourceError",
     "aws_scan_command",
+    "local_run",
     "run_local",
     "stop_emulator",
 ]

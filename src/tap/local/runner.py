@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,7 +20,7 @@ from tap.local.appliers import check_supported
 from tap.local.artifact import loaded_artifact
 from tap.local.deploy import deploy
 from tap.local.drive import drive
-from tap.local.emulator import ACCOUNT_NOTE, running_emulator
+from tap.local.emulator import ACCOUNT_NOTE, Emulator, running_emulator
 from tap.local.errors import ArtifactError, GraphError, InvalidOptionsError
 from tap.local.function import IN_PROCESS_NOTE, HandlerFactory, artifact_handler
 from tap.local.graph import Graph, GraphResource
@@ -76,6 +76,24 @@ def run_local(
     handler_factory: HandlerFactory | None = None,
 ) -> LocalReport:
     """Apply the graph to a fresh emulator, upload and delete objects, and account for each one."""
+    with local_run(graph, options, on_progress=on_progress, handler_factory=handler_factory) as (
+        report,
+        _emulator,
+    ):
+        return report
+
+
+@contextmanager
+def local_run(
+    graph: Graph,
+    options: LocalOptions,
+    *,
+    on_progress: ProgressCallback | None = None,
+    handler_factory: HandlerFactory | None = None,
+) -> Iterator[tuple[LocalReport, Emulator]]:
+    """`run_local`, yielding the report with the emulator still up, so a caller can read what
+    S3, DynamoDB and SQS hold (in-process too); the emulator stops when the block ends, unless
+    `options.keep_running`."""
     if not isinstance(options, LocalOptions):
         raise InvalidOptionsError(f"options must be LocalOptions, got {type(options).__name__}")
     started = time.perf_counter()
@@ -120,7 +138,7 @@ def run_local(
             # The live stack keeps the extracted artifact until it stops.
             go_live(emulator.endpoint, LiveStack(emulator, driven.path, keep=held.pop_all()))
             adaptations = (*adaptations, LIVE_NOTE)
-        return build_report(
+        report = build_report(
             emulator=emulator,
             deployment=deployment,
             driven=driven,
@@ -129,3 +147,4 @@ def run_local(
             keep_running=options.keep_running,
             duration_seconds=round(time.perf_counter() - started, 3),
         )
+        yield report, emulator
