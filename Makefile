@@ -38,14 +38,20 @@ lint: $(DEV)
 typecheck: $(DEV)
 	$(BIN)/mypy
 
+# Tests write bytecode even where PYTHONDONTWRITEBYTECODE is set (CI sets it), into one cache
+# under .venv and never beside the sources: without it, every worker and every `tap` process a
+# test starts compiles pulumi, pulumi_aws and moto from source again, and pytest rewrites every
+# test module's asserts again on every run.
+PYTEST := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache $(BIN)/pytest
+
 # Both cores: tests that share a process-wide resource are grouped (xdist_group) onto one worker.
 unit: $(DEV)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(PYTEST) -n 2 --dist loadgroup
 
 # The edit loop: every test not marked slow, with a tenth of each property test's examples
 # (tests/support/properties.py); `make test` draws them all.
 quick: $(DEV)
-	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" --hypothesis-profile=quick
+	$(PYTEST) -n 2 --dist loadgroup -m "not slow" --hypothesis-profile=quick
 
 test: lint typecheck unit
 

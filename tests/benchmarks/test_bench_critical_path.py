@@ -10,7 +10,8 @@ from benchmarks.critical_path import ESTIMATE_SCALES, analyse, weight
 from tests.support.shipped import STACKS, shipped
 
 # One worker runs the module, so the three analyses are computed once, not once per worker.
-pytestmark = pytest.mark.xdist_group("critical-path")
+# the benchmark's emulator workload
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("critical-path")]
 
 
 @pytest.fixture(scope="module")

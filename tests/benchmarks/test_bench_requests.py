@@ -4,6 +4,8 @@ import pytest
 
 from benchmarks import aws_requests
 
+pytestmark = pytest.mark.slow  # the benchmark's emulator workload
+
 
 @pytest.mark.parametrize("redelivery", [0.0, 0.2])
 def test_tap_handler_sends_one_request_per_delivery_and_writes_no_duplicates(redelivery):

@@ -6,6 +6,7 @@ from benchmarks import emulator, throughput
 from benchmarks.handlers import HANDLERS
 
 
+@pytest.mark.slow  # runs the benchmark's workload on moto
 def test_the_ceiling_sends_the_very_items_tap_writes():
     # GIVEN a small seeded workload of creates, and the items the ceiling loop would send
     workload = emulator.make_workload(objects=15, redelivery=0.0, seed=5, update_fraction=0)

@@ -50,6 +50,7 @@ def _imported(*args: str, cwd: Path = REPO) -> set[str]:
     }
 
 
+@pytest.mark.slow  # a real `tap` process
 @pytest.mark.parametrize(
     ("args", "present", "absent"),
     [
@@ -78,11 +79,13 @@ def test_a_command_imports_only_what_it_uses(
     assert imported & absent == set()
 
 
+@pytest.mark.slow  # a real `tap` process
 def test_validate_does_load_the_config_model() -> None:
     """The assertion above must be able to fail: validate does import pydantic and yaml."""
     assert {"pydantic", "yaml", "tap"} <= _imported("validate")
 
 
+@pytest.mark.slow  # a real `tap` process
 def test_check_reading_a_cached_graph_does_not_import_pulumi(stack_dir: Path) -> None:
     subprocess.run([TAP, "check", "-s", "dev"], cwd=stack_dir, check=True, capture_output=True)
 
@@ -120,6 +123,7 @@ def test_every_option_and_argument_has_help() -> None:
     assert missing == []
 
 
+@pytest.mark.slow  # a real `tap` process
 def test_piped_output_is_complete_when_the_process_leaves() -> None:
     """stdout to a pipe is block-buffered; leaving with os._exit must flush it first."""
     result = subprocess.run(
@@ -135,6 +139,7 @@ def test_piped_output_is_complete_when_the_process_leaves() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real `tap` process
 @pytest.mark.parametrize(
     ("args", "code", "stderr"),
     [

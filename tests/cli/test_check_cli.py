@@ -11,20 +11,16 @@ from typer.testing import CliRunner
 
 from tap.cli.app import app
 from tests.support.breaks import BREAKS
-from tests.support.shipped import graph
+from tests.support.shipped import graph, shipped
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def prod_graph(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    out = tmp_path_factory.mktemp("graphs") / "prod.json"
-    result = runner.invoke(
-        app, ["synth", "-C", str(REPO), "-s", "prod", "-f", "json", "-o", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(out.read_text())
+def prod_graph() -> dict[str, object]:
+    """The prod graph document, as `tap synth -f json` writes it (graph.to_json)."""
+    document: dict[str, object] = json.loads(shipped("prod")[0].to_json())
     return document
 
 

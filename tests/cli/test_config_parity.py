@@ -16,6 +16,8 @@ from tap.cli.app import app
 from tests.support.mutations import MUTATIONS, Mutation
 from tests.support.shipped import graph
 
+pytestmark = pytest.mark.slow  # 159 cases, two commands each (tests/config has each mutation)
+
 runner = CliRunner()
 
 

@@ -17,6 +17,8 @@ from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph, cache
 from tap.validation import load_stack, validate_project
 
+pytestmark = pytest.mark.slow  # each test synthesizes stacks through the CLI
+
 runner = CliRunner()
 
 

@@ -128,6 +128,7 @@ def test_a_pulumi_yaml_that_is_a_directory_is_refused(stack_dir: Path) -> None:
     assert err == [f"error: {project}: cannot read: Is a directory"]
 
 
+@pytest.mark.slow  # 5000 levels through every command
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("nesting", ["[" * 5000, "{a: " * 5000], ids=["lists", "mappings"])
 def test_deeply_nested_yaml_is_one_line_not_a_recursion_error(
@@ -166,6 +167,7 @@ def test_a_graph_file_that_is_a_fifo_or_a_device_is_refused_at_once(
     assert out == ""
 
 
+@pytest.mark.slow  # writes a 512 MiB sparse file and runs check on it
 def test_a_graph_file_over_512_mib_is_refused_before_reading(tmp_path: Path) -> None:
     """A sparse file: the size is refused from its metadata, so no test writes 512 MiB."""
     path = tmp_path / "prod.json"

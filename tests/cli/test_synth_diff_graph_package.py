@@ -6,9 +6,12 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tap.cli.app import app
+
+pytestmark = pytest.mark.slow  # each test synthesizes through the CLI
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tap.config import EnvironmentConfig
 from tap.diff import Difference, DiffKind, Normaliser, diff_graphs
 from tap.synth.graph import ResourceGraph
-from tap.synth.stack import synthesize_config
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.shipped import shipped as shipped_stack
 
 Synth = tuple[ResourceGraph, EnvironmentConfig]
 
 
 @pytest.fixture(scope="module")
 def shipped() -> dict[str, Synth]:
-    return {stack: synthesize_config(REPO, stack) for stack in ("dev", "staging", "prod")}
+    return {stack: shipped_stack(stack) for stack in ("dev", "staging", "prod")}
 
 
 def _summary(differences: list[Difference]) -> set[tuple[str, str, str | None]]:

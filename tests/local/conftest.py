@@ -12,15 +12,14 @@ import pytest
 from tap.local import HandlerFactory, LocalOptions, local_run, stop_emulator
 from tap.packaging import build_artifact
 from tap.synth import ResourceGraph
-from tap.synth.stack import synthesize_stack
 from tests.support.local import KeptRun
-from tests.support.paths import REPO_ROOT
+from tests.support.shipped import shipped
 
 
 @pytest.fixture(scope="session")
 def dev_graph() -> ResourceGraph:
-    """The shipped dev stack, synthesized once."""
-    return synthesize_stack(REPO_ROOT, "dev")
+    """The shipped dev stack, as tests.support.shipped reads it (through the graph cache)."""
+    return shipped("dev")[0]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ from tap.ops.inbox import inbox_message, inbox_name
 from tap.synth import ResourceGraph
 from tests.support.local import KeptRun
 
-pytestmark = pytest.mark.xdist_group("kept-emulator")
+# a kept emulator server and its live stack per test
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kept-emulator")]
 
 
 def test_an_object_put_to_the_endpoint_reaches_the_table_within_five_seconds(

@@ -172,6 +172,7 @@ def test_wildcard_grants_are_expanded_and_reported_unused() -> None:
     assert "dynamodb:PutResourcePolicy" in unused
 
 
+@pytest.mark.slow  # starts an emulator server
 def test_the_emulator_stops_when_the_run_is_interrupted() -> None:
     ports: list[int] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
 from moto import mock_aws
 from moto.s3.models import FakeKey, S3Backend
 
@@ -13,6 +14,8 @@ from tap.local.emulator import (
     list_versions_under_prefix_only,
     parse_json_paths_once,
 )
+
+pytestmark = pytest.mark.slow  # each test drives moto
 
 BUCKET = "tap-internals-guard"
 

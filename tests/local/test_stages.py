@@ -26,6 +26,8 @@ from tap.local.verify import verify
 from tap.local.workload import Operation, OpKind
 from tap.synth import ResourceGraph
 
+pytestmark = pytest.mark.slow  # each test deploys or drives the dev stack on an emulator
+
 ACCOUNT = "111122223333"
 BUCKET = "tap-stage-test-bucket"
 

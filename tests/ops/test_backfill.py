@@ -19,6 +19,8 @@ from tap_processor.backfill import FLOOR_SEQUENCER
 from tests.support.backfill import current_entries, expected_item_fields, put_awkward_objects
 from tests.support.deployed import DeployedStack
 
+pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
+
 ENVIRONMENT = "dev"
 
 

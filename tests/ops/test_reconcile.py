@@ -36,6 +36,8 @@ from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
 from tests.support.reconcile import disallowed_calls, items_by_key, latest
 
+pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
+
 ZERO = dict.fromkeys(DriftKind, 0)
 
 

@@ -37,6 +37,8 @@ from tests.processor.support import load_event, with_object
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
+
 Message = dict[str, Any]
 DELIVERY_ATTRIBUTES = {
     "RULE_ARN": "arn:aws:events:us-east-1:111122223333:rule/tap-route",

@@ -16,6 +16,8 @@ from tap.ops.session import OpsSessionError, connect
 from tap.ops.stack import StackResolutionError, resolve
 from tests.support.shipped import STACKS, edit, graph, only, shipped
 
+pytestmark = pytest.mark.slow  # each test starts an emulator
+
 ACCOUNT = "111122223333"
 
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tap.synth.stack import synthesize_config
@@ -34,6 +35,7 @@ def _reverse_everything(config: dict[str, Any]) -> None:
     config["tap:tags"] = dict(reversed(list(config["tap:tags"].items())))
 
 
+@pytest.mark.slow  # synthesizes a stack twice
 def test_a_reordered_stack_file_synthesizes_the_same_inputs(tmp_path: Path) -> None:
     for name in ("Pulumi.yaml", "Pulumi.prod.yaml"):
         shutil.copy(REPO_ROOT / name, tmp_path / name)

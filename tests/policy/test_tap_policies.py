@@ -191,6 +191,7 @@ def test_a_clean_shipped_stack_has_no_violations(stack: str) -> None:
     assert violations(shipped(stack)[0]) == []
 
 
+@pytest.mark.slow  # synthesizes a preview of each stack
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_preview_of_a_shipped_stack_has_no_violations(stack: str) -> None:
     assert violations(shipped_preview(stack)) == []

@@ -16,6 +16,8 @@ from tap_processor.process_handler import lambda_handler
 
 from .support import BUCKET, ENVIRONMENT, Account, load_event
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 KEY = "customer images/ü+1.jpg"
 ENCODED = "customer+images/%C3%BC%2B1.jpg"
 """The manifest's form: URL-encoded, `+` for a space."""

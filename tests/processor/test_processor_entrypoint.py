@@ -14,6 +14,8 @@ from tap_processor.process_handler import lambda_handler
 
 from .support import ENVIRONMENT, TABLE_NAME, Account, load_event
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 PACKAGE_DIR = Path(handler.__file__).resolve().parent
 
 

@@ -13,6 +13,8 @@ from tap_processor.handler import Processor
 
 from .support import BUCKET, ENVIRONMENT, Account, load_event, with_object
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 
 def test_created_event_records_one_present_item_with_every_contract_attribute(
     processor: Processor, account: Account

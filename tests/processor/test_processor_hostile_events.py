@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 from botocore.stub import Stubber
 
 from tap_processor.dead_letter import MAX_BODY_BYTES
@@ -17,6 +18,8 @@ from tap_processor.errors import MAX_MESSAGE_CHARS
 from tap_processor.handler import Processor
 
 from .support import Account, load_event, with_object
+
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
 
 
 def _deep(levels: int) -> list[Any]:

@@ -14,6 +14,8 @@ from tap_processor.metrics import DIMENSION, NAMESPACE, Metric, MetricsWriter
 from .history import History
 from .support import BUCKET, ENVIRONMENT, Account, load_event
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:

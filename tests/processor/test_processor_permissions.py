@@ -18,6 +18,8 @@ from tap_processor.permissions import (
 
 from .support import Account, load_event
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 
 @pytest.fixture
 def api_calls(account: Account) -> Iterator[set[str]]:

@@ -17,6 +17,8 @@ from tap_processor.handler import Processor
 from .history import History, assert_item_is_s3s_current, current_in_s3
 from .support import BUCKET, Account, Event
 
+pytestmark = pytest.mark.slow  # each test runs the handler against moto
+
 KEY = "rows/object.csv"
 NEIGHBOUR = KEY + "/under-the-same-prefix"
 """Sorts after KEY and shares its prefix: the listing must not mistake it for KEY."""

@@ -8,15 +8,22 @@ from typing import Any
 
 from tap.config import EnvironmentConfig
 from tap.rules.model import RuleContext
+from tap.synth.cache import synthesize_cached
 from tap.synth.graph import Resource, ResourceGraph
 from tap.synth.stack import synthesize_config
+from tap.validation import validate_project
 from tests.support.paths import REPO_ROOT, STACKS  # noqa: F401  (STACKS: re-exported)
 
 
 @cache
 def shipped(stack: str) -> tuple[ResourceGraph, EnvironmentConfig]:
-    """The stack's graph (normal run) and config; callers must not mutate it."""
-    return synthesize_config(REPO_ROOT, stack)
+    """The stack's graph (normal run) and config; callers must not mutate it.
+
+    Read through the graph cache `tap check` uses (keyed on tap's sources, the stack's config
+    and the versions of pulumi and pulumi_aws; tests/cli/test_graph_cache.py proves it), so a
+    test run after one that synthesized reads the graphs instead of synthesizing them again.
+    """
+    return synthesize_cached(validate_project(REPO_ROOT), stack)
 
 
 @cache

@@ -13,6 +13,8 @@ from tap.program import main
 from tap.synth import ResourceGraph, run_program
 from tests.support.paths import STACKS
 
+pytestmark = pytest.mark.slow  # synthesizes every stack, normal and preview, itself
+
 
 def synth(repo_root: Path, stack: str, *, preview: bool = False) -> ResourceGraph:
     settings = read_stack_file(repo_root / f"Pulumi.{stack}.yaml").settings
