@@ -92,7 +92,18 @@ def test_check_reading_a_cached_graph_does_not_import_pulumi(stack_dir: Path) ->
     imported = _imported("check", "-s", "dev", cwd=stack_dir)
 
     assert "pulumi" not in imported
-    assert "policy_sentry" in imported  # the IAM rules do ask about actions
+    # the IAM rules' questions about actions were answered by the memo the first run wrote
+    assert "policy_sentry" not in imported
+
+
+@pytest.mark.slow  # a real `tap` process
+def test_without_the_cache_check_reads_policy_sentry(stack_dir: Path) -> None:
+    """The assertion above must be able to fail: the IAM rules do ask about actions."""
+    subprocess.run([TAP, "check", "-s", "dev"], cwd=stack_dir, check=True, capture_output=True)
+
+    imported = _imported("check", "-s", "dev", "--no-cache", cwd=stack_dir)
+
+    assert "policy_sentry" in imported
 
 
 def test_version_prints_the_installed_version() -> None:

@@ -48,8 +48,8 @@ def check(
 def _check_results(
     stacks: list[str], all_stacks: bool, graph_file: Path | None, project_dir: Path, cache: bool
 ) -> list[CheckResult]:
-    from tap.rules import RuleContext, check_graph
-    from tap.synth.cache import synthesize_cached
+    from tap.rules import RuleContext, actions, check_graph
+    from tap.synth.cache import cache_dir, synthesize_cached
     from tap.synth.graph import load_graph
     from tap.validation import validate_project
 
@@ -61,10 +61,15 @@ def _check_results(
     project = validate_project(project_dir)
     if all_stacks:
         stacks = sorted(project.files)
+    memo = cache_dir(project.directory) / actions.memo_name()
+    if cache:
+        actions.load_memo(memo)
     results = []
     for name in stacks:
         resource_graph, config = synthesize_cached(project, name, use_cache=cache)
         results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
+    if cache:
+        actions.save_memo(memo)
     return results
 
 
