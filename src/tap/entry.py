@@ -6,10 +6,14 @@ import os
 import signal
 import sys
 
+_early_stage = b"loading tap"
+"""What an interrupt interrupts before tap.interrupts takes over (or, for `tap validate`,
+which creates nothing to clean up, instead of it)."""
+
 
 def _interrupted_while_loading(_signum: int, _frame: object) -> None:
     """Until tap.interrupts is imported: nothing to clean up yet, so just say so and exit."""
-    os.write(2, b"interrupted during loading tap\n")
+    os.write(2, b"interrupted during " + _early_stage + b"\n")
     os._exit(130)
 
 
@@ -65,17 +69,20 @@ def main() -> None:
     # pydantic looks for plugins in every installed distribution's entry points on its first
     # model, which costs more than validating every stack; tap's models use none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    global _early_stage  # noqa: PLW0603 - read by the signal handler above
+    from tap.cli import fastpath
+
+    # `tap validate`, without typer when it can; it creates nothing an interrupt must remove
+    if sys.argv[1:2] == ["validate"]:
+        _early_stage = b"validating"
+    fast = fastpath.dispatch(sys.argv[1:])
+    if fast is not None:
+        leave(fast)
+    _early_stage = b"loading tap"
     from tap import interrupts
 
     interrupts.set_stage("loading tap")
     interrupts.install(report_interrupt)
-    from tap.cli import fastpath
-
-    interrupts.set_stage(None)
-    fast = fastpath.dispatch(sys.argv[1:])  # `tap validate` without typer, when it can
-    if fast is not None:
-        leave(fast)
-    interrupts.set_stage("loading tap")
     from tap.cli.app import app
 
     interrupts.set_stage(None)
