@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import properties  # noqa: F401  (registers the quick Hypothesis profile)
+from tests.support import cli, properties  # noqa: F401  (cached typer commands; the quick profile)
 from tests.support.paths import REPO_ROOT, STACK_FILES
 
 
