@@ -146,6 +146,9 @@ def test_every_environment_name_fits_its_service_limit(
 @PROPERTY
 @given(prefix=prefixes, component=logical, env=envs, region=regions)
 def test_prefix_is_never_repeated(prefix: str, component: str, env: str, region: str) -> None:
+    # A component named like the prefix itself is written once after it (t0-t0-dev-...), as
+    # any component is: that is not the prefix repeated.
+    assume(component != prefix and not component.startswith(f"{prefix}-"))
     names = names_of(prefix, env, region)
 
     doubled = names.bucket(f"{prefix}-{component}")
