@@ -83,3 +83,23 @@ def test_every_root_error_is_a_tap_error(error_type: type[Exception]) -> None:
 def test_an_unexpected_error_is_not_swallowed() -> None:
     with pytest.raises(ZeroDivisionError), user_errors():
         _ = 1 / 0
+
+
+@pytest.mark.parametrize("command", ["backfill", "reconcile", "redrive"])
+@pytest.mark.parametrize("value", ["--json", "127.0.0.1:4566", "ftp://127.0.0.1", "http://"])
+def test_an_endpoint_url_that_is_no_url_is_a_usage_error(command: str, value: str) -> None:
+    """Given no value, `--endpoint-url --json` takes `--json` as the URL; botocore would raise."""
+    from typer.testing import CliRunner
+
+    from tap.cli.app import app
+
+    args = [command, "--stack", "dev", "--endpoint-url", value]
+    if command == "redrive":
+        args += ["--queue", "delivery"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "expected an http(s) URL such as http://127.0.0.1:4566" in result.stderr
+    assert repr(value) in result.stderr

@@ -41,12 +41,27 @@ ReportFormatOption = Annotated[
 ]
 
 
+def _endpoint_url(value: str | None) -> str | None:
+    """An http(s) URL with a host; anything else (such as the next option, taken as the value
+    of an option given none) is a usage error, not a traceback from botocore."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise typer.BadParameter(f"expected an http(s) URL such as {EXAMPLE_URL}, got {value!r}")
+    return value
+
+
+EXAMPLE_URL = "http://127.0.0.1:4566"
 EndpointUrlOption = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
         help="Act on a `tap local --keep-running` emulator at this URL, with the credentials in "
         "the environment (that command prints them), instead of the stack's AWS account.",
+        callback=_endpoint_url,
     ),
 ]
 RoleArnOption = Annotated[
