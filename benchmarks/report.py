@@ -666,6 +666,41 @@ def reconcile_section(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def suite_section(t: dict[str, Any]) -> list[str]:
+    """Measurement 10."""
+    lines = [
+        "## 10. The test suite",
+        "",
+        "**Method** (benchmarks/test_suite.py). Each side is a fresh clone of this repository with "
+        "its commit checked out, in a temporary directory, where `make test` runs as CI runs it "
+        "(venv, install, lint, type check, every test; `PYTHONDONTWRITEBYTECODE` as the "
+        "environment sets it). The pytest phase is the time pytest prints on its last line. The "
+        "baseline runs first, then this commit: one run each, since a fresh clone cannot be "
+        "interleaved. `make quick` runs in this checkout, once to warm its caches, then timed.",
+        "",
+        "| side | commit | tests | pytest phase | `make test` wall | exit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, side in t["sides"].items():
+        seconds = side["pytest_seconds"]
+        lines.append(
+            f"| {name} | `{side['commit']}` | {side['pytest_counts']} | "
+            f"{f'{seconds:.1f} s' if seconds else 'none'} | {side['make_test_seconds']:.0f} s "
+            f"| {side['exit_code']} |"
+        )
+    lines.append("")
+    if "pytest_ratio" in t:
+        ratio = t["pytest_ratio"]
+        verdict = "ok" if ratio <= 0.5 else "**over**"
+        lines.append(
+            f"Pytest phase, this commit / baseline: **{ratio:.2f}×** (target ≤ 0.5×: {verdict})."
+        )
+    quick = t["quick"]
+    verdict = "ok" if quick["median"] < 30 else "**over**"
+    lines += [f"`make quick`: {_s(quick, 1)} (target < 30 s: {verdict}).", ""]
+    return lines
+
+
 def behind_section(m: dict[str, Any]) -> list[str]:
     """Where tap is not ahead, and what would put it ahead."""
     lines = ["## Where tap is not ahead", ""]
@@ -779,6 +814,7 @@ def render(results: dict[str, Any]) -> str:
         ("rule_scaling", "7. Scaling of tap check and tap synth", scaling_section),
         ("commands", "8. Command times", commands_section),
         ("reconcile", "9. tap reconcile at scale", reconcile_section),
+        ("test_suite", "10. The test suite", suite_section),
     ]
     for key, title, render_section in sections:
         outcome = m.get(key)

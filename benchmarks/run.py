@@ -34,6 +34,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     report,
     rule_scaling,
     synthesis,
+    test_suite,
     throughput,
 )
 from benchmarks.emulator import use_fake_credentials  # noqa: E402
@@ -53,6 +54,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
     ),
     ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
     ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
+    ("test_suite", "the test suite", test_suite.measure),
 ]
 
 
