@@ -214,3 +214,17 @@ def test_scan_command_carries_endpoint_table_region_and_key() -> None:
         "AWS_ACCESS_KEY_ID=AKIA123 AWS_SECRET_ACCESS_KEY=secret aws --endpoint-url "
         "http://127.0.0.1:5000 dynamodb scan --table-name tap-items-dev --region us-east-1"
     )
+
+
+def test_every_emulator_session_shares_one_data_loader_without_growing_it() -> None:
+    """Each new botocore session would parse the service models and endpoint data again."""
+    from tap.local.emulator import new_session
+
+    sessions = [new_session(region_name="us-east-1") for _ in range(5)]
+    loaders = {id(s._session.get_component("data_loader")) for s in sessions}
+    paths = sessions[0]._session.get_component("data_loader").search_paths
+
+    assert len(loaders) == 1
+    assert len(paths) == len(set(paths))
+    client = sessions[-1].client("sqs", aws_access_key_id="a", aws_secret_access_key="b")
+    assert client.meta.service_model.service_name == "sqs"
