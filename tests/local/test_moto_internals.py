@@ -10,6 +10,7 @@ from moto import mock_aws
 from moto.s3.models import FakeKey, S3Backend
 
 from tap.local.emulator import (
+    convert_queue_attribute_names_once,
     forget_tracked_models,
     list_versions_under_prefix_only,
     parse_json_paths_once,
@@ -190,3 +191,36 @@ def test_observing_versioned_deletes_relies_on_what_moto_still_does() -> None:
         (VERSIONED, "k", marker, False),
     ], "moto's delete_object no longer answers as observe_versioned_deletes expects"
     assert S3Backend.delete_object is original, "the undo did not restore moto's method"
+
+
+def test_converting_queue_attribute_names_once_relies_on_moto_looking_them_up_per_call() -> None:
+    import moto.sqs.models
+
+    module: Any = moto.sqs.models
+    assert "camelcase_to_underscores(attribute)" in inspect.getsource(
+        moto.sqs.models.Queue.attributes.fget
+    ), (
+        "moto's SQS Queue.attributes no longer converts names with camelcase_to_underscores: "
+        "tap.local.emulator.convert_queue_attribute_names_once no longer reaches it; revisit it"
+    )
+    original = module.camelcase_to_underscores
+    with mock_aws():
+        import boto3
+
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="tap-internals-names")["QueueUrl"]
+        before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        # GIVEN the adapter in place
+        undo = convert_queue_attribute_names_once()
+        try:
+            cached = module.camelcase_to_underscores
+            # WHEN moto reads the attributes and sends a message
+            after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            sqs.send_message(QueueUrl=url, MessageBody="m")
+            hits = cached.cache_info().hits
+        finally:
+            undo()
+    # THEN moto answered the same through the cached conversions, and undo restores them
+    assert after == before
+    assert hits > 0, "moto's SQS did not call the module's camelcase_to_underscores"
+    assert module.camelcase_to_underscores is original
