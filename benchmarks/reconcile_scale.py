@@ -118,6 +118,7 @@ def serve(objects: int) -> None:
     """Process A: deploy, fill, print the endpoint and credentials, serve until stdin closes."""
     from moto.backends import get_backend
 
+    from tap.facts import tokens
     from tap.local.deploy import deploy
     from tap.local.emulator import running_emulator
     from tap.ops.stack import resolve
@@ -130,7 +131,7 @@ def serve(objects: int) -> None:
     _patch_moto()
     graph = synthesize_stack(ROOT, "dev")
     resources = resolve(graph)
-    function = graph.by_type("aws:lambda/function:Function")[0]
+    function = graph.by_type(tokens.FUNCTION)[0]
     artifact = build_artifact(
         runtime=function.inputs["runtime"], architecture=function.inputs["architectures"][0]
     ).path.read_bytes()
