@@ -10,15 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tap import interrupts
-from tap.cli.options import (
-    DryRunOption,
-    EndpointUrlOption,
-    JsonOption,
-    NoCache,
-    ProjectDir,
-    RoleArnOption,
-    StackOption,
-)
+from tap.cli import options as opt
 from tap.cli.output import err, escape, fail, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS, EXIT_USAGE
 
@@ -28,14 +20,14 @@ if TYPE_CHECKING:
 
 
 def backfill(
-    stack: StackOption = "dev",
+    stack: opt.StackOption = "dev",
     prefix: Annotated[
         str, typer.Option("--prefix", help="Only keys under this prefix, in every data bucket.")
     ] = "",
-    endpoint_url: EndpointUrlOption = None,
-    role_arn: RoleArnOption = None,
-    json_output: JsonOption = False,
-    dry_run: DryRunOption = False,
+    endpoint_url: opt.EndpointUrlOption = None,
+    role_arn: opt.RoleArnOption = None,
+    json_output: opt.JsonOption = False,
+    dry_run: opt.DryRunOption = False,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Continue an interrupted run from the token it printed."),
@@ -69,8 +61,8 @@ def backfill(
         str | None,
         typer.Option("--report", help="s3://bucket/prefix for the job's completion report."),
     ] = None,
-    project_dir: ProjectDir = Path(),
-    no_cache: NoCache = False,
+    project_dir: opt.ProjectDir = Path(),
+    no_cache: opt.NoCache = False,
 ) -> None:
     """Write an item for every object whose current version has none (insert-if-absent)."""
     if batch_operations:

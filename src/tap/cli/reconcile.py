@@ -7,15 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tap.cli.options import (
-    DryRunOption,
-    EndpointUrlOption,
-    JsonOption,
-    NoCache,
-    ProjectDir,
-    RoleArnOption,
-    StackOption,
-)
+from tap.cli import options as opt
 from tap.cli.output import err, escape, out, user_errors, write_json
 from tap_processor.state import ObjectState, Status
 
@@ -24,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def reconcile(
-    stack: StackOption,
+    stack: opt.StackOption,
     repair: Annotated[
         bool,
         typer.Option(
@@ -45,12 +37,12 @@ def reconcile(
     prefix: Annotated[
         str, typer.Option("--prefix", help="Only keys that start with this prefix.")
     ] = "",
-    endpoint_url: EndpointUrlOption = None,
-    role_arn: RoleArnOption = None,
-    json_output: JsonOption = False,
-    dry_run: DryRunOption = False,
-    project_dir: ProjectDir = Path(),
-    no_cache: NoCache = False,
+    endpoint_url: opt.EndpointUrlOption = None,
+    role_arn: opt.RoleArnOption = None,
+    json_output: opt.JsonOption = False,
+    dry_run: opt.DryRunOption = False,
+    project_dir: opt.ProjectDir = Path(),
+    no_cache: opt.NoCache = False,
 ) -> None:
     """Compare the items table with S3's current versions; exit 1 when drift remains."""
     from tap.cli.ops_common import open_stack, progress

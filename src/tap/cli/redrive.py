@@ -8,15 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tap.cli.options import (
-    DryRunOption,
-    EndpointUrlOption,
-    JsonOption,
-    NoCache,
-    ProjectDir,
-    RoleArnOption,
-    StackOption,
-)
+from tap.cli import options as opt
 from tap.cli.output import err, escape, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS, EXIT_OK
 
@@ -42,7 +34,7 @@ def redrive(
             "records and the handler's rejections.",
         ),
     ],
-    stack: StackOption = "dev",
+    stack: opt.StackOption = "dev",
     max_messages: Annotated[
         int | None, typer.Option("--max", min=1, help="Take at most this many messages.")
     ] = None,
@@ -53,12 +45,12 @@ def redrive(
             help="Re-submit the handler's rejections too (by default they stay, reported).",
         ),
     ] = False,
-    endpoint_url: EndpointUrlOption = None,
-    role_arn: RoleArnOption = None,
-    json_output: JsonOption = False,
-    dry_run: DryRunOption = False,
-    project_dir: ProjectDir = Path(),
-    no_cache: NoCache = False,
+    endpoint_url: opt.EndpointUrlOption = None,
+    role_arn: opt.RoleArnOption = None,
+    json_output: opt.JsonOption = False,
+    dry_run: opt.DryRunOption = False,
+    project_dir: opt.ProjectDir = Path(),
+    no_cache: opt.NoCache = False,
 ) -> None:
     """Re-submit each dead-lettered event to the live alias (async invoke); delete it once
     accepted. Exit 1 when an invoke failed."""
