@@ -1,9 +1,11 @@
-"""Read a user's file as text: a regular file only, up to a size limit, UTF-8."""
+"""Read a user's file as text: a regular file only, up to a size limit, UTF-8; and replace a
+file tap owns (a cache entry) by rename."""
 
 from __future__ import annotations
 
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 
 _CHUNK = 1 << 16
@@ -84,3 +86,20 @@ def not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
     data = bytes(exc.object)
     hint = "; it looks like UTF-16, save it as UTF-8" if data[:2] in _UTF16_MARKS else ""
     return f"{path}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}){hint}"
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` all at once: a temporary file beside it, then a rename, so
+    a reader sees the old file or the new one, never part of one. Raises OSError; the temporary
+    file is removed whatever happens."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(partial, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(partial)

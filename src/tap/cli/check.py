@@ -61,14 +61,14 @@ def _check_results(
     project = validate_project(project_dir)
     if all_stacks:
         stacks = sorted(project.files)
-    memo = cache_dir(project.directory) / actions.memo_name()
-    if cache:
+    memo = cache_dir(project.directory) / actions.memo_name() if cache else None
+    if memo:
         actions.load_memo(memo)
     results = []
     for name in stacks:
         resource_graph, config = synthesize_cached(project, name, use_cache=cache)
         results.append(check_graph(resource_graph, RuleContext(config), config.suppressions))
-    if cache:
+    if memo:
         actions.save_memo(memo)
     return results
 

@@ -41,6 +41,9 @@ ReportFormatOption = Annotated[
 ]
 
 
+EXAMPLE_URL = "http://127.0.0.1:4566"
+
+
 def _endpoint_url(value: str | None) -> str | None:
     """An http(s) URL with a host; anything else (such as the next option, taken as the value
     of an option given none) is a usage error, not a traceback from botocore."""
@@ -54,7 +57,6 @@ def _endpoint_url(value: str | None) -> str | None:
     return value
 
 
-EXAMPLE_URL = "http://127.0.0.1:4566"
 EndpointUrlOption = Annotated[
     str | None,
     typer.Option(

@@ -8,10 +8,11 @@ of policy_sentry that gave them.
 from __future__ import annotations
 
 import json
-import os
 from contextlib import suppress
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+from tap.textfile import replace_text
 
 ANY_RESOURCE = "*"
 
@@ -79,10 +80,7 @@ def save_memo(path: Path) -> None:
         return
     table = {a: None if f is None else sorted(f) for a, f in sorted(_FORMATS.items())}
     with suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps(table, indent=0), encoding="utf-8")
-        os.replace(partial, path)
+        replace_text(path, json.dumps(table, indent=0))
         _NEW.clear()
 
 

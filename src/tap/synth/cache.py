@@ -14,7 +14,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from contextlib import suppress
 from importlib import metadata
@@ -24,6 +23,7 @@ import tap
 import tap_processor
 from tap.config import EnvironmentConfig, Project
 from tap.synth.graph import GraphFormatError, ResourceGraph, load_graph
+from tap.textfile import replace_text
 from tap.validation import stack_config
 
 CACHE_DIR = Path(".tap") / "graphs"
@@ -105,15 +105,7 @@ def write_graph(project: Project, stack: str, key: str, graph: ResourceGraph) ->
     read-only project, a full disk) only means the next run synthesizes again."""
     directory = cache_dir(project.directory)
     with suppress(OSError):
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(prefix=f".{stack}-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(graph.to_json())
-            os.replace(partial, _entry(project, stack, key))
-        finally:
-            with suppress(FileNotFoundError):
-                os.unlink(partial)
+        replace_text(_entry(project, stack, key), graph.to_json())
         for older in directory.glob(f"{stack}-*.json"):
             # `dev-*` also matches the entries of a stack named `dev-west`: compare the stack
             if older.stem.rsplit("-", 1)[0] == stack and older != _entry(project, stack, key):
