@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import typer
 from typer.testing import CliRunner
 
 from tap.cli.app import app
+from tap.cli.options import OpsOptions, ops_options
 
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
@@ -132,6 +134,61 @@ def test_every_option_and_argument_has_help() -> None:
 
     assert len(commands) >= 10
     assert missing == []
+
+
+def _options(command: Any) -> dict[str, tuple[tuple[str, ...], Any, str]]:
+    return {param.name: (tuple(param.opts), param.default, param.help) for param in command.params}
+
+
+def test_every_day_2_command_ends_with_the_same_ops_options() -> None:
+    """Declared once (OpsOptions): each command lists them last, with the same flags, defaults
+    and help."""
+    shared = [field.name for field in fields(OpsOptions)]
+    root = typer.main.get_command(app)
+    commands = [root.commands[name] for name in ("backfill", "reconcile", "redrive")]  # type: ignore[attr-defined]
+    tails = [
+        [name for name in _options(command) if name != "help"][-len(shared) :]
+        for command in commands
+    ]
+    declared = [{name: _options(command)[name] for name in shared} for command in commands]
+
+    assert tails == [shared] * 3
+    assert declared[0] == declared[1] == declared[2]
+    assert declared[0]["endpoint_url"][0] == ("--endpoint-url",)
+    assert declared[0]["json_output"][1] is False
+
+
+def test_ops_options_hands_the_command_what_was_given() -> None:
+    seen: list[tuple[str, OpsOptions]] = []
+
+    @ops_options
+    def probe(name: str = "x", *, ops: OpsOptions) -> None:
+        """Probe."""
+        seen.append((name, ops))
+
+    probe_app = typer.Typer()
+    probe_app.command()(probe)
+    probe_app.command("other")(lambda: None)
+    result = runner.invoke(
+        probe_app,
+        ["probe", "--name", "n", "--json", "--endpoint-url", "http://127.0.0.1:1", "-C", "d"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert seen == [
+        (
+            "n",
+            OpsOptions(endpoint_url="http://127.0.0.1:1", json_output=True, project_dir=Path("d")),
+        )
+    ]
+
+
+def test_ops_options_needs_a_command_that_takes_ops() -> None:
+    def no_ops(name: str = "x") -> None:
+        del name
+
+    with pytest.raises(TypeError, match="no_ops takes no ops parameter"):
+        ops_options(no_ops)
 
 
 @pytest.mark.slow  # a real `tap` process

@@ -4,7 +4,6 @@ Operations job that does the same at a scale one machine should not list."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,15 +18,12 @@ if TYPE_CHECKING:
     from tap.ops.backfill import Backfill, BackfillResult
 
 
+@opt.ops_options
 def backfill(
     stack: opt.StackOption = "dev",
     prefix: Annotated[
         str, typer.Option("--prefix", help="Only keys under this prefix, in every data bucket.")
     ] = "",
-    endpoint_url: opt.EndpointUrlOption = None,
-    role_arn: opt.RoleArnOption = None,
-    json_output: opt.JsonOption = False,
-    dry_run: opt.DryRunOption = False,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Continue an interrupted run from the token it printed."),
@@ -61,48 +57,31 @@ def backfill(
         str | None,
         typer.Option("--report", help="s3://bucket/prefix for the job's completion report."),
     ] = None,
-    project_dir: opt.ProjectDir = Path(),
-    no_cache: opt.NoCache = False,
+    *,
+    ops: opt.OpsOptions,
 ) -> None:
     """Write an item for every object whose current version has none (insert-if-absent)."""
     if batch_operations:
         from tap.cli.batch_job import create_batch_job
 
         create_batch_job(
-            stack=stack,
-            manifest=manifest,
-            manifest_etag=manifest_etag,
-            report=report,
-            endpoint_url=endpoint_url,
-            role_arn=role_arn,
-            dry_run=dry_run,
-            project_dir=project_dir,
-            use_cache=not no_cache,
+            stack=stack, manifest=manifest, manifest_etag=manifest_etag, report=report, ops=ops
         )
         return
     if manifest or report or manifest_etag:
         fail("--manifest, --manifest-etag and --report go with --batch-operations", EXIT_USAGE)
-    from tap.cli.ops_common import progress
+    from tap.cli.ops_common import open_stack, progress
     from tap.ops.backfill import Backfill
-    from tap.ops.session import connect
-    from tap.ops.stack import stack_resources
 
     with user_errors():
         interrupts.set_stage("resolving the stack")
-        # open_stack's steps, keeping the config: items carry the stack's environment.
-        resources, config = stack_resources(project_dir, stack, use_cache=not no_cache)
-        session = connect(
-            resources,
-            role_arn=role_arn or config.deploy_role_arn,
-            external_id=config.external_id,
-            endpoint_url=endpoint_url,
-        )
+        resources, config, session = open_stack(stack, ops)
         run = Backfill(
             session,
             resources,
             environment=config.environment,
             prefix=prefix,
-            dry_run=dry_run,
+            dry_run=ops.dry_run,
             resume=resume,
             workers=workers,
             max_errors=max_errors,
@@ -110,7 +89,7 @@ def backfill(
     token = interrupts.on_interrupt(lambda: _print_token(run))
     interrupts.set_stage("backfilling")
     try:
-        with progress(err(), "backfill", quiet=json_output) as update:
+        with progress(err(), "backfill", quiet=ops.json_output) as update:
             result = _run(run, update)
     except KeyboardInterrupt:  # without tap's SIGINT handler (a library caller, a test runner)
         run.stop()
@@ -118,7 +97,7 @@ def backfill(
         raise typer.Exit(interrupts.EXIT_INTERRUPTED) from None
     finally:
         interrupts.forget(token)
-    _show(result, json_output=json_output)
+    _show(result, json_output=ops.json_output)
     if result.counts.errors or not result.complete:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -8,8 +8,7 @@ from tap.cli.output import fail, out, user_errors, write_json
 from tap.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from tap.cli.options import OpsOptions
     from tap.ops.batch_job import S3Location
     from tap.ops.session import OpsSession
 
@@ -20,11 +19,7 @@ def create_batch_job(
     manifest: str | None,
     manifest_etag: str | None,
     report: str | None,
-    endpoint_url: str | None,
-    role_arn: str | None,
-    dry_run: bool,
-    project_dir: Path,
-    use_cache: bool,
+    ops: OpsOptions,
 ) -> None:
     """Print the CreateJob request (--dry-run) or send it and print the job id."""
     if not manifest or not report:
@@ -45,18 +40,20 @@ def create_batch_job(
     with user_errors():
         manifest_at = S3Location.parse(manifest, "--manifest")
         report_at = S3Location.parse(report, "--report")
-        graph, config = synthesize_cached(validate_project(project_dir), stack, use_cache=use_cache)
+        graph, config = synthesize_cached(
+            validate_project(ops.project_dir), stack, use_cache=not ops.no_cache
+        )
         resources = resolve(graph)
         batch_role = batch_role_arn(graph)
         session = None
-        if manifest_etag is None or not dry_run:
+        if manifest_etag is None or not ops.dry_run:
             session = connect(
                 resources,
-                role_arn=role_arn or config.deploy_role_arn,
+                role_arn=ops.role_arn or config.deploy_role_arn,
                 external_id=config.external_id,
-                endpoint_url=endpoint_url,
+                endpoint_url=ops.endpoint_url,
             )
-        if session is not None and session.local and not dry_run:
+        if session is not None and session.local and not ops.dry_run:
             raise BatchJobError(EMULATOR_NOTE)
         etag = manifest_etag or _manifest_etag(session, manifest_at)
         request = job_request(
@@ -68,7 +65,7 @@ def create_batch_job(
             report=report_at,
         )
         validate_request(request)
-        if dry_run:
+        if ops.dry_run:
             write_json(request)
             return
         assert session is not None

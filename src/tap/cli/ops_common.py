@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tap.ops import OpsProgress
@@ -12,33 +11,29 @@ from tap.ops import OpsProgress
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from tap.cli.options import OpsOptions
+    from tap.config import EnvironmentConfig
     from tap.ops.session import OpsSession
     from tap.ops.stack import StackResources
 
 
-def open_stack(
-    project_dir: Path,
-    stack: str,
-    *,
-    endpoint_url: str | None,
-    role_arn: str | None,
-    use_cache: bool = True,
-) -> tuple[StackResources, OpsSession]:
-    """The stack's resources, from its graph, and a session proven to be its account.
+def open_stack(stack: str, ops: OpsOptions) -> tuple[StackResources, EnvironmentConfig, OpsSession]:
+    """The stack's resources, from its graph, its config, and a session proven to be its
+    account (`ops.role_arn` or the stack's deploy role, through `ops.endpoint_url` if set).
 
     Raises TapError (ConfigError, OpsSessionError, ...): call inside `user_errors()`.
     """
     from tap.ops.session import connect
     from tap.ops.stack import stack_resources
 
-    resources, config = stack_resources(project_dir, stack, use_cache=use_cache)
+    resources, config = stack_resources(ops.project_dir, stack, use_cache=not ops.no_cache)
     session = connect(
         resources,
-        role_arn=role_arn or config.deploy_role_arn,
+        role_arn=ops.role_arn or config.deploy_role_arn,
         external_id=config.external_id,
-        endpoint_url=endpoint_url,
+        endpoint_url=ops.endpoint_url,
     )
-    return resources, session
+    return resources, config, session
 
 
 @contextmanager

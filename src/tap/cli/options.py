@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -80,3 +84,50 @@ DryRunOption = Annotated[
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON (snake_case keys).")
 ]
+
+
+@dataclass(frozen=True)
+class OpsOptions:
+    """The options every day-2 command (backfill, reconcile, redrive) takes: how to reach the
+    stack's account, how to answer, and whether to write. Declared once, in `ops_options`."""
+
+    endpoint_url: EndpointUrlOption = None
+    role_arn: RoleArnOption = None
+    json_output: JsonOption = False
+    dry_run: DryRunOption = False
+    project_dir: ProjectDir = Path()
+    no_cache: NoCache = False
+
+
+R = TypeVar("R")
+
+
+def ops_options(command: Callable[..., R]) -> Callable[..., R]:
+    """The command with OpsOptions' fields as its last options, handed to it as `ops=`.
+
+    typer reads a command's options from its signature and has no parameter groups: the
+    wrapper's `__signature__` is the command's own parameters, without `ops`, followed by one
+    keyword-only parameter per OpsOptions field (its annotation carries the typer.Option).
+    """
+    own = inspect.signature(command, eval_str=True)
+    if "ops" not in own.parameters:
+        raise TypeError(f"{command.__name__} takes no ops parameter")
+    hints = inspect.get_annotations(OpsOptions, eval_str=True)
+    shared = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=hints[field.name],
+            default=field.default,
+        )
+        for field in fields(OpsOptions)
+    ]
+
+    @functools.wraps(command)
+    def with_ops(**values: Any) -> R:
+        ops = OpsOptions(**{field.name: values.pop(field.name) for field in fields(OpsOptions)})
+        return command(**values, ops=ops)
+
+    kept = [parameter for name, parameter in own.parameters.items() if name != "ops"]
+    with_ops.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
+    return with_ops

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,6 +14,7 @@ if TYPE_CHECKING:
     from tap.ops.reconcile import ReconcileReport
 
 
+@opt.ops_options
 def reconcile(
     stack: opt.StackOption,
     repair: Annotated[
@@ -37,38 +37,27 @@ def reconcile(
     prefix: Annotated[
         str, typer.Option("--prefix", help="Only keys that start with this prefix.")
     ] = "",
-    endpoint_url: opt.EndpointUrlOption = None,
-    role_arn: opt.RoleArnOption = None,
-    json_output: opt.JsonOption = False,
-    dry_run: opt.DryRunOption = False,
-    project_dir: opt.ProjectDir = Path(),
-    no_cache: opt.NoCache = False,
+    *,
+    ops: opt.OpsOptions,
 ) -> None:
     """Compare the items table with S3's current versions; exit 1 when drift remains."""
     from tap.cli.ops_common import open_stack, progress
     from tap.ops.reconcile import Reconciler
-    from tap.validation import load_stack
 
     with user_errors():
-        resources, session = open_stack(
-            project_dir,
-            stack,
-            endpoint_url=endpoint_url,
-            role_arn=role_arn,
-            use_cache=not no_cache,
-        )
+        resources, config, session = open_stack(stack, ops)
         reconciler = Reconciler(
             resources,
             session,
-            environment=load_stack(project_dir, stack)[1].environment,
+            environment=config.environment,
             prefix=prefix,
             repair=repair,
-            dry_run=dry_run,
+            dry_run=ops.dry_run,
             inventory=inventory,
         )
-        with progress(err(), "reconcile", quiet=json_output) as advance:
+        with progress(err(), "reconcile", quiet=ops.json_output) as advance:
             report = reconciler.run(advance)
-    if json_output:
+    if ops.json_output:
         write_json(report.to_dict())
     else:
         _print(report)

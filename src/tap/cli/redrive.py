@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,6 +24,7 @@ class DeadLetterQueue(StrEnum):
     PROCESSOR = "processor"
 
 
+@opt.ops_options
 def redrive(
     queue: Annotated[
         DeadLetterQueue,
@@ -45,12 +45,8 @@ def redrive(
             help="Re-submit the handler's rejections too (by default they stay, reported).",
         ),
     ] = False,
-    endpoint_url: opt.EndpointUrlOption = None,
-    role_arn: opt.RoleArnOption = None,
-    json_output: opt.JsonOption = False,
-    dry_run: opt.DryRunOption = False,
-    project_dir: opt.ProjectDir = Path(),
-    no_cache: opt.NoCache = False,
+    *,
+    ops: opt.OpsOptions,
 ) -> None:
     """Re-submit each dead-lettered event to the live alias (async invoke); delete it once
     accepted. Exit 1 when an invoke failed."""
@@ -58,24 +54,18 @@ def redrive(
     from tap.ops.redrive import redrive as run_redrive
 
     with user_errors():
-        resources, session = open_stack(
-            project_dir,
-            stack,
-            endpoint_url=endpoint_url,
-            role_arn=role_arn,
-            use_cache=not no_cache,
-        )
-        with progress(err(), f"redrive {queue.value}", quiet=json_output) as on_progress:
+        resources, _config, session = open_stack(stack, ops)
+        with progress(err(), f"redrive {queue.value}", quiet=ops.json_output) as on_progress:
             report = run_redrive(
                 session,
                 resources,
                 queue.value,
                 max_messages=max_messages,
                 include_rejected=include_rejected,
-                dry_run=dry_run,
+                dry_run=ops.dry_run,
                 on_progress=on_progress,
             )
-    if json_output:
+    if ops.json_output:
         write_json(report.to_dict())
     else:
         _summary(out(), report)
