@@ -60,6 +60,28 @@ def test_ordinary_anchors_and_merge_keys_still_work() -> None:
     assert document == {"d": {"p": 1, "q": 2}, "e": {"p": 1, "q": 3}, "f": [{"p": 1, "q": 2}] * 2}
 
 
+def test_a_text_read_again_is_not_parsed_again_and_each_caller_gets_its_own_copy() -> None:
+    from tap.config import yamlfile
+
+    text = "kept-test: {list: [1, {a: b}], size: 3}\n"
+    first = load_yaml(text)
+    first["kept-test"]["list"][1]["a"] = "changed by the first caller"
+    hits = yamlfile._parsed.cache_info().hits
+
+    second = load_yaml(text)
+
+    assert yamlfile._parsed.cache_info().hits == hits + 1
+    assert second == {"kept-test": {"list": [1, {"a": "b"}], "size": 3}}
+
+
+def test_a_text_that_fails_fails_every_time() -> None:
+    assert (
+        refusal("a: 1\na: 2\n")
+        == refusal("a: 1\na: 2\n")
+        == ("key 'a' is repeated (first at line 1)")
+    )
+
+
 # --- plain scalars that YAML 1.1 and YAML 1.2 read differently --------------------------------
 
 
