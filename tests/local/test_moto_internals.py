@@ -1,4 +1,4 @@
-"""Guards on the one private moto API tap local uses: what it relies on, named when it breaks."""
+"""Guards on the private moto APIs tap local uses: what it relies on, named when it breaks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import FakeKey, S3Backend
 
 from tap.local.emulator import (
@@ -14,6 +15,8 @@ from tap.local.emulator import (
     forget_tracked_models,
     list_versions_under_prefix_only,
     parse_json_paths_once,
+    take_from_backend,
+    take_through_api,
 )
 
 pytestmark = pytest.mark.slow  # each test drives moto
@@ -224,3 +227,52 @@ def test_converting_queue_attribute_names_once_relies_on_moto_looking_them_up_pe
     assert after == before
     assert hits > 0, "moto's SQS did not call the module's camelcase_to_underscores"
     assert module.camelcase_to_underscores is original
+
+
+def test_taking_from_moto_s_backend_takes_what_the_sqs_api_takes() -> None:
+    """Both QueueTakers, over queues holding 0, 7, 10 and 23 messages (a full batch, a take of
+    several batches): the same bodies in the same order, and both queues left empty."""
+    from moto.sqs.models import SQSBackend
+
+    parameters = list(inspect.signature(SQSBackend.receive_message).parameters)
+    assert parameters[:5] == [
+        "self",
+        "queue_name",
+        "count",
+        "wait_seconds_timeout",
+        "visibility_timeout",
+    ], f"moto's SQSBackend.receive_message now takes {parameters}: revisit take_from_backend"
+    assert list(inspect.signature(SQSBackend.delete_message).parameters) == [
+        "self",
+        "queue_name",
+        "receipt_handle",
+    ], "moto's SQSBackend.delete_message changed: revisit take_from_backend"
+    with mock_aws():
+        import boto3
+
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        for count in (0, 7, 10, 23):
+            urls = [
+                sqs.create_queue(QueueName=f"tap-internals-take-{side}-{count}")["QueueUrl"]
+                for side in ("api", "backend")
+            ]
+            for url in urls:
+                for n in range(count):
+                    sqs.send_message(QueueUrl=url, MessageBody=f"message {n}")
+            # WHEN each taker takes from its own queue
+            through_api = take_through_api(sqs)(urls[0])
+            from_backend = take_from_backend(DEFAULT_ACCOUNT_ID, "us-east-1")(urls[1])
+            # THEN they took the same messages, in order, and left nothing behind
+            assert from_backend == through_api == [f"message {n}" for n in range(count)]
+            for url in urls:
+                left = sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )["Attributes"]
+                assert left == {
+                    "ApproximateNumberOfMessages": "0",
+                    "ApproximateNumberOfMessagesNotVisible": "0",
+                }, (count, url)

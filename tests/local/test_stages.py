@@ -16,7 +16,7 @@ from tap.local.artifact import loaded_artifact
 from tap.local.delivery import invocation_record
 from tap.local.deploy import deploy
 from tap.local.drive import drive
-from tap.local.emulator import HOST, Emulator, running_emulator
+from tap.local.emulator import HOST, Emulator, running_emulator, take_through_api
 from tap.local.function import LambdaFunction, artifact_handler
 from tap.local.observer import VERSIONED_DELETE_NOTE, Observer
 from tap.local.operations import S3Operations
@@ -138,7 +138,7 @@ def _versioned_bucket(emulator: Emulator) -> S3Operations:
     return S3Operations(
         s3=s3,
         events=emulator.client("events"),
-        observer=Observer(emulator.client("sqs"), [], seed=0),
+        observer=Observer(emulator.queue_taker(), [], seed=0),
         rules_enabled={},
         account_id=ACCOUNT,
         seed=0,
@@ -212,7 +212,7 @@ def test_the_observer_receives_again_only_after_a_full_batch(messages: int, rece
     sqs = _CountingSqs(messages)
     target = ObserverTarget("rule", "rule-arn", "t", "fn-arn", "url", "queue-arn", {}, None)
 
-    found = Observer(sqs, [target], seed=0).drain({})
+    found = Observer(take_through_api(sqs), [target], seed=0).drain({})
 
     assert (len(found), sqs.receives) == (messages, receives)
 

@@ -95,7 +95,7 @@ def delivery_path(
         )
         for f in deployment.functions
     }
-    observer = Observer(emulator.client("sqs"), list(deployment.observers), seed=options.seed)
+    observer = Observer(emulator.queue_taker(), list(deployment.observers), seed=options.seed)
     delivery = LambdaDelivery(
         functions=instances,
         async_configs=deployment.async_configs,

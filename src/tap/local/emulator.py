@@ -131,6 +131,17 @@ class Emulator:
             )
         return cached
 
+    def queue_taker(self) -> QueueTaker:
+        """Takes every message off one of the emulator's queues, for tap local's own plumbing.
+
+        Through the SQS API on a server; in-process straight from moto's SQS backend
+        (`take_from_backend`), which skips two requests' botocore and moto serialization per
+        S3 operation: the observer drains its queue after each one.
+        """
+        if self.endpoint is None:
+            return take_from_backend(self.account_id, self.region)
+        return take_through_api(self.client("sqs"))
+
     def release_copies(self) -> None:
         """In-process, drop moto's record of the model instances it made; nothing can show it.
 
@@ -144,6 +155,67 @@ class Emulator:
         if not self._stopped:
             self._stopped = True
             self._stop()
+
+
+QueueTaker = Callable[[str], list[str]]
+"""Takes every visible message off the queue at a URL (receive, then delete); their bodies, in
+the order SQS returns them."""
+
+RECEIVE_BATCH: Final = 10
+"""The most messages one SQS receive returns."""
+
+
+def take_through_api(sqs: Any) -> QueueTaker:
+    """A QueueTaker over an SQS client: ReceiveMessage, then DeleteMessageBatch, until a receive
+    returns fewer than ten (moto returns every visible message up to ten, so fewer means the
+    queue is empty; a message sent meanwhile waits for the next take)."""
+
+    def take(queue_url: str) -> list[str]:
+        bodies: list[str] = []
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_BATCH, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return bodies
+            bodies += [message["Body"] for message in messages]
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(messages)
+                ],
+            )
+            if len(messages) < RECEIVE_BATCH:
+                return bodies
+
+    return take
+
+
+def take_from_backend(account_id: str, region: str) -> QueueTaker:
+    """A QueueTaker over moto's in-process SQS backend: the same receive and delete as
+    `take_through_api`, called on the backend (moto.sqs.models.sqs_backends) without building
+    and parsing HTTP requests. Only for the in-process emulator;
+    tests/local/test_moto_internals.py fails with a clear message when the backend's methods
+    change, and checks that both takers take the same messages."""
+    from moto.sqs.models import sqs_backends
+
+    def take(queue_url: str) -> list[str]:
+        backend = sqs_backends[account_id][region]
+        name = queue_url.rsplit("/", 1)[1]
+        bodies: list[str] = []
+        while True:
+            messages = backend.receive_message(
+                name, count=RECEIVE_BATCH, wait_seconds_timeout=0, visibility_timeout=30
+            )
+            for message in messages:
+                assert message.receipt_handle is not None  # set by every receive
+                bodies.append(message.body)
+                backend.delete_message(name, message.receipt_handle)
+            if len(messages) < RECEIVE_BATCH:
+                return bodies
+
+    return take
 
 
 def forget_tracked_models() -> None:

@@ -24,9 +24,9 @@ from typing import Any, Final
 
 from tap.local.delivery import EventRecord
 from tap.local.drive import DeliveryPath, write_runtime_logs
-from tap.local.emulator import Emulator, observe_versioned_deletes
+from tap.local.emulator import RECEIVE_BATCH, Emulator, observe_versioned_deletes
 from tap.local.errors import GraphError
-from tap.local.observer import BATCH, deleted_entry
+from tap.local.observer import deleted_entry
 from tap.ops.inbox import inbox_name
 from tap_processor.event import DELETE_MARKER_CREATED, PERMANENTLY_DELETED
 
@@ -113,14 +113,14 @@ class LiveStack:
         records: list[EventRecord] = []
         while True:
             messages = self._sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0
+                QueueUrl=url, MaxNumberOfMessages=RECEIVE_BATCH, WaitTimeSeconds=0
             ).get("Messages", [])
             for message in messages:
                 body = json.loads(message["Body"])
                 target = str(body.get("FunctionName") or function)
                 records.append(self.path.delivery.invoke_async(target, body.get("Payload") or {}))
                 self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            if len(messages) < BATCH:
+            if len(messages) < RECEIVE_BATCH:
                 return records
 
     def _flush_logs(self) -> None:

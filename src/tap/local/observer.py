@@ -17,9 +17,7 @@ from typing import Any, Final
 from tap.facts.arns import bucket_arn
 from tap.facts.principals import S3_PRINCIPAL
 from tap.local.appliers.context import ObserverTarget
-
-BATCH: Final = 10
-"""The most messages one SQS receive returns."""
+from tap.local.emulator import QueueTaker
 
 STAMP_NOTE: Final = (
     "each S3 event gets a fresh id and a per-key increasing sequencer at the observer "
@@ -52,8 +50,8 @@ class Delivery:
 class Observer:
     """Drains the observer queues after each S3 operation and stamps what it finds."""
 
-    def __init__(self, sqs: Any, targets: list[ObserverTarget], *, seed: int) -> None:
-        self._sqs = sqs
+    def __init__(self, take: QueueTaker, targets: list[ObserverTarget], *, seed: int) -> None:
+        self._take = take
         self._targets = targets
         self._ids = random.Random(f"{seed}:event-ids")
         self._emissions = 0
@@ -62,7 +60,11 @@ class Observer:
 
     def drain(self, enabled: Mapping[str, bool]) -> list[Delivery]:
         """Every event waiting in the observer queues; one stamp per distinct S3 event."""
-        found = [(target, event) for target in self._targets for event in self._receive(target)]
+        found = [
+            (target, json.loads(body))
+            for target in self._targets
+            for body in self._take(target.queue_url)
+        ]
         stamps: dict[str, tuple[str, str]] = {}
         deliveries: list[Delivery] = []
         for target, event in found:
@@ -84,31 +86,6 @@ class Observer:
             stamped["detail"] = detail
             deliveries.append(Delivery(target, stamped, self._emissions))
         return deliveries
-
-    def _receive(self, target: ObserverTarget) -> list[dict[str, Any]]:
-        """Take every message off one observer queue.
-
-        moto's receive returns every visible message up to ten, so a batch of fewer than ten
-        emptied the queue: only a full batch is followed by another receive, and an operation
-        that emitted nothing costs one empty receive per queue.
-        """
-        events: list[dict[str, Any]] = []
-        while True:
-            messages = self._sqs.receive_message(
-                QueueUrl=target.queue_url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return events
-            events += [json.loads(message["Body"]) for message in messages]
-            self._sqs.delete_message_batch(
-                QueueUrl=target.queue_url,
-                Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                    for n, m in enumerate(messages)
-                ],
-            )
-            if len(messages) < BATCH:
-                return events
 
 
 VERSIONED_DELETE_NOTE: Final = (
