@@ -14,8 +14,9 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-import tap.synth.stack
+import tap.synth.cache
 from tap.cli.app import app
+from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph
 from tests.support.local import mutate, without_action
 
@@ -63,20 +64,75 @@ def test_local_exits_1_when_the_role_would_deny_the_handler(
 ) -> None:
     """The CLI's exit code follows the report: the stack's program is swapped for one whose
     processor role lacks dynamodb:PutItem, and everything else runs for real."""
-    real = tap.synth.stack.synthesize_stack
+    real = tap.synth.cache.synthesize_cached
 
     drop_put_item = without_action("dynamodb:PutItem")
 
-    def without_put_item(project_dir: Path, stack: str) -> ResourceGraph:
-        return mutate(real(project_dir, stack), "aws:iam/rolePolicy:RolePolicy", drop_put_item)
+    def without_put_item(
+        project: Project, stack: str, *, use_cache: bool = True
+    ) -> tuple[ResourceGraph, EnvironmentConfig]:
+        graph, config = real(project, stack, use_cache=use_cache)
+        return mutate(graph, "aws:iam/rolePolicy:RolePolicy", drop_put_item), config
 
-    monkeypatch.setattr(tap.synth.stack, "synthesize_stack", without_put_item)
+    monkeypatch.setattr(tap.synth.cache, "synthesize_cached", without_put_item)
     result = runner.invoke(app, ["local", "-C", str(REPO), "--objects", "3", "--json"])
 
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert report["ok"] is False
     assert {c["action"] for c in report["unauthorized_calls"]} == {"dynamodb:PutItem"}
+
+
+def _local_process(project: Path) -> tuple[dict[str, object], set[str]]:
+    """`tap local --json` as its own process: the report, and the top-level packages it
+    imported (from `-X importtime`)."""
+    tap = Path(sys.executable).with_name("tap")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            str(tap),
+            "local",
+            "-C",
+            str(project),
+            "--objects",
+            "3",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return json.loads(done.stdout), imported
+
+
+def test_local_runs_a_cached_graph_without_pulumi_and_reports_the_same(stack_dir: Path) -> None:
+    # GIVEN a run that synthesized (and so filled the graph cache)
+    synthesized, first_imports = _local_process(stack_dir)
+    entries = sorted(p.name for p in (stack_dir / ".tap" / "graphs").glob("dev-*.json"))
+    # WHEN the same run is made again
+    cached, cached_imports = _local_process(stack_dir)
+    # THEN it ran the cached graph without importing pulumi, and both reports are the same run's
+    assert len(entries) == 1
+    assert "pulumi" in first_imports
+    assert "pulumi" not in cached_imports
+
+    def same_run(report: dict[str, object]) -> dict[str, object]:
+        # duration, and the KMS key ids moto makes up anew in each emulator
+        return {
+            k: v for k, v in report.items() if k not in {"duration_seconds", "unused_permissions"}
+        }
+
+    assert same_run(cached) == same_run(synthesized)
+    assert cached["ok"] is True
+    assert len(cached["unused_permissions"]) == len(synthesized["unused_permissions"])  # type: ignore[arg-type]
 
 
 def test_local_refuses_a_rate_outside_zero_to_one() -> None:

@@ -22,7 +22,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
-COMMAND = [str(TAP), "local", "--stack", "dev", "--objects", "30", "-C", str(REPO)]
+COMMAND = [str(TAP), "local", "--stack", "dev", "--objects", "30", "--no-cache", "-C", str(REPO)]
+"""`--no-cache`: every run synthesizes, so interrupts land in the synthesis too (a cached graph
+makes that stage a few milliseconds long)."""
 FIRST_DELAY = 0.1
 """Earlier than about 40 ms the interpreter itself is starting; see docs/local.md."""
 FRACTIONS = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tap import interrupts
-from tap.cli.options import ProjectDir, StackOption
+from tap.cli.options import NoCache, ProjectDir, StackOption
 from tap.cli.output import err, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
 
@@ -46,6 +46,7 @@ def local(
         bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
     ] = False,
     project_dir: ProjectDir = Path(),
+    no_cache: NoCache = False,
 ) -> None:
     """Deploy the stack's graph to an embedded emulator, push objects through, account for all."""
     from tap.extras import require_extra
@@ -55,7 +56,8 @@ def local(
     # The `local` extra's modules: imported only after the check, so a base install gets a line.
     from tap.cli.local_view import progress_bar, summary
     from tap.local import LocalOptions, run_local
-    from tap.synth.stack import synthesize_stack
+    from tap.synth.cache import synthesize_cached
+    from tap.validation import validate_project
 
     options_console = err() if json_output else out()
     with user_errors():
@@ -69,7 +71,9 @@ def local(
             invoke_throttle_rate=invoke_throttle_rate,
         )
         interrupts.set_stage("synthesizing")
-        resource_graph = synthesize_stack(project_dir, stack)
+        resource_graph, _config = synthesize_cached(
+            validate_project(project_dir), stack, use_cache=not no_cache
+        )
         if json_output:
             report = run_local(resource_graph, options, on_progress=_staged())
         else:
