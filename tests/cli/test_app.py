@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from tap.cli.app import app
 from tap.cli.options import OpsOptions, ops_options
+from tests.support.imports import tap_imports
 
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
@@ -36,20 +37,7 @@ SUBSYSTEMS = {
 
 def _imported(*args: str, cwd: Path = REPO) -> set[str]:
     """Top-level packages a `tap` process imports, from `-X importtime`; asserts exit 0."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tap", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
+    return tap_imports(*args, cwd=cwd)[1]
 
 
 @pytest.mark.slow  # a real `tap` process

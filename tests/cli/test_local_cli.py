@@ -18,6 +18,7 @@ import tap.synth.cache
 from tap.cli.app import app
 from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph
+from tests.support.imports import tap_imports
 from tests.support.local import mutate, without_action
 
 pytestmark = pytest.mark.slow  # full `tap local` runs through the CLI
@@ -84,33 +85,9 @@ def test_local_exits_1_when_the_role_would_deny_the_handler(
 
 
 def _local_process(project: Path) -> tuple[dict[str, object], set[str]]:
-    """`tap local --json` as its own process: the report, and the top-level packages it
-    imported (from `-X importtime`)."""
-    tap = Path(sys.executable).with_name("tap")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            str(tap),
-            "local",
-            "-C",
-            str(project),
-            "--objects",
-            "3",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    imported = {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:")
-    }
-    return json.loads(done.stdout), imported
+    """`tap local --json` as its own process: the report, and the packages it imported."""
+    stdout, imported = tap_imports("local", "-C", str(project), "--objects", "3", "--json")
+    return json.loads(stdout), imported
 
 
 def test_local_runs_a_cached_graph_without_pulumi_and_reports_the_same(stack_dir: Path) -> None:
