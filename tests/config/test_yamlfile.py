@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tap.config import yamlfile
 from tap.config.yamlfile import MAX_DEPTH, MAX_VALUES, Location, load_yaml, settle, yaml12_value
+from tests.support.properties import examples
 
 
 def refusal(text: str) -> str:
@@ -182,3 +188,88 @@ def test_an_impossible_date_is_refused_as_invalid_yaml() -> None:
 def test_the_yaml12_core_schema_reading(text: str, yaml12: object) -> None:
     assert yaml12_value(text) == yaml12
     assert type(yaml12_value(text)) is type(yaml12)
+
+
+# --- libyaml's parser and PyYAML's own read every text alike ------------------------------------
+
+_TOKENS = (
+    "a", "b", "key", "tap:region", "1:00", "0400", "08", "0b1010", "1_000", "1e3", "y", "N", "yes",
+    "off", "~", "null", "2026-01-31", "2026-13-45", ".inf", "-.NaN", "0x1F", "0o17", "12.5", "é",
+    "'q: x'", '"d\\tq"', "&x", "*x", "&y", "*y", "<<", "!!str", "!!int", "!custom", "%YAML 1.2",
+    "---", "...", "#c", "|", ">-", "[", "]", "{", "}", ",", ":", ": ", "- ", "? ", "\t", " ",
+    "  ", "    ", "\n", "\n  ", "\n    ", "\n- ", "\r\n", "\ufeff", "\x07", "\u2028",
+)  # fmt: skip
+"""Pieces of YAML, valid alone or not: scalars each reader types differently, anchors, tags,
+directives, indicators, indentation, and characters some readers refuse."""
+
+
+def _outcome(read: Callable[[], Any]) -> tuple[str, str]:
+    """('ok', repr of the value) or ('refused', the message a user sees)."""
+    try:
+        return "ok", repr(read())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{mark.line}:{mark.column} " if mark else ""
+        return "refused", where + str(getattr(error, "problem", error))
+
+
+@pytest.mark.skipif(yamlfile.FAST_LOADER is None, reason="this PyYAML was built without libyaml")
+@settings(max_examples=examples(600), deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_TOKENS), max_size=24).map("".join),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ).flatmap(
+            lambda value: st.sampled_from([True, False, None]).map(
+                lambda flow: yaml.safe_dump({"doc": value}, default_flow_style=flow)
+            )
+        ),
+    )
+)
+def test_libyaml_reads_every_text_as_the_reference_loader_does(text: str) -> None:
+    """Only the events come from libyaml; anything it refuses, or reads otherwise, would change
+    what `tap validate` says. The reference is PyYAML's own parser, which tap used alone."""
+    reference = _outcome(lambda: yaml.load(text, Loader=yamlfile.TapYamlLoader))
+    fast = _outcome(lambda: yaml.load(text, Loader=yamlfile.FAST_LOADER))
+    served = _outcome(lambda: load_yaml(text))
+
+    if yamlfile.FAST_LOADER is None or any(c in text for c in yamlfile.READ_DIFFERENTLY):
+        assert served == reference
+    elif fast[0] == "ok":
+        assert served == fast
+        # libyaml reads a few texts PyYAML's scanner refuses (a tab after a value, a comment
+        # right after a block indicator), as go-yaml, a port of libyaml, reads them for Pulumi.
+        # Where both read a value, it is the same value.
+        assert reference[0] == "refused" or reference == fast
+    else:
+        assert served == reference
+
+
+@pytest.mark.parametrize(
+    "text", ["a: !!int\n", "a: !!int x\n", "a: !!timestamp 2026-02-30\n", "a: !!bool maybe\n"]
+)
+def test_a_value_its_tag_cannot_hold_is_refused_as_yaml_not_a_crash(text: str) -> None:
+    """PyYAML's constructors raise IndexError, ValueError or KeyError here; `tap validate`
+    crashed with a traceback on them before."""
+    tag, _, value = text.removeprefix("a: ").strip().partition(" ")
+    assert refusal(text) == f"{tag} cannot hold {value!r}"
+
+
+def test_without_libyaml_the_shipped_stack_files_read_the_same(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [path.read_text(encoding="utf-8") for path in sorted(repo_root.glob("Pulumi*.yaml"))]
+    with_libyaml = [load_yaml(text) for text in texts]
+    yamlfile._parsed.cache_clear()
+    monkeypatch.setattr(yamlfile, "FAST_LOADER", None)
+
+    assert [load_yaml(text) for text in texts] == with_libyaml
+    assert len(texts) == 4
+    assert all(isinstance(document, dict) for document in with_libyaml)
+    yamlfile._parsed.cache_clear()
