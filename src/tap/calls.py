@@ -57,6 +57,9 @@ IAM_ACTIONS: Final = {
 }
 """API operations authorised by an IAM action of another name (S3's Service Authorization page);
 every other operation is authorised by the action of its own name."""
+PASSES_ROLE: Final = {"s3:CreateJob": "RoleArn"}
+"""Operations that hand a service a role, and the parameter naming it: the caller also needs
+iam:PassRole on that role, which IAM checks as part of the operation."""
 BUCKET_LEVEL: Final = frozenset({"s3:ListBucketVersions", "s3:ListBucket"})
 """S3 actions on the bucket itself; object actions act on `bucket/key`."""
 
@@ -126,9 +129,12 @@ class CallRecorder:
         )
         if prefix == "s3" and action not in BUCKET_LEVEL and isinstance(params.get("Key"), str):
             resource = f"{resource}/{params['Key']}"
-        call = AwsCall(action=action, resource=resource, source=self.source)
+        calls = [AwsCall(action=action, resource=resource, source=self.source)]
+        passed = params.get(PASSES_ROLE.get(action, ""))
+        if isinstance(passed, str):
+            calls.append(AwsCall("iam:PassRole", passed, CallSource.IMPLIED))
         with self._lock:
-            self._calls.append(call)
+            self._calls.extend(calls)
 
     def add(self, call: AwsCall) -> None:
         """Record a call made outside a hooked client."""

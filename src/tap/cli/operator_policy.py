@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tap.cli.options import NoCache, ProjectDir, StackOption
-from tap.cli.output import user_errors, write_json
+from tap.cli.output import fail, user_errors, write_json
 
 
 def operator_policy(
@@ -17,14 +17,15 @@ def operator_policy(
         list[str] | None,
         typer.Option(
             "--command",
-            help="Only this day-2 command's needs (backfill, reconcile, redrive); repeatable. "
-            "Default: all of them.",
+            help="Only this day-2 command's needs (backfill, reconcile, redrive, or "
+            "backfill-batch for backfill --batch-operations); repeatable. Default: all of them.",
         ),
     ] = None,
     no_cache: NoCache = False,
     project_dir: ProjectDir = Path(),
 ) -> None:
-    """Print the IAM policy an operator role needs for backfill, reconcile and redrive."""
+    """Print the IAM policy an operator role needs for backfill, reconcile and redrive (and
+    backfill --batch-operations, when the stack has the batch role)."""
     from tap.ops.needs import Command
     from tap.ops.needs import operator_policy as build
     from tap.ops.stack import stack_resources
@@ -39,4 +40,10 @@ def operator_policy(
     chosen = [Command(c) for c in command] if command else list(Command)
     with user_errors():
         resources, _config = stack_resources(project_dir, stack, use_cache=not no_cache)
+    if Command.BACKFILL_BATCH in (command or ()) and resources.batch_role_arn is None:
+        fail(
+            f"stack {stack} has no S3 Batch Operations role, so backfill-batch needs nothing: "
+            "set tap:backfill.batchOperations: true (with manifestBucket and reportBucket) "
+            "and deploy"
+        )
     write_json(build(resources, chosen))

@@ -9,15 +9,14 @@ offline against botocore's s3control service model, as boto3 would before sendin
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from tap.errors import EXIT_USAGE, TapError
-from tap.facts import tokens
 from tap.facts.arns import bucket_arn, partition_of
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
+from tap.ops.stack import batch_role_arns
 
 if TYPE_CHECKING:
     from tap.config import EnvironmentConfig
@@ -60,15 +59,7 @@ class S3Location:
 
 def batch_role_arn(graph: ResourceGraph) -> str:
     """The ARN of the stack's role that S3 Batch Operations may assume."""
-    found = []
-    for role in graph.by_type(tokens.ROLE):
-        trust = role.inputs.get("assumeRolePolicy")
-        document = json.loads(trust) if isinstance(trust, str) else trust or {}
-        for statement in document.get("Statement", []):
-            service = (statement.get("Principal") or {}).get("Service")
-            services = service if isinstance(service, list) else [service]
-            if BATCH_OPERATIONS_PRINCIPAL in services:
-                found.append(str(role.outputs.get("arn") or role.inputs.get("arn")))
+    found = batch_role_arns(graph)
     if len(found) != 1:
         raise BatchJobError(
             f"the stack has {len(found)} roles trusted by {BATCH_OPERATIONS_PRINCIPAL}: set "

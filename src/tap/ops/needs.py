@@ -13,17 +13,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from tap.facts.arns import bucket_arn, build_arn, partition_of
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
 if TYPE_CHECKING:
     from tap.ops.stack import StackResources
 
 
 class Command(StrEnum):
-    """A day-2 command."""
+    """A day-2 command, or a mode of one that needs other permissions."""
 
     BACKFILL = "backfill"
     RECONCILE = "reconcile"
     REDRIVE = "redrive"
+    BACKFILL_BATCH = "backfill-batch"
+    """`tap backfill --batch-operations`: create an S3 Batch Operations job."""
 
 
 class OpsResource(StrEnum):
@@ -39,8 +42,14 @@ class OpsResource(StrEnum):
     KMS_KEY = "kms_key"
     """The stack's customer-managed key, when it has one."""
     INVENTORY = "inventory"
-    """An S3 Inventory report's objects (`reconcile --inventory`): outside the stack, so the
-    policy cannot name them; grant them on the report's destination bucket."""
+    """An S3 Inventory report's objects (`reconcile --inventory`, a batch job's manifest):
+    outside the stack, so the policy cannot name them; grant them on the report's destination
+    bucket."""
+    JOBS = "jobs"
+    """S3 Batch Operations jobs: `s3:CreateJob` has no resource-level permissions, so `*`
+    (granted only when the stack has the batch role)."""
+    BATCH_ROLE = "batch_role"
+    """The role a batch job runs as, passed only to S3 Batch Operations."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +150,35 @@ OPERATOR_NEEDS: Final[tuple[OperatorNeed, ...]] = (
         OpsResource.KMS_KEY,
         "SQS decrypts messages of a CMK-encrypted queue with the receiver's credentials",
     ),
+    OperatorNeed(
+        Command.BACKFILL_BATCH,
+        "s3:GetObject",
+        OpsResource.INVENTORY,
+        "the manifest's current ETag (HeadObject), unless --manifest-etag gives it",
+    ),
+    OperatorNeed(
+        Command.BACKFILL_BATCH,
+        "s3:CreateJob",
+        OpsResource.JOBS,
+        "create the LambdaInvoke job on the live alias (it waits for confirmation)",
+    ),
+    OperatorNeed(
+        Command.BACKFILL_BATCH,
+        "iam:PassRole",
+        OpsResource.BATCH_ROLE,
+        "CreateJob hands the job the stack's batch role (its RoleArn)",
+    ),
 )
+
+CONDITIONS: Final[dict[OpsResource, dict[str, dict[str, str]]]] = {
+    OpsResource.BATCH_ROLE: {"StringEquals": {"iam:PassedToService": BATCH_OPERATIONS_PRINCIPAL}},
+}
+"""The condition on every statement about one kind of resource: the batch role may be passed
+to S3 Batch Operations only."""
+
+REQUEST_CONTEXT: Final[dict[str, str]] = {"iam:PassedToService": BATCH_OPERATIONS_PRINCIPAL}
+"""The condition keys AWS sets on the operator's requests that CONDITIONS test: the only role
+the commands pass goes to S3 Batch Operations."""
 
 
 def needs_of(commands: Iterable[Command]) -> tuple[OperatorNeed, ...]:
@@ -171,6 +208,10 @@ def resource_arns(resources: StackResources, kind: OpsResource) -> list[str]:
         return [resources.alias_arn]
     if kind is OpsResource.INVENTORY:
         return []
+    if kind is OpsResource.JOBS:
+        return ["*"] if resources.batch_role_arn else []
+    if kind is OpsResource.BATCH_ROLE:
+        return [resources.batch_role_arn] if resources.batch_role_arn else []
     return [resources.kms_key_arn] if resources.kms_key_arn else []
 
 
@@ -179,7 +220,8 @@ def operator_policy(
 ) -> dict[str, Any]:
     """The least-privilege IAM policy for running `commands` on this stack.
 
-    One statement per command and resource kind, with exactly the actions and ARNs it needs.
+    One statement per command and resource kind, with exactly the actions and ARNs it needs
+    (and the kind's condition). A stack without the batch role gets no batch statements.
     """
     statements: list[dict[str, Any]] = []
     for command in commands:
@@ -187,12 +229,16 @@ def operator_policy(
             actions = sorted({n.action for n in needs_of([command]) if n.resource is kind})
             arns = resource_arns(resources, kind)
             if actions and arns:
-                statements.append(
-                    {
-                        "Sid": f"{command.value.capitalize()}{kind.value.title().replace('_', '')}",
-                        "Effect": "Allow",
-                        "Action": actions,
-                        "Resource": arns,
-                    }
+                sid = "".join(
+                    p.capitalize() for p in f"{command}_{kind}".replace("-", "_").split("_")
                 )
+                statement: dict[str, Any] = {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": arns,
+                }
+                if kind in CONDITIONS:
+                    statement["Condition"] = CONDITIONS[kind]
+                statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap.errors import EXIT_USAGE, TapError
 from tap.facts import tokens
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
 if TYPE_CHECKING:
     from tap.config import EnvironmentConfig
@@ -57,6 +58,8 @@ class StackResources:
     """The alias's on-failure destination: invocation records and the handler's rejections."""
     kms_key_arn: str | None = None
     """The customer-managed key of the table and queues (`tap:kmsKey`), when there is one."""
+    batch_role_arn: str | None = None
+    """The role S3 Batch Operations jobs assume (`tap:backfill.batchOperations`), when on."""
 
     def queue(self, which: str) -> QueueRef:
         """`delivery` or `processor`."""
@@ -80,6 +83,7 @@ class StackResources:
             "delivery_dlq": self.delivery_dlq.name,
             "processor_dlq": self.processor_dlq.name,
             "kms_key_arn": self.kms_key_arn,
+            "batch_role_arn": self.batch_role_arn,
         }
 
 
@@ -152,7 +156,21 @@ def resolve(graph: ResourceGraph) -> StackResources:
         delivery_dlq=_queue_by_arn(queues, delivery_arns.pop(), "EventBridge target's DLQ"),
         processor_dlq=_queue_by_arn(queues, processor_dlq, "on-failure destination"),
         kms_key_arn=_table_key(table),
+        batch_role_arn=roles[0] if len(roles := batch_role_arns(graph)) == 1 else None,
     )
+
+
+def batch_role_arns(graph: ResourceGraph) -> list[str]:
+    """The ARNs of the graph's roles that S3 Batch Operations may assume (by their trust)."""
+    found = []
+    for role in graph.by_type(tokens.ROLE):
+        document = _mapping(role.inputs.get("assumeRolePolicy"))
+        for statement in document.get("Statement", []):
+            service = (statement.get("Principal") or {}).get("Service")
+            services = service if isinstance(service, list) else [service]
+            if BATCH_OPERATIONS_PRINCIPAL in services:
+                found.append(_text(role, "arn"))
+    return found
 
 
 def _table_key(table: Resource) -> str | None:

@@ -8,7 +8,7 @@ from typing import Final
 
 from tap.calls import AwsCall, CallSource
 from tap.local.access.proof import AccessProof, prove_access
-from tap.ops.needs import Command, operator_policy
+from tap.ops.needs import REQUEST_CONTEXT, Command, operator_policy
 from tap.ops.stack import StackResources
 
 UNAUTHORISED_CALLS: Final = frozenset({"sts:GetCallerIdentity"})
@@ -43,5 +43,5 @@ def prove_operator_access(
         judged,
         queue_keys={},
         runtime_calls=implied_decrypts(resources, judged),
-        context={},
+        context=REQUEST_CONTEXT,
     )
