@@ -103,3 +103,27 @@ def test_motos_event_pattern_still_matches_from_a_parsed_pattern() -> None:
     event = {"source": "aws.s3", "detail": {"n": 5}}
     assert internals.moto_event_pattern_matches({"detail": {"n": [{"numeric": [">", 1]}]}}, event)
     assert not internals.moto_event_pattern_matches({"source": ["aws.ec2"]}, event)
+
+
+def test_libyamls_parser_is_still_csafeloaders_first_base_and_yields_pyyamls_events() -> None:
+    import yaml
+
+    parser = internals.libyaml_parser()
+    assert parser is not None, "PyYAML lost libyaml (yaml.__with_libyaml__): tap reads slower"
+    assert yaml.CSafeLoader.__mro__[1] is parser, (
+        "yaml.CSafeLoader is no longer built on yaml._yaml.CParser: adapt tap.internals"
+    )
+    events = parser("a: [1, &x b]\n")
+    try:
+        kinds = []
+        while events.check_event():
+            event = events.peek_event()
+            assert event is events.get_event()
+            kinds.append(type(event))
+    finally:
+        events.dispose()
+    assert kinds == [
+        yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.MappingStartEvent,
+        yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.ScalarEvent, yaml.ScalarEvent,
+        yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent,
+    ], "yaml._yaml.CParser no longer yields PyYAML's event classes"  # fmt: skip

@@ -1,9 +1,10 @@
 """Every use of a dependency's private API, each behind one function.
 
 Nothing else in tap reaches into `pulumi.runtime.stack`, `pulumi.runtime.settings`,
-`pulumi.runtime.config`, `pulumi_policy.proxy` or `moto.events.models`. tests/test_internals.py
-checks the name, signature and behaviour each function relies on, and names the internal that
-changed when one does; the pins in pyproject.toml cover the versions those tests ran against.
+`pulumi.runtime.config`, `pulumi_policy.proxy`, `moto.events.models` or `yaml._yaml`.
+tests/test_internals.py checks the name, signature and behaviour each function relies on, and
+names the internal that changed when one does; the pins in pyproject.toml cover the versions
+those tests ran against.
 `pulumi_policy` and `moto` are not in the base install, so their adapters import them on use.
 """
 
@@ -53,3 +54,15 @@ def moto_event_pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, A
     from moto.events.models import EventPattern
 
     return bool(EventPattern(None, dict(pattern)).matches_event(dict(event)))  # type: ignore[arg-type]
+
+
+def libyaml_parser() -> Any:
+    """`yaml._yaml.CParser`, libyaml's scanner and parser (the first base of `yaml.CSafeLoader`,
+    which PyYAML exports only assembled), or None where PyYAML was built without libyaml."""
+    import yaml
+
+    if not yaml.__with_libyaml__:
+        return None
+    from yaml._yaml import CParser
+
+    return CParser
