@@ -193,11 +193,14 @@ class _TapRules:
         return self.yaml_constructors[tag](self, yaml.ScalarNode(tag, text))
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        """PyYAML's, but a value its tag cannot hold (`!!int` on `a`, or on nothing) is refused
-        as invalid YAML at the node; PyYAML lets a ValueError, IndexError or KeyError escape."""
+        """PyYAML's, but a value its tag cannot hold (`!!int` on `a`, `!!timestamp` on nothing)
+        is refused as invalid YAML at the node; PyYAML lets whatever its constructor raised
+        (ValueError, IndexError, KeyError, AttributeError...) escape."""
         try:
             return super().construct_object(node, deep=deep)  # type: ignore[misc]
-        except (ValueError, IndexError, KeyError, TypeError, OverflowError) as error:
+        except yaml.YAMLError:
+            raise
+        except Exception as error:
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
@@ -206,6 +209,10 @@ class _TapRules:
             ) from error
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # `!!map` or `!!set` on a scalar or a list
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.tag.replace(_TAG, '!!')} needs a mapping", node.start_mark
+            )
         seen: dict[Any, yaml.Mark] = {}
         for key_node, _ in node.value:
             if key_node.tag == MERGE_TAG:
