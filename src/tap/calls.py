@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 from tap.facts.arns import bucket_arn, build_arn, is_arn, partition_of
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
 
 class CallSource(StrEnum):
@@ -57,9 +58,10 @@ IAM_ACTIONS: Final = {
 }
 """API operations authorised by an IAM action of another name (S3's Service Authorization page);
 every other operation is authorised by the action of its own name."""
-PASSES_ROLE: Final = {"s3:CreateJob": "RoleArn"}
-"""Operations that hand a service a role, and the parameter naming it: the caller also needs
-iam:PassRole on that role, which IAM checks as part of the operation."""
+PASSES_ROLE: Final = {"s3:CreateJob": ("RoleArn", BATCH_OPERATIONS_PRINCIPAL)}
+"""Operations that hand a service a role: the parameter naming the role, and the service it is
+passed to. The caller also needs iam:PassRole on that role, which IAM checks as part of the
+operation with `iam:PassedToService` set to that service."""
 BUCKET_LEVEL: Final = frozenset({"s3:ListBucketVersions", "s3:ListBucket"})
 """S3 actions on the bucket itself; object actions act on `bucket/key`."""
 
@@ -72,7 +74,7 @@ def iam_action(prefix: str, operation: str) -> str:
 
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
     """The ARN a call acts on, from its parameters: TableName, QueueUrl (or QueueName),
-    FunctionName (with its Qualifier), KeyId, Bucket; else `*`.
+    FunctionName (with its Qualifier), KeyId, Bucket, a batch job's JobId; else `*`.
 
     For S3 this is the bucket's ARN; the recorder appends the key for object actions.
     """
@@ -100,6 +102,9 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
         return build_arn(
             partition_of(region), "lambda", region, account_id, f"function:{name}{suffix}"
         )
+    if service == "s3control" and isinstance(params.get("JobId"), str):
+        owner = params.get("AccountId") or account_id
+        return build_arn(partition_of(region), "s3", region, str(owner), f"job/{params['JobId']}")
     if service == "kms" and isinstance(params.get("KeyId"), str):
         key = params["KeyId"]
         if is_arn(key):
@@ -130,7 +135,8 @@ class CallRecorder:
         if prefix == "s3" and action not in BUCKET_LEVEL and isinstance(params.get("Key"), str):
             resource = f"{resource}/{params['Key']}"
         calls = [AwsCall(action=action, resource=resource, source=self.source)]
-        passed = params.get(PASSES_ROLE.get(action, ""))
+        parameter, _service = PASSES_ROLE.get(action, ("", ""))
+        passed = params.get(parameter)
         if isinstance(passed, str):
             calls.append(AwsCall("iam:PassRole", passed, CallSource.IMPLIED))
         with self._lock:

@@ -289,15 +289,22 @@ def test_the_operator_may_create_the_job_and_pass_the_batch_role_to_batch_operat
     recorder.source = CallSource.OPERATOR  # as tap.ops.session.connect sets it
     session = OpsSession(base, resources.region, resources.account_id, None, recorder)
     s3control = session.client("s3control")
-    # WHEN the job is created
+    # WHEN the job is created, then confirmed as docs/operations.md says
+    job = "tap-backfill-job-0001"
+    confirm = {"AccountId": resources.account_id, "JobId": job, "RequestedJobStatus": "Ready"}
     with Stubber(s3control) as stub:
-        stub.add_response("create_job", {"JobId": "tap-backfill-job-0001"}, request)
-        assert s3control.create_job(**request)["JobId"] == "tap-backfill-job-0001"
+        stub.add_response("create_job", {"JobId": job}, request)
+        stub.add_response("update_job_status", {"JobId": job, "Status": "Ready"}, confirm)
+        assert s3control.create_job(**request)["JobId"] == job
+        assert s3control.update_job_status(**confirm)["Status"] == "Ready"
         stub.assert_no_pending_responses()
-    # THEN the calls are CreateJob, and the PassRole of its role that IAM checks with it
+    # THEN the calls are CreateJob, the PassRole of its role that IAM checks with it, and the
+    # confirmation of that job
+    job_arn = f"arn:aws:s3:us-east-1:111122223333:job/{job}"
     assert [(c.action, c.resource, c.source) for c in session.calls] == [
         ("s3:CreateJob", "*", CallSource.OPERATOR),
         ("iam:PassRole", ROLE_ARN, CallSource.IMPLIED),
+        ("s3:UpdateJobStatus", job_arn, CallSource.OPERATOR),
     ]
     # AND both evaluators allow both under the backfill-batch policy, and every grant is used
     proof = prove_operator_access(resources, session.calls, [Command.BACKFILL_BATCH])
@@ -308,10 +315,16 @@ def test_the_operator_may_create_the_job_and_pass_the_batch_role_to_batch_operat
     # passed to S3 Batch Operations only; the manifest's bucket is granted outside (INVENTORY)
     assert operator_policy(resources, [Command.BACKFILL_BATCH])["Statement"] == [
         {
-            "Sid": "BackfillBatchJobs",
+            "Sid": "BackfillBatchNewJobs",
             "Effect": "Allow",
             "Action": ["s3:CreateJob"],
             "Resource": ["*"],
+        },
+        {
+            "Sid": "BackfillBatchJobs",
+            "Effect": "Allow",
+            "Action": ["s3:UpdateJobStatus"],
+            "Resource": ["arn:aws:s3:us-east-1:111122223333:job/*"],
         },
         {
             "Sid": "BackfillBatchBatchRole",
@@ -323,7 +336,11 @@ def test_the_operator_may_create_the_job_and_pass_the_batch_role_to_batch_operat
     ]
     # AND the proof can fail: the listing backfill's policy allows neither call
     listing = prove_operator_access(resources, session.calls, [Command.BACKFILL])
-    assert {j.call.action for j in listing.unauthorized} == {"s3:CreateJob", "iam:PassRole"}
+    assert {j.call.action for j in listing.unauthorized} == {
+        "s3:CreateJob",
+        "iam:PassRole",
+        "s3:UpdateJobStatus",
+    }
 
 
 def test_passing_the_batch_role_to_another_service_or_another_role_is_denied(
@@ -369,6 +386,7 @@ def test_operator_policy_prints_the_batch_statements_or_refuses_a_stack_without_
     with_role = policy("dev")
     assert with_role.exit_code == 0, with_role.output
     assert [s["Sid"] for s in json.loads(with_role.stdout)["Statement"]] == [
+        "BackfillBatchNewJobs",
         "BackfillBatchJobs",
         "BackfillBatchBatchRole",
     ]
@@ -379,3 +397,63 @@ def test_operator_policy_prints_the_batch_statements_or_refuses_a_stack_without_
         "error: stack staging has no S3 Batch Operations role, so backfill-batch needs nothing: "
         "set tap:backfill.batchOperations: true (with manifestBucket and reportBucket) and deploy"
     )
+
+
+def test_a_second_role_batch_operations_may_assume_makes_the_batch_policy_refuse(
+    batch_stack: tuple[ResourceGraph, EnvironmentConfig],
+) -> None:
+    """resolve() reads every role's trust (a lone statement, a string principal too) and
+    counts the batch roles; only one can be the role tap passes."""
+    graph, _config = batch_stack
+    [role] = [r for r in graph.by_type(tokens.ROLE) if r.outputs.get("arn") == ROLE_ARN]
+    trust = {
+        "Statement": {
+            "Effect": "Allow",
+            "Principal": {"Service": [BATCH_OPERATIONS_PRINCIPAL]},
+            "Action": "sts:AssumeRole",
+        }
+    }
+    odd = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}
+    second = role.model_copy(
+        update={
+            "urn": role.urn + "-second",
+            "inputs": {**role.inputs, "assumeRolePolicy": json.dumps(trust)},
+            "outputs": {**role.outputs, "arn": ROLE_ARN + "-second"},
+        }
+    )
+    third = role.model_copy(
+        update={
+            "urn": role.urn + "-third",
+            "inputs": {**role.inputs, "assumeRolePolicy": odd},
+            "outputs": {**role.outputs, "arn": ROLE_ARN + "-third"},
+        }
+    )
+    doubled = graph.model_copy(update={"resources": [*graph.resources, second, third]})
+
+    resources = resolve(doubled)
+
+    assert resources.batch_role_arns == (ROLE_ARN, ROLE_ARN + "-second")
+    assert resources.batch_role_arn is None
+    assert operator_policy(resources, [Command.BACKFILL_BATCH])["Statement"] == []
+    with pytest.raises(BatchJobError, match="has 2 roles trusted by"):
+        batch_role_arn(doubled)
+
+
+def test_calls_that_pass_roles_to_different_services_are_not_judged_in_one_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tap import calls
+    from tap.local.access import operator
+
+    monkeypatch.setitem(
+        calls.PASSES_ROLE, "lambda:CreateFunction", ("Role", "lambda.amazonaws.com")
+    )
+    create_job = AwsCall("s3:CreateJob", "*", CallSource.OPERATOR)
+    create_function = AwsCall("lambda:CreateFunction", "*", CallSource.OPERATOR)
+
+    assert operator.request_context([create_job]) == {
+        "iam:PassedToService": BATCH_OPERATIONS_PRINCIPAL
+    }
+    assert operator.request_context([]) == {}
+    with pytest.raises(ValueError, match="prove each apart"):
+        operator.request_context([create_job, create_function])

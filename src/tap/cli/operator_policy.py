@@ -40,10 +40,14 @@ def operator_policy(
     chosen = [Command(c) for c in command] if command else list(Command)
     with user_errors():
         resources, _config = stack_resources(project_dir, stack, use_cache=not no_cache)
-    if Command.BACKFILL_BATCH in (command or ()) and resources.batch_role_arn is None:
+    roles = len(resources.batch_role_arns)
+    if Command.BACKFILL_BATCH in (command or ()) and roles != 1:
         fail(
             f"stack {stack} has no S3 Batch Operations role, so backfill-batch needs nothing: "
             "set tap:backfill.batchOperations: true (with manifestBucket and reportBucket) "
             "and deploy"
+            if roles == 0
+            else f"stack {stack} has {roles} roles S3 Batch Operations may assume; "
+            "backfill-batch passes the one tap creates, so it cannot tell which to grant"
         )
     write_json(build(resources, chosen))

@@ -45,9 +45,11 @@ class OpsResource(StrEnum):
     """An S3 Inventory report's objects (`reconcile --inventory`, a batch job's manifest):
     outside the stack, so the policy cannot name them; grant them on the report's destination
     bucket."""
+    NEW_JOBS = "new_jobs"
+    """A job not yet created: `s3:CreateJob` has no resource-level permissions, so `*`
+    (granted only when the stack has its one batch role)."""
     JOBS = "jobs"
-    """S3 Batch Operations jobs: `s3:CreateJob` has no resource-level permissions, so `*`
-    (granted only when the stack has the batch role)."""
+    """S3 Batch Operations jobs in the stack's account and region (`job/*`)."""
     BATCH_ROLE = "batch_role"
     """The role a batch job runs as, passed only to S3 Batch Operations."""
 
@@ -159,8 +161,14 @@ OPERATOR_NEEDS: Final[tuple[OperatorNeed, ...]] = (
     OperatorNeed(
         Command.BACKFILL_BATCH,
         "s3:CreateJob",
-        OpsResource.JOBS,
+        OpsResource.NEW_JOBS,
         "create the LambdaInvoke job on the live alias (it waits for confirmation)",
+    ),
+    OperatorNeed(
+        Command.BACKFILL_BATCH,
+        "s3:UpdateJobStatus",
+        OpsResource.JOBS,
+        "confirm the job: aws s3control update-job-status --requested-job-status Ready",
     ),
     OperatorNeed(
         Command.BACKFILL_BATCH,
@@ -175,10 +183,6 @@ CONDITIONS: Final[dict[OpsResource, dict[str, dict[str, str]]]] = {
 }
 """The condition on every statement about one kind of resource: the batch role may be passed
 to S3 Batch Operations only."""
-
-REQUEST_CONTEXT: Final[dict[str, str]] = {"iam:PassedToService": BATCH_OPERATIONS_PRINCIPAL}
-"""The condition keys AWS sets on the operator's requests that CONDITIONS test: the only role
-the commands pass goes to S3 Batch Operations."""
 
 
 def needs_of(commands: Iterable[Command]) -> tuple[OperatorNeed, ...]:
@@ -208,8 +212,11 @@ def resource_arns(resources: StackResources, kind: OpsResource) -> list[str]:
         return [resources.alias_arn]
     if kind is OpsResource.INVENTORY:
         return []
-    if kind is OpsResource.JOBS:
+    if kind is OpsResource.NEW_JOBS:
         return ["*"] if resources.batch_role_arn else []
+    if kind is OpsResource.JOBS:
+        jobs = build_arn(partition, "s3", resources.region, resources.account_id, "job/*")
+        return [jobs] if resources.batch_role_arn else []
     if kind is OpsResource.BATCH_ROLE:
         return [resources.batch_role_arn] if resources.batch_role_arn else []
     return [resources.kms_key_arn] if resources.kms_key_arn else []
@@ -221,7 +228,7 @@ def operator_policy(
     """The least-privilege IAM policy for running `commands` on this stack.
 
     One statement per command and resource kind, with exactly the actions and ARNs it needs
-    (and the kind's condition). A stack without the batch role gets no batch statements.
+    (and the kind's condition). A stack without its one batch role gets no batch statements.
     """
     statements: list[dict[str, Any]] = []
     for command in commands:

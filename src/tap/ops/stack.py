@@ -58,8 +58,13 @@ class StackResources:
     """The alias's on-failure destination: invocation records and the handler's rejections."""
     kms_key_arn: str | None = None
     """The customer-managed key of the table and queues (`tap:kmsKey`), when there is one."""
-    batch_role_arn: str | None = None
-    """The role S3 Batch Operations jobs assume (`tap:backfill.batchOperations`), when on."""
+    batch_role_arns: tuple[str, ...] = ()
+    """The roles S3 Batch Operations may assume: one when `tap:backfill.batchOperations` is on."""
+
+    @property
+    def batch_role_arn(self) -> str | None:
+        """The role a batch job runs as: the stack's one batch role, else None."""
+        return self.batch_role_arns[0] if len(self.batch_role_arns) == 1 else None
 
     def queue(self, which: str) -> QueueRef:
         """`delivery` or `processor`."""
@@ -156,21 +161,30 @@ def resolve(graph: ResourceGraph) -> StackResources:
         delivery_dlq=_queue_by_arn(queues, delivery_arns.pop(), "EventBridge target's DLQ"),
         processor_dlq=_queue_by_arn(queues, processor_dlq, "on-failure destination"),
         kms_key_arn=_table_key(table),
-        batch_role_arn=roles[0] if len(roles := batch_role_arns(graph)) == 1 else None,
+        batch_role_arns=tuple(batch_role_arns(graph)),
     )
 
 
 def batch_role_arns(graph: ResourceGraph) -> list[str]:
-    """The ARNs of the graph's roles that S3 Batch Operations may assume (by their trust)."""
-    found = []
-    for role in graph.by_type(tokens.ROLE):
-        document = _mapping(role.inputs.get("assumeRolePolicy"))
-        for statement in document.get("Statement", []):
-            service = (statement.get("Principal") or {}).get("Service")
-            services = service if isinstance(service, list) else [service]
-            if BATCH_OPERATIONS_PRINCIPAL in services:
-                found.append(_text(role, "arn"))
-    return found
+    """The ARNs of the graph's roles whose trust policy lets S3 Batch Operations assume them."""
+    return [
+        arn
+        for role in graph.by_type(tokens.ROLE)
+        if _trusts(role, BATCH_OPERATIONS_PRINCIPAL)
+        and isinstance(arn := role.outputs.get("arn", role.inputs.get("arn")), str)
+        and arn
+    ]
+
+
+def _trusts(role: Resource, service: str) -> bool:
+    """Whether a statement of the role's trust policy names `service` as its principal."""
+    statements = _mapping(role.inputs.get("assumeRolePolicy")).get("Statement", [])
+    for statement in [statements] if isinstance(statements, Mapping) else statements:
+        principal = statement.get("Principal") if isinstance(statement, Mapping) else None
+        named = principal.get("Service") if isinstance(principal, Mapping) else None
+        if service in (named if isinstance(named, list) else [named]):
+            return True
+    return False
 
 
 def _table_key(table: Resource) -> str | None:

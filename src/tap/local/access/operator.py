@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from tap.calls import AwsCall, CallSource
+from tap.calls import PASSES_ROLE, AwsCall, CallSource
 from tap.local.access.proof import AccessProof, prove_access
-from tap.ops.needs import REQUEST_CONTEXT, Command, operator_policy
+from tap.ops.needs import Command, operator_policy
 from tap.ops.stack import StackResources
 
 UNAUTHORISED_CALLS: Final = frozenset({"sts:GetCallerIdentity"})
@@ -30,6 +30,16 @@ def implied_decrypts(resources: StackResources, calls: Sequence[AwsCall]) -> lis
     ]
 
 
+def request_context(calls: Sequence[AwsCall]) -> dict[str, str]:
+    """The condition keys AWS sets on these requests that the operator policy tests: the
+    service the calls pass a role to (`iam:PassedToService`). One proof judges one context, so
+    calls that pass roles to different services are refused: prove them apart."""
+    services = {PASSES_ROLE[c.action][1] for c in calls if c.action in PASSES_ROLE}
+    if len(services) > 1:
+        raise ValueError(f"these calls pass roles to {sorted(services)}: prove each apart")
+    return {"iam:PassedToService": services.pop()} if services else {}
+
+
 def prove_operator_access(
     resources: StackResources, calls: Sequence[AwsCall], commands: Iterable[Command]
 ) -> AccessProof:
@@ -43,5 +53,5 @@ def prove_operator_access(
         judged,
         queue_keys={},
         runtime_calls=implied_decrypts(resources, judged),
-        context=REQUEST_CONTEXT,
+        context=request_context(judged),
     )
