@@ -397,9 +397,15 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     assert mismatch.value.exit_code == 2
     assert "the manifest says 00000000000000000000000000000000" in mismatch.value.headline()
 
-    repaired = Reconciler(resources, session, environment="dev", repair=True, prefix="drift/").run()
+    rereads: list[tuple[int, int | None]] = []
+    repaired = Reconciler(resources, session, environment="dev", repair=True, prefix="drift/").run(
+        rereading=lambda done, total: rereads.append((done, total))
+    )
 
     assert repaired.counts == INDUCED
+    # Each candidate read again moved the re-read bar on, and the bar ended full.
+    n = repaired.candidates
+    assert rereads == [*((done, None) for done in range(1, n + 1)), (n, n)]
     assert (repaired.repaired, repaired.repair_conflicts, repaired.unrepaired) == (7, 0, 0)
     assert repaired.exit_code == 0
     # The table now says what S3 says, key by key, with the sequencers the brief requires.
@@ -423,9 +429,13 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     assert ORPHANS[1] not in listing
     assert "size" not in items[ORPHANS[0]]
 
-    again = Reconciler(resources, session, environment="dev", prefix="drift/").run()
+    rereads.clear()
+    again = Reconciler(resources, session, environment="dev", prefix="drift/").run(
+        rereading=lambda done, total: rereads.append((done, total))
+    )
 
     assert (again.counts, again.candidates, again.exit_code) == (ZERO, 0, 0)
+    assert rereads == []  # no candidate: the re-read bar never appears
     assert disallowed_calls(resources, session, inventory_bucket="tap-inventory-dev") == []
     assert {c.action for c in session.calls} == {
         "s3:ListBucketVersions",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -39,13 +39,28 @@ def open_stack(stack: str, ops: OpsOptions) -> tuple[StackResources, Environment
 @contextmanager
 def progress(console: Console, description: str, *, quiet: bool = False) -> Iterator[OpsProgress]:
     """A rich progress bar with a rate (items/s) for one long operation; silent when `quiet`."""
+    with progress_stages(console, quiet=quiet) as stage:
+        yield stage(description, shown=True)
+
+
+@contextmanager
+def progress_stages(
+    console: Console, *, quiet: bool = False
+) -> Iterator[Callable[..., OpsProgress]]:
+    """Bars for an operation in stages: `stage(name)` is the callback of one bar, which
+    appears at its first update (at once with `shown=True`); silent when `quiet`."""
     if quiet:
-        yield lambda _done, _total: None
+
+        def silent(_name: str, shown: bool = False) -> OpsProgress:  # noqa: ARG001
+            return lambda _done, _total: None
+
+        yield silent
         return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskID,
         TextColumn,
         TimeElapsedColumn,
     )
@@ -59,11 +74,17 @@ def progress(console: Console, description: str, *, quiet: bool = False) -> Iter
         console=console,
         transient=False,
     ) as bar:
-        task = bar.add_task(description, total=None, rate="")
 
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+        def stage(name: str, shown: bool = False) -> OpsProgress:
+            task: list[TaskID] = [bar.add_task(name, total=None, rate="")] if shown else []
 
-        yield update
+            def update(done: int, total: int | None) -> None:
+                if not task:
+                    task.append(bar.add_task(name, total=None, rate=""))
+                bar.update(task[0], completed=done, total=total)
+                speed = bar.tasks[task[0]].speed
+                bar.update(task[0], rate=f"{speed:,.0f}/s" if speed else "")
+
+            return update
+
+        yield stage

@@ -41,7 +41,7 @@ def reconcile(
     ops: opt.OpsOptions,
 ) -> None:
     """Compare the items table with S3's current versions; exit 1 when drift remains."""
-    from tap.cli.ops_common import open_stack, progress
+    from tap.cli.ops_common import open_stack, progress_stages
     from tap.ops.reconcile import Reconciler
 
     with user_errors():
@@ -55,8 +55,8 @@ def reconcile(
             dry_run=ops.dry_run,
             inventory=inventory,
         )
-        with progress(err(), "reconcile", quiet=ops.json_output) as advance:
-            report = reconciler.run(advance)
+        with progress_stages(err(), quiet=ops.json_output) as stage:
+            report = reconciler.run(stage("reconcile", shown=True), stage("re-read"))
     if ops.json_output:
         write_json(report.to_dict())
     else:

@@ -574,8 +574,15 @@ class Reconciler:
     before_repair: RepairHook | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def run(self, progress: OpsProgress | None = None) -> ReconcileReport:
-        """Load, join, read every candidate again, and repair what still differs."""
+    def run(
+        self, progress: OpsProgress | None = None, rereading: OpsProgress | None = None
+    ) -> ReconcileReport:
+        """Load, join, read every candidate again, and repair what still differs.
+
+        `progress` counts the rows loaded (listing and Scan); `rereading` the candidates read
+        again, and is called only when there is one (a drift after an outage can be most of the
+        bucket, at two or three requests each).
+        """
         report = ReconcileReport(
             source="inventory" if self.inventory else "listing",
             repair=self.repair,
@@ -590,7 +597,7 @@ class Reconciler:
                 report.listed_keys, report.scanned_items = join.sizes()
                 if progress:
                     progress(counter.done, counter.done)
-                self._settle(join, report)
+                self._settle(join, report, rereading or (lambda _done, _total: None))
             except (BotoCoreError, ClientError, ProcessorError) as error:
                 raise ReconcileError(error_text(error)) from error
             finally:
@@ -650,46 +657,60 @@ class Reconciler:
             )
         return manifest
 
-    def _settle(self, join: Join, report: ReconcileReport) -> None:
+    def _settle(self, join: Join, report: ReconcileReport, rereading: OpsProgress) -> None:
         """Read each candidate again; report what still differs; repair it when asked."""
         dynamodb = self.session.client("dynamodb")
         store = ItemStore(client=dynamodb, table_name=self.resources.table)
         versions = VersionReader(client=self.session.client("s3"))
         for candidate in join.candidates():
             report.candidates += 1
-            item, sequencer, s3 = self._read(dynamodb, versions, candidate)
-            kind = classify(s3, item)
-            if kind is None:
-                report.changed_since_listed += 1
-                continue
-            drift = Drift(kind, candidate.bucket, candidate.key, s3, item)
-            report.add(drift)
-            if not self.repair or self.dry_run:
-                report.unrepaired += 1
-                continue
-            if self.before_repair is not None:
-                self.before_repair(drift)
-            state = normalised(s3)
-            now = _timestamp(self.clock())
-            began = (
-                candidate.last_modified
-                if candidate.last_modified and state.version_id == candidate.listed_version_id
-                else now
-            )
-            event = replace(
-                listing_event(candidate.bucket, candidate.key, state, event_time=began),
-                sequencer=sequencer,
-            )
-            if store.replace_unchanged(
-                event, state, read=item, environment=self.environment, updated_at=now
-            ):
-                report.repaired += 1
-                continue
-            # An event wrote the item after it was read: it won. Look once more, never retry.
-            report.repair_conflicts += 1
-            again, _, s3_again = self._read(dynamodb, versions, candidate)
-            if classify(s3_again, again) is not None:
-                report.unrepaired += 1
+            self._settle_one(candidate, dynamodb, store, versions, report)
+            rereading(report.candidates, None)
+        if report.candidates:
+            rereading(report.candidates, report.candidates)
+
+    def _settle_one(
+        self,
+        candidate: Candidate,
+        dynamodb: Any,
+        store: ItemStore,
+        versions: VersionReader,
+        report: ReconcileReport,
+    ) -> None:
+        """Read one candidate again; report it if it still differs; repair it when asked."""
+        item, sequencer, s3 = self._read(dynamodb, versions, candidate)
+        kind = classify(s3, item)
+        if kind is None:
+            report.changed_since_listed += 1
+            return
+        drift = Drift(kind, candidate.bucket, candidate.key, s3, item)
+        report.add(drift)
+        if not self.repair or self.dry_run:
+            report.unrepaired += 1
+            return
+        if self.before_repair is not None:
+            self.before_repair(drift)
+        state = normalised(s3)
+        now = _timestamp(self.clock())
+        began = (
+            candidate.last_modified
+            if candidate.last_modified and state.version_id == candidate.listed_version_id
+            else now
+        )
+        event = replace(
+            listing_event(candidate.bucket, candidate.key, state, event_time=began),
+            sequencer=sequencer,
+        )
+        if store.replace_unchanged(
+            event, state, read=item, environment=self.environment, updated_at=now
+        ):
+            report.repaired += 1
+            return
+        # An event wrote the item after it was read: it won. Look once more, never retry.
+        report.repair_conflicts += 1
+        again, _, s3_again = self._read(dynamodb, versions, candidate)
+        if classify(s3_again, again) is not None:
+            report.unrepaired += 1
 
     def _read(
         self, dynamodb: Any, versions: VersionReader, candidate: Candidate
