@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import Any
 
 import pulumi
+import pytest
 
 from tap import internals
 
@@ -127,3 +128,40 @@ def test_libyamls_parser_is_still_csafeloaders_first_base_and_yields_pyyamls_eve
         yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.ScalarEvent, yaml.ScalarEvent,
         yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent,
     ], "yaml._yaml.CParser no longer yields PyYAML's event classes"  # fmt: skip
+
+
+def test_registering_a_resource_still_reads_the_stack_trace_from_the_module_global() -> None:
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    trace = _private("pulumi.runtime.resource", "_get_stack_trace")
+    assert _parameters("pulumi.runtime.resource", "_get_stack_trace") == []
+    assert isinstance(trace(), source_pb2.StackTrace)
+    assert resource._get_source_position(source_pb2.StackTrace()) is None
+    source = inspect.getsource(resource.register_resource)
+    assert "_get_stack_trace()" in source, (
+        "pulumi.runtime.resource.register_resource no longer calls _get_stack_trace(): "
+        "adapt tap.internals.without_source_positions"
+    )
+    with internals.without_source_positions():
+        assert resource._get_stack_trace() == source_pb2.StackTrace()
+    assert resource._get_stack_trace is trace
+
+
+@pytest.mark.slow  # two syntheses of the dev stack
+def test_a_graph_synthesized_without_source_positions_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import contextlib
+    from pathlib import Path
+
+    from tap.synth import runner
+    from tap.synth.stack import synthesize_project
+    from tap.validation import stack_config, validate_project
+
+    project = validate_project(Path(__file__).resolve().parents[1])
+    config = stack_config(project, "dev")
+    without = synthesize_project(project, "dev", config).to_json()
+    monkeypatch.setattr(runner, "without_source_positions", contextlib.nullcontext)
+
+    assert synthesize_project(project, "dev", config).to_json() == without

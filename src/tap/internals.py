@@ -1,7 +1,8 @@
 """Every use of a dependency's private API, each behind one function.
 
 Nothing else in tap reaches into `pulumi.runtime.stack`, `pulumi.runtime.settings`,
-`pulumi.runtime.config`, `pulumi_policy.proxy`, `moto.events.models` or `yaml._yaml`.
+`pulumi.runtime.config`, `pulumi.runtime.resource`, `pulumi_policy.proxy`, `moto.events.models`
+or `yaml._yaml`.
 tests/test_internals.py checks the name, signature and behaviour each function relies on, and
 names the internal that changed when one does; the pins in pyproject.toml cover the versions
 those tests ran against.
@@ -10,7 +11,8 @@ those tests ran against.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -26,6 +28,25 @@ async def run_pulumi_program(program: Callable[[], Awaitable[None] | None]) -> N
     from pulumi.runtime.stack import run_pulumi_func
 
     await run_pulumi_func(program)
+
+
+@contextmanager
+def without_source_positions() -> Iterator[None]:
+    """`pulumi.runtime.resource._get_stack_trace` answers an empty stack trace while the block
+    runs. The SDK walks the Python stack and reads each frame's source line for every resource
+    registered, so the engine can point an error at the user's code; the mock monitor ignores
+    it (a synthesized graph is byte-identical without it), and it is about 12% of a synthesis.
+    Not thread-safe: tap.synth.runner holds it only while its one run at a time runs. Never used
+    for a real deployment, which does not go through tap.synth."""
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    kept = resource._get_stack_trace
+    resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        resource._get_stack_trace = kept
 
 
 def seed_settings(project: str, stack: str) -> None:

@@ -16,7 +16,12 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import get_root_resource
 
-from tap.internals import massage_outputs, run_pulumi_program, seed_settings
+from tap.internals import (
+    massage_outputs,
+    run_pulumi_program,
+    seed_settings,
+    without_source_positions,
+)
 from tap.synth.errors import SynthError
 from tap.synth.fake_aws import FakeAws
 from tap.synth.graph import ResourceGraph
@@ -74,7 +79,7 @@ def run_program(
 
     # A daemon: an interrupted caller must not wait for the program to finish.
     worker = threading.Thread(target=attempt, name=f"tap-synth-{project}-{stack}", daemon=True)
-    with _ONE_RUN_AT_A_TIME, _without_environment_config():
+    with _ONE_RUN_AT_A_TIME, _without_environment_config(), without_source_positions():
         worker.start()
         worker.join()
     if failure:
