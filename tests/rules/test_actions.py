@@ -12,8 +12,10 @@ from tap.rules import actions
 
 
 @pytest.fixture
-def fresh() -> Iterator[None]:
-    """An empty in-process table: every answer comes from policy_sentry or a memo."""
+def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An empty in-process table and no shipped one: every answer comes from policy_sentry or a
+    memo."""
+    monkeypatch.setattr(actions, "shipped_table", lambda: None)
     saved, new = dict(actions._FORMATS), set(actions._NEW)
     actions._FORMATS.clear()
     actions._NEW.clear()

