@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from tap.ops.reconcile import (
     InventoryError,
     Join,
     Reconciler,
+    ReconcileReport,
     classify,
     item_row,
     listed_row,
@@ -376,6 +379,12 @@ def test_each_kind_of_drift_is_counted_exactly_then_repaired_and_gone(
     assert sorted(d.key for d in found.examples[DriftKind.ORPHAN_ITEM]) == sorted(ORPHANS)
     assert sorted(d.key for d in found.examples[DriftKind.STALE_ITEM]) == sorted(STALE)
     assert (found.repaired, found.unrepaired) == (0, 7)
+    # AND one worker reading the candidates again finds exactly what eight did, in the same order
+    one = Reconciler(resources, session, environment="dev", prefix="drift/", reread_workers=1)
+    assert {**one.run().to_dict(), "elapsed_seconds": 0} == {
+        **found.to_dict(),
+        "elapsed_seconds": 0,
+    }
 
     # An inventory report of the same bucket (CSV, and Parquet) finds the same drift.
     run.client("s3").create_bucket(Bucket="tap-inventory-dev")
@@ -546,3 +555,75 @@ def test_the_cli_reports_json_and_exit_codes_against_the_endpoint(
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: cannot read the inventory: s3://tap-inventory-cli/")
+
+
+class _SlowAws:
+    """Answers the two reads of a re-read, each after a round trip's worth of waiting: an item
+    that is missing, and a key whose current version is present."""
+
+    ROUND_TRIP = 0.02
+
+    def __init__(self) -> None:
+        self.threads: set[str] = set()
+
+    def client(self, _service: str) -> _SlowAws:
+        return self
+
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.ROUND_TRIP)
+        return {}
+
+    def list_object_versions(self, *, Prefix: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+        time.sleep(self.ROUND_TRIP)
+        return {
+            "Versions": [
+                {"Key": Prefix, "VersionId": "v1", "IsLatest": True, "Size": 3, "ETag": '"e"'}
+            ]
+        }
+
+
+@pytest.mark.slow  # about 2 s of simulated round trips
+def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
+    tmp_path: Path,
+) -> None:
+    """moto serves every request in one process, so the emulator cannot show the overlap of
+    round trips that AWS allows; simulated round trips do. The report must not depend on it."""
+    from tests.support.shipped import shipped
+
+    resources = resolve(shipped("dev")[0])
+    bucket = resources.buckets[0]
+    join = Join(tmp_path / "join.sqlite")
+    entries = [
+        {"Key": f"k/{i:03d}", "VersionId": "v1", "Size": 3, "ETag": '"e"'} for i in range(48)
+    ]
+    join.add_listed([listed_row(bucket, e, present=True) for e in entries])
+    took, reports = {}, {}
+    for workers in (1, 8):
+        aws = _SlowAws()
+        reconciler = Reconciler(
+            resources,
+            aws,
+            environment="dev",
+            reread_workers=workers,  # type: ignore[arg-type]
+        )
+        report = ReconcileReport(source="listing", repair=False, dry_run=False)
+        seen: list[tuple[int, int | None]] = []
+
+        def rereading(done: int, total: int | None, seen: list[Any] = seen) -> None:
+            seen.append((done, total))
+
+        started = time.perf_counter()
+        reconciler._settle(join, report, rereading)
+        took[workers] = time.perf_counter() - started
+        reports[workers] = {**report.to_dict(), "elapsed_seconds": 0}
+        assert report.candidates == 48
+        assert seen == [*((d, None) for d in range(1, 49)), (48, 48)]
+        assert len(aws.threads) == workers
+    join.close()
+
+    assert reports[8] == reports[1]
+    assert [d["key"] for d in reports[1]["examples"]["missing_item"]] == sorted(
+        d["key"] for d in reports[1]["examples"]["missing_item"]
+    )
+    assert took[8] < 0.5 * took[1], took

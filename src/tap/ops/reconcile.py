@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_plus, urlparse
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
 EXAMPLES: Final = 10
 """Examples kept of each kind of drift."""
 SCAN_SEGMENTS: Final = 4
+REREAD_WORKERS: Final = 8
+"""Candidates read again (and repaired) at once: each is two or three round trips."""
+REREAD_BATCH: Final = 256
+"""Candidates handed to the workers together; their outcomes are counted in join order."""
 """Parallel Scan segments (each a thread)."""
 BATCH: Final = 1000
 """Rows per executemany; a listing page holds at most 1000 entries."""
@@ -557,6 +562,28 @@ RepairHook = Callable[[Drift], None]
 """Called between a drifted item's read and its repair write (tests force interleavings)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """What reading one candidate again found, and what its repair did."""
+
+    drift: Drift | None
+    """None: the key changed since it was listed, and is in sync now."""
+    repaired: bool = False
+    conflict: bool = False
+    """The repair lost to an event that wrote the item after it was read."""
+    unrepaired: bool = False
+
+    def count(self, report: ReconcileReport) -> None:
+        """Add this outcome to the report."""
+        if self.drift is None:
+            report.changed_since_listed += 1
+            return
+        report.add(self.drift)
+        report.repaired += self.repaired
+        report.repair_conflicts += self.conflict
+        report.unrepaired += self.unrepaired
+
+
 @dataclass
 class Reconciler:
     """Reconciles one stack's table with its buckets."""
@@ -571,6 +598,7 @@ class Reconciler:
     inventory: str | None = None
     """`s3://bucket/key/manifest.json` of an S3 Inventory report to read instead of listing."""
     segments: int = SCAN_SEGMENTS
+    reread_workers: int = REREAD_WORKERS
     before_repair: RepairHook | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -658,14 +686,29 @@ class Reconciler:
         return manifest
 
     def _settle(self, join: Join, report: ReconcileReport, rereading: OpsProgress) -> None:
-        """Read each candidate again; report what still differs; repair it when asked."""
+        """Read each candidate again; report what still differs; repair it when asked.
+
+        Candidates go to `reread_workers` threads a batch at a time (each key is read and
+        repaired on its own, with a write conditioned on what was read); outcomes are counted
+        in join order, so the report does not depend on which thread finished first.
+        """
         dynamodb = self.session.client("dynamodb")
         store = ItemStore(client=dynamodb, table_name=self.resources.table)
         versions = VersionReader(client=self.session.client("s3"))
-        for candidate in join.candidates():
-            report.candidates += 1
-            self._settle_one(candidate, dynamodb, store, versions, report)
-            rereading(report.candidates, None)
+
+        def settle(candidate: Candidate) -> _Settled:
+            return self._settle_one(candidate, dynamodb, store, versions)
+
+        pool = ThreadPoolExecutor(max_workers=max(1, self.reread_workers))
+        candidates = join.candidates()
+        try:
+            while batch := list(islice(candidates, REREAD_BATCH)):
+                for settled in pool.map(settle, batch):
+                    report.candidates += 1
+                    settled.count(report)
+                    rereading(report.candidates, None)
+        finally:  # an error or Ctrl-C: the queued candidates are not read
+            pool.shutdown(wait=True, cancel_futures=True)
         if report.candidates:
             rereading(report.candidates, report.candidates)
 
@@ -675,19 +718,15 @@ class Reconciler:
         dynamodb: Any,
         store: ItemStore,
         versions: VersionReader,
-        report: ReconcileReport,
-    ) -> None:
-        """Read one candidate again; report it if it still differs; repair it when asked."""
+    ) -> _Settled:
+        """Read one candidate again; repair it when asked and it still differs."""
         item, sequencer, s3 = self._read(dynamodb, versions, candidate)
         kind = classify(s3, item)
         if kind is None:
-            report.changed_since_listed += 1
-            return
+            return _Settled(None)
         drift = Drift(kind, candidate.bucket, candidate.key, s3, item)
-        report.add(drift)
         if not self.repair or self.dry_run:
-            report.unrepaired += 1
-            return
+            return _Settled(drift, unrepaired=True)
         if self.before_repair is not None:
             self.before_repair(drift)
         state = normalised(s3)
@@ -704,13 +743,10 @@ class Reconciler:
         if store.replace_unchanged(
             event, state, read=item, environment=self.environment, updated_at=now
         ):
-            report.repaired += 1
-            return
+            return _Settled(drift, repaired=True)
         # An event wrote the item after it was read: it won. Look once more, never retry.
-        report.repair_conflicts += 1
         again, _, s3_again = self._read(dynamodb, versions, candidate)
-        if classify(s3_again, again) is not None:
-            report.unrepaired += 1
+        return _Settled(drift, conflict=True, unrepaired=classify(s3_again, again) is not None)
 
     def _read(
         self, dynamodb: Any, versions: VersionReader, candidate: Candidate
