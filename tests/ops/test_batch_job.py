@@ -87,7 +87,7 @@ def test_the_role_trusts_batch_operations_and_grants_exactly_the_alias_manifest_
 ) -> None:
     graph, _ = batch_stack
     resources = resolve(graph)
-    assert batch_role_arn(graph) == ROLE_ARN
+    assert batch_role_arn(resolve(graph)) == ROLE_ARN
     [role] = [r for r in graph.by_type(tokens.ROLE) if r.outputs["arn"] == ROLE_ARN]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
@@ -137,7 +137,7 @@ def test_no_shipped_stack_has_the_role(stack: str) -> None:
     assert config.backfill == Backfill()
     assert "batchOperationsRoleArn" not in graph.outputs
     with pytest.raises(BatchJobError, match="has 0 roles trusted by"):
-        batch_role_arn(graph)
+        batch_role_arn(resolve(graph))
     # AND so its operator policy grants nothing for batch jobs
     resources = resolve(graph)
     assert resources.batch_role_arn is None
@@ -158,7 +158,7 @@ def _request(
     return job_request(
         resolve(graph),
         config,
-        role_arn=batch_role_arn(graph),
+        role_arn=batch_role_arn(resolve(graph)),
         manifest=S3Location.parse(changes.get("manifest", MANIFEST), "--manifest"),
         manifest_etag="60e0d6a1b5f3b5bd33b4e8d2c9f0aa11",
         report=S3Location.parse(changes.get("report", REPORT), "--report"),
@@ -436,7 +436,7 @@ def test_a_second_role_batch_operations_may_assume_makes_the_batch_policy_refuse
     assert resources.batch_role_arn is None
     assert operator_policy(resources, [Command.BACKFILL_BATCH])["Statement"] == []
     with pytest.raises(BatchJobError, match="has 2 roles trusted by"):
-        batch_role_arn(doubled)
+        batch_role_arn(resolve(doubled))
 
 
 def test_calls_that_pass_roles_to_different_services_are_not_judged_in_one_context(

@@ -24,6 +24,7 @@ def create_batch_job(
     """Print the CreateJob request (--dry-run) or send it and print the job id."""
     if not manifest or not report:
         fail("--batch-operations needs --manifest s3://... and --report s3://...", EXIT_USAGE)
+    from tap.cli.ops_common import connect_stack
     from tap.ops.batch_job import (
         EMULATOR_NOTE,
         BatchJobError,
@@ -32,27 +33,16 @@ def create_batch_job(
         job_request,
         validate_request,
     )
-    from tap.ops.session import connect
-    from tap.ops.stack import resolve
-    from tap.synth.cache import synthesize_cached
-    from tap.validation import validate_project
+    from tap.ops.stack import stack_resources
 
     with user_errors():
         manifest_at = S3Location.parse(manifest, "--manifest")
         report_at = S3Location.parse(report, "--report")
-        graph, config = synthesize_cached(
-            validate_project(ops.project_dir), stack, use_cache=not ops.no_cache
-        )
-        resources = resolve(graph)
-        batch_role = batch_role_arn(graph)
+        resources, config = stack_resources(ops.project_dir, stack, use_cache=not ops.no_cache)
+        batch_role = batch_role_arn(resources)
         session = None
         if manifest_etag is None or not ops.dry_run:
-            session = connect(
-                resources,
-                role_arn=ops.role_arn or config.deploy_role_arn,
-                external_id=config.external_id,
-                endpoint_url=ops.endpoint_url,
-            )
+            session = connect_stack(resources, config, ops)
         if session is not None and session.local and not ops.dry_run:
             raise BatchJobError(EMULATOR_NOTE)
         etag = manifest_etag or _manifest_etag(session, manifest_at)

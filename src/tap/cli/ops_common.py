@@ -19,21 +19,29 @@ if TYPE_CHECKING:
 
 def open_stack(stack: str, ops: OpsOptions) -> tuple[StackResources, EnvironmentConfig, OpsSession]:
     """The stack's resources, from its graph, its config, and a session proven to be its
-    account (`ops.role_arn` or the stack's deploy role, through `ops.endpoint_url` if set).
+    account (see `connect_stack`).
 
     Raises TapError (ConfigError, OpsSessionError, ...): call inside `user_errors()`.
     """
-    from tap.ops.session import connect
     from tap.ops.stack import stack_resources
 
     resources, config = stack_resources(ops.project_dir, stack, use_cache=not ops.no_cache)
-    session = connect(
+    return resources, config, connect_stack(resources, config, ops)
+
+
+def connect_stack(
+    resources: StackResources, config: EnvironmentConfig, ops: OpsOptions
+) -> OpsSession:
+    """A session proven to be the stack's account: `ops.role_arn` or the stack's deploy role
+    (with its external id), through `ops.endpoint_url` if set. Raises OpsSessionError."""
+    from tap.ops.session import connect
+
+    return connect(
         resources,
         role_arn=ops.role_arn or config.deploy_role_arn,
         external_id=config.external_id,
         endpoint_url=ops.endpoint_url,
     )
-    return resources, config, session
 
 
 @contextmanager

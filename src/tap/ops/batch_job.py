@@ -16,12 +16,10 @@ from typing import TYPE_CHECKING, Any, Final
 from tap.errors import EXIT_USAGE, TapError
 from tap.facts.arns import bucket_arn, partition_of
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
-from tap.ops.stack import batch_role_arns
 
 if TYPE_CHECKING:
     from tap.config import EnvironmentConfig
     from tap.ops.stack import StackResources
-    from tap.synth.graph import ResourceGraph
 
 INVOCATION_SCHEMA: Final = "2.0"
 MANIFEST_FORMAT: Final = "S3InventoryReport_CSV_20161130"
@@ -57,9 +55,9 @@ class S3Location:
         return cls(bucket, key)
 
 
-def batch_role_arn(graph: ResourceGraph) -> str:
+def batch_role_arn(resources: StackResources) -> str:
     """The ARN of the stack's role that S3 Batch Operations may assume."""
-    found = batch_role_arns(graph)
+    found = resources.batch_role_arns
     if len(found) != 1:
         raise BatchJobError(
             f"the stack has {len(found)} roles trusted by {BATCH_OPERATIONS_PRINCIPAL}: set "

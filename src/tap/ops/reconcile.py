@@ -51,11 +51,11 @@ if TYPE_CHECKING:
 EXAMPLES: Final = 10
 """Examples kept of each kind of drift."""
 SCAN_SEGMENTS: Final = 4
+"""Parallel Scan segments (each a thread)."""
 REREAD_WORKERS: Final = 8
 """Candidates read again (and repaired) at once: each is two or three round trips."""
 REREAD_BATCH: Final = 256
 """Candidates handed to the workers together; their outcomes are counted in join order."""
-"""Parallel Scan segments (each a thread)."""
 BATCH: Final = 1000
 """Rows per executemany; a listing page holds at most 1000 entries."""
 INVENTORY_AGE_NOTE: Final = (

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap.errors import EXIT_USAGE, TapError
 from tap.facts import tokens
+from tap.facts.policies import trusts
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
 if TYPE_CHECKING:
@@ -170,21 +171,10 @@ def batch_role_arns(graph: ResourceGraph) -> list[str]:
     return [
         arn
         for role in graph.by_type(tokens.ROLE)
-        if _trusts(role, BATCH_OPERATIONS_PRINCIPAL)
+        if trusts(role.inputs.get("assumeRolePolicy"), BATCH_OPERATIONS_PRINCIPAL)
         and isinstance(arn := role.outputs.get("arn", role.inputs.get("arn")), str)
         and arn
     ]
-
-
-def _trusts(role: Resource, service: str) -> bool:
-    """Whether a statement of the role's trust policy names `service` as its principal."""
-    statements = _mapping(role.inputs.get("assumeRolePolicy")).get("Statement", [])
-    for statement in [statements] if isinstance(statements, Mapping) else statements:
-        principal = statement.get("Principal") if isinstance(statement, Mapping) else None
-        named = principal.get("Service") if isinstance(principal, Mapping) else None
-        if service in (named if isinstance(named, list) else [named]):
-            return True
-    return False
 
 
 def _table_key(table: Resource) -> str | None:

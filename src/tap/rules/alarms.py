@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from tap.facts.policies import as_list
 from tap.facts.tokens import (
     EVENT_RULE,
     EVENT_TARGET,
@@ -17,7 +18,7 @@ from tap.facts.tokens import (
     QUEUE,
     TABLE,
 )
-from tap.rules.lookup import as_list, index_of, of_type, prop, referenced
+from tap.rules.lookup import index_of, of_type, prop, referenced
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.policies import as_list
 from tap.facts.tokens import TABLE, TABLE_REPLICA
 from tap.rules import model
-from tap.rules.lookup import as_list, index_of, of_type, prop, referenced
+from tap.rules.lookup import index_of, of_type, prop, referenced
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap.synth.graph import provider_urn
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap.facts.arns import is_arn, parse_arn, split_function_arn
+from tap.facts.policies import as_list, parse_json, principal_services, statements
 from tap.facts.principals import EVENTS_PRINCIPAL
 from tap.facts.tokens import (
     BUCKET,
@@ -25,19 +26,15 @@ from tap.facts.tokens import (
 from tap.naming import Names
 from tap.rules.event_pattern import EventPatternError, matches_json, validate
 from tap.rules.lookup import (
-    as_list,
     bucket_name,
     condition_values,
     index_of,
     is_known,
     of_type,
     out,
-    parse_json,
-    principal_services,
     prop,
     referenced,
     referring,
-    statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap.rules.samples import SAMPLE_BUCKET, SAMPLE_FILES, sample_event

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.policies import as_list, parse_json, statements, trusts
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 from tap.facts.tokens import (
     FUNCTION,
@@ -20,19 +21,7 @@ from tap.facts.tokens import (
 )
 from tap.rules.actions import action_matches, is_known_action, supports_resource_scoping
 from tap.rules.lambda_ import role_of, role_policies
-from tap.rules.lookup import (
-    as_list,
-    index_of,
-    is_known,
-    of_type,
-    out,
-    parse_json,
-    policy_documents,
-    principal_services,
-    prop,
-    referring,
-    statements,
-)
+from tap.rules.lookup import index_of, is_known, of_type, out, policy_documents, prop, referring
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap_processor.env import DLQ_URL
 from tap_processor.permissions import needs
@@ -241,10 +230,7 @@ def _batch_roles(graph: ResourceGraph) -> list[Resource]:
     return [
         role
         for role in of_type(graph, ROLE)
-        if any(
-            BATCH_OPERATIONS_PRINCIPAL in principal_services(s)
-            for s in statements(parse_json(prop(role, "assumeRolePolicy")))
-        )
+        if trusts(prop(role, "assumeRolePolicy"), BATCH_OPERATIONS_PRINCIPAL)
     ]
 
 

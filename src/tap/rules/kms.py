@@ -10,20 +10,11 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.policies import as_list, principal_services, statements
 from tap.facts.principals import CLOUDWATCH_PRINCIPAL, EVENTS_PRINCIPAL
 from tap.facts.tokens import EVENT_TARGET, KMS_KEY, KMS_REPLICA_KEY, METRIC_ALARM, QUEUE, TOPIC
 from tap.rules.actions import action_matches
-from tap.rules.lookup import (
-    as_list,
-    index_of,
-    is_known,
-    of_type,
-    out,
-    principal_services,
-    prop,
-    referenced,
-    statements,
-)
+from tap.rules.lookup import index_of, is_known, of_type, out, prop, referenced
 from tap.rules.model import (
     Outcome,
     RuleContext,

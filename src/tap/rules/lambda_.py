@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.policies import as_list, parse_json, statements
 from tap.facts.tokens import (
     FUNCTION,
     INVOKE_CONFIG,
@@ -17,16 +18,7 @@ from tap.facts.tokens import (
     ROLE_POLICY,
     TOPIC,
 )
-from tap.rules.lookup import (
-    as_list,
-    is_known,
-    of_type,
-    parse_json,
-    prop,
-    referenced,
-    referring,
-    statements,
-)
+from tap.rules.lookup import is_known, of_type, prop, referenced, referring
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:

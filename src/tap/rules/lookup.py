@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tap.facts.markers import SECRET_MARK, UNKNOWN_MARK
+from tap.facts.policies import as_list, parse_json
 
 if TYPE_CHECKING:
     from tap.synth.graph import Resource, ResourceGraph
@@ -228,27 +228,6 @@ def by_arn(graph: ResourceGraph, arn: object, *types: str) -> Resource | None:
     return found[0] if found else None
 
 
-def as_list(value: object) -> list[Any]:
-    """A policy field that may be a single value or a list, as a list."""
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return list(value)
-    return [value]
-
-
-def parse_json(value: object) -> Any:
-    """A JSON property (policy, event pattern) as data; dicts pass through; None when unparsable."""
-    if isinstance(value, dict):
-        return value
-    if not isinstance(value, str):
-        return None
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        return None
-
-
 def policy_documents(graph: ResourceGraph) -> Iterator[tuple[Resource, str, Any]]:
     """Every (resource, property, raw value) that holds an IAM policy document."""
     for resource in graph.resources:
@@ -258,21 +237,6 @@ def policy_documents(graph: ResourceGraph) -> Iterator[tuple[Resource, str, Any]
             raw = prop(resource, key)
             if is_known(raw) and raw != "":
                 yield resource, key, raw
-
-
-def statements(document: Any) -> list[dict[str, Any]]:
-    """A parsed policy's statements as a list of dicts (non-dict entries dropped)."""
-    if not isinstance(document, dict):
-        return []
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
-
-
-def principal_services(statement: dict[str, Any]) -> set[str]:
-    """The service principals a statement names."""
-    principal = statement.get("Principal")
-    if not isinstance(principal, dict):
-        return set()
-    return {s for s in as_list(principal.get("Service")) if isinstance(s, str)}
 
 
 def condition_values(statement: dict[str, Any], key: str) -> set[str]:

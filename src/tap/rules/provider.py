@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from tap.facts.policies import as_list, parse_json
 from tap.facts.tokens import AWS_PROVIDER
-from tap.rules.lookup import as_list, is_known, of_type, parse_json, prop
+from tap.rules.lookup import is_known, of_type, prop
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 from tap.synth.graph import provider_urn
 

@@ -8,6 +8,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.policies import as_list, parse_json, statements
 from tap.facts.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -18,15 +19,12 @@ from tap.facts.tokens import (
 )
 from tap.naming import s3_bucket_name_problems
 from tap.rules.lookup import (
-    as_list,
     bucket_children,
     bucket_name,
     denies_insecure_transport,
     of_type,
     out,
-    parse_json,
     prop,
-    statements,
 )
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 

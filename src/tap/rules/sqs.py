@@ -7,17 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tap.facts.policies import parse_json, statements
 from tap.facts.tokens import QUEUE, QUEUE_POLICY
-from tap.rules.lookup import (
-    denies_insecure_transport,
-    is_known,
-    of_type,
-    out,
-    parse_json,
-    prop,
-    referring,
-    statements,
-)
+from tap.rules.lookup import denies_insecure_transport, is_known, of_type, out, prop, referring
 from tap.rules.model import Outcome, RuleContext, compliant, non_compliant, not_applicable
 
 if TYPE_CHECKING:

@@ -1,0 +1,48 @@
+"""IAM policy documents as AWS writes them: a field may hold one value or a list, `Statement`
+may be one statement, `Principal` may be a string; read by the rules and the day-2 operations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def as_list(value: object) -> list[Any]:
+    """A policy field that may be a single value or a list, as a list."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def parse_json(value: object) -> Any:
+    """A JSON property (policy, event pattern) as data; dicts pass through; None when unparsable."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return None
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
+    """A parsed policy's statements as a list of dicts (non-dict entries dropped)."""
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def principal_services(statement: dict[str, Any]) -> set[str]:
+    """The service principals a statement names."""
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return set()
+    return {s for s in as_list(principal.get("Service")) if isinstance(s, str)}
+
+
+def trusts(trust_policy: object, service: str) -> bool:
+    """Whether a role's trust policy (JSON text or parsed) names `service` as a principal."""
+    return any(service in principal_services(s) for s in statements(parse_json(trust_policy)))
