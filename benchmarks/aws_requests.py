@@ -142,6 +142,7 @@ def run_resolving(*, objects: int, seed: int) -> dict[str, Any]:
             table_name=emulator.ITEMS_TABLE,
             environment="bench",
             dlq_url=sqs.create_queue(QueueName=emulator.DLQ_NAME)["QueueUrl"],
+            buckets=(emulator.BUCKET,),
             metrics=MetricsWriter(environment="bench", stream=emulator.devnull()),
             logger=emulator.quiet_logger("tap-resolving"),
         )

@@ -37,6 +37,7 @@ def tap_handler(ddb: Any, sqs: Any) -> BenchHandler:
         table_name=emulator.ITEMS_TABLE,
         environment="bench",
         dlq_url=dlq_url,
+        buckets=(emulator.BUCKET,),
         metrics=MetricsWriter(environment="bench", stream=emulator.devnull()),
         logger=emulator.quiet_logger("tap"),
     )

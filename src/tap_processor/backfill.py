@@ -1,20 +1,21 @@
 """Items for objects no event recorded: written by `tap backfill` and by S3 Batch Operations.
 
-A backfilled item is the item the processor writes for the same state (`store.to_item`), fenced
-by FLOOR_SEQUENCER, which is lower than any sequencer S3 gives an event: any later event for the
-key replaces it, and the insert-if-absent write (`ItemStore.insert_absent`) never replaces an
-item an event wrote.
+A backfilled item is the item the processor writes for the same state (`store.to_item`), with
+FLOOR_SEQUENCER, lower than any sequencer S3 gives an event, and the listing's `read_at`: an event
+after the listing replaces it, one from before is resolved against S3 (`store` says why), and the
+insert-if-absent write (`ItemStore.insert_absent`) never replaces an item an event wrote.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from tap_processor.event import NULL_VERSION, ObjectChange, ObjectEvent
 from tap_processor.sequencer import WIDTH
 from tap_processor.state import ObjectState, Status
+from tap_processor.store import iso_utc
 
 if TYPE_CHECKING:
     from tap_processor.store import ItemStore
@@ -45,11 +46,6 @@ def listing_event(bucket: str, key: str, state: ObjectState, *, event_time: str)
     )
 
 
-def iso_utc(moment: datetime, *, timespec: str = "milliseconds") -> str:
-    """ISO 8601 in UTC with a `Z` suffix, as the items table's times are written."""
-    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
-
-
 def backfill_state(state: ObjectState) -> ObjectState:
     """The state a listing reports, as the processor would record it from the object's event.
 
@@ -68,6 +64,7 @@ def insert_listed(
     state: ObjectState,
     *,
     last_modified: datetime,
+    read_at: datetime,
     environment: str,
     updated_at: str,
 ) -> bool:
@@ -79,4 +76,6 @@ def insert_listed(
     event = listing_event(
         bucket, key, listed, event_time=iso_utc(last_modified, timespec="seconds")
     )
-    return store.insert_absent(event, listed, environment=environment, updated_at=updated_at)
+    return store.insert_absent(
+        event, listed, environment=environment, updated_at=updated_at, read_at=read_at
+    )

@@ -3,7 +3,7 @@
 S3 Batch Operations invokes the function synchronously with `invocationSchemaVersion` "1.0" or
 "2.0" and `tasks[]` (one task per invocation today), and reads per-task `resultCode`s back:
 `Succeeded`, `TemporaryFailure` (S3 retries the task) or `PermanentFailure`. Each task's
-object is read with `VersionReader.current_listed` (one ListObjectVersions: metadata only, no
+object is read with `VersionReader.read` (one ListObjectVersions: metadata only, no
 `s3:GetObject`) and written with `backfill.insert_listed`, the write `tap backfill` makes.
 Nothing here raises for a per-task problem: a malformed task is a PermanentFailure with its
 reason, a throttled or failing AWS call a TemporaryFailure.
@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap_processor.backfill import insert_listed, iso_utc
+from tap_processor.backfill import insert_listed
 from tap_processor.errors import (
     MalformedTaskError,
     ProcessorError,
@@ -28,6 +28,7 @@ from tap_processor.errors import (
     shown,
 )
 from tap_processor.state import Status
+from tap_processor.store import iso_utc
 
 if TYPE_CHECKING:
     from tap_processor.store import ItemStore
@@ -136,8 +137,11 @@ class BatchTasks:
         store: ItemStore,
         versions: VersionReader,
         environment: str,
+        buckets: frozenset[str] | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        self._buckets = buckets
+        """The buckets served (None: any); a task for another is a PermanentFailure."""
         self._store = store
         self._versions = versions
         self._environment = environment
@@ -163,7 +167,10 @@ class BatchTasks:
     def _run(self, schema: object, raw: object) -> tuple[ResultCode, str]:
         try:
             task = parse_task(schema, raw)
-            state, modified = self._versions.current_listed(task.bucket, task.key)
+            if self._buckets is not None and task.bucket not in self._buckets:
+                raise MalformedTaskError(f"bucket {task.bucket!r} is not one this function serves")
+            current = self._versions.read(task.bucket, task.key)
+            state, modified = current.state, current.began
             if state.status is Status.DELETED or modified is None:
                 return ResultCode.SUCCEEDED, "skipped_deleted: no current version"
             written = insert_listed(
@@ -172,6 +179,7 @@ class BatchTasks:
                 task.key,
                 state,
                 last_modified=modified,
+                read_at=current.read_at,
                 environment=self._environment,
                 updated_at=iso_utc(self._clock()),
             )

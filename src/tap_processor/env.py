@@ -5,4 +5,6 @@ from typing import Final
 TABLE_NAME: Final = "TABLE_NAME"
 ENVIRONMENT: Final = "ENVIRONMENT"
 DLQ_URL: Final = "DLQ_URL"
+BUCKET_NAMES: Final = "BUCKET_NAMES"
+"""The data buckets the processor serves, comma-separated: an event for any other is rejected."""
 LOG_LEVEL: Final = "LOG_LEVEL"

@@ -57,6 +57,12 @@ class MalformedSequencerError(MalformedEventError):
     reason_code = "malformed_sequencer"
 
 
+class ForeignBucketError(RejectedEventError):
+    """The event names a bucket this processor does not serve (a redrive, or a stray invoke)."""
+
+    reason_code = "foreign_bucket"
+
+
 class UnwritableEventError(RejectedEventError):
     """DynamoDB refused the item as invalid (ValidationException): retrying cannot help."""
 

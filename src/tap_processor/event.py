@@ -20,6 +20,9 @@ PERMANENTLY_DELETED: Final = "Permanently Deleted"
 """`deletion-type` of an unversioned delete, or of one version removed for good."""
 NULL_VERSION: Final = "null"
 """S3's version id of an object written while versioning was off or suspended."""
+REDRIVEN: Final = "tap-redriven"
+"""The top-level field `tap redrive` adds to each event it re-submits. A parked event's age is
+unknown, so the processor resolves it against S3 instead of trusting its state."""
 
 
 class ObjectChange(Enum):
@@ -64,6 +67,23 @@ class ObjectEvent:
     def object_id(self) -> str:
         """The items-table key: bucket names cannot contain '/', so this is unambiguous."""
         return object_id(self.bucket, self.key)
+
+
+def redriven(event: Mapping[str, object]) -> dict[str, object]:
+    """The event marked as re-submitted by `tap redrive`."""
+    return {**event, REDRIVEN: True}
+
+
+def is_redriven(raw: object) -> bool:
+    """Whether `tap redrive` re-submitted this event."""
+    return isinstance(raw, Mapping) and raw.get(REDRIVEN) is True
+
+
+def unmarked(event: object) -> object:
+    """The event as S3 sent it, without `tap redrive`'s mark."""
+    if isinstance(event, Mapping) and REDRIVEN in event:
+        return {name: value for name, value in event.items() if name != REDRIVEN}
+    return event
 
 
 def object_id(bucket: str, key: str) -> str:

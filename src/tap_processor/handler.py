@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from tap_processor.backfill import iso_utc
 from tap_processor.batch import BatchTasks, is_batch_request
 from tap_processor.dead_letter import DeadLetterQueue
-from tap_processor.errors import RejectedEventError
-from tap_processor.event import ObjectEvent, parse_event
+from tap_processor.errors import ForeignBucketError, RejectedEventError, StoreError, shown
+from tap_processor.event import ObjectEvent, is_redriven, parse_event
 from tap_processor.logs import get_logger
 from tap_processor.metrics import Metric, MetricsWriter
 from tap_processor.settings import ProcessorSettings
 from tap_processor.state import ObjectState, Status, state_of
-from tap_processor.store import ItemStore, WriteOutcome
-from tap_processor.versions import VersionReader
+from tap_processor.store import ItemStore, WriteOutcome, iso_utc
+from tap_processor.versions import CurrentVersion, VersionReader
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -48,7 +47,8 @@ class ProcessResult:
     reason: str | None = None
     """The rejection's reason code, for rejected events only."""
     resolved: bool = False
-    """The state was read from S3, because the event removed one version."""
+    """The state was read from S3: the event removed one version, was redriven, or met an item
+    it cannot be ordered against (see `ReadCause`)."""
 
     def as_dict(self) -> dict[str, str | bool | None]:
         """Return the JSON-ready form that lambda_handler returns."""
@@ -73,6 +73,21 @@ class Invocation:
         """The fields, named as Powertools names them so existing log queries work."""
         return {"function_request_id": self.request_id, "cold_start": self.cold_start}
 
+
+class ReadCause(Enum):
+    """Why the processor read S3 instead of trusting the event's own state."""
+
+    VERSION_REMOVED = "version_removed"
+    """The event removed one version: only S3 knows what is current now."""
+    REDRIVEN = "redriven"
+    """`tap redrive` re-submitted it: its age is unknown."""
+    UNJUDGED = "unjudged"
+    """The item was read from S3 around or after the event, or tap did not write it."""
+
+
+RESOLVE_ATTEMPTS: Final = 3
+"""Reads of S3 before giving up on an item that keeps changing under an exact replace; then
+the event is retried by Lambda."""
 
 _WRITE_OUTCOMES = {
     WriteOutcome.WRITTEN: Outcome.PROCESSED,
@@ -104,12 +119,13 @@ class Processor:
         table_name: str | None = None,
         environment: str | None = None,
         dlq_url: str | None = None,
+        buckets: Iterable[str] | None = None,
         metrics: MetricsWriter | None = None,
         logger: logging.Logger | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.settings = ProcessorSettings.resolve(
-            table_name=table_name, environment=environment, dlq_url=dlq_url
+            table_name=table_name, environment=environment, dlq_url=dlq_url, buckets=buckets
         )
         self._dynamodb_client = dynamodb_client
         self._sqs_client = sqs_client
@@ -135,20 +151,68 @@ class Processor:
         self._invocations += 1
         try:
             event = parse_event(raw_event)
-            resolved = event.removes_one_version
-            state = self._resolve(event, invocation) if resolved else state_of(event)
-            written = self._item_store().record(
-                event,
-                state,
-                environment=self.settings.environment,
-                updated_at=_timestamp(self._clock()),
+            if event.bucket not in self.settings.buckets:
+                raise ForeignBucketError(
+                    f"detail.bucket.name {shown(event.bucket)} is not a bucket this processor "
+                    f"serves ({', '.join(sorted(self.settings.buckets))})"
+                )
+            cause = (
+                ReadCause.VERSION_REMOVED
+                if event.removes_one_version
+                else ReadCause.REDRIVEN
+                if is_redriven(raw_event)
+                else None
             )
+            written, state, resolved = self._apply(event, cause, invocation)
         except RejectedEventError as rejection:
             return self._reject(raw_event, rejection, invocation)
         outcome = _WRITE_OUTCOMES[written]
         self._report(event, outcome, state.status, invocation, resolved=resolved)
         return ProcessResult(
             outcome=outcome, id=event.object_id, status=state.status, resolved=resolved
+        )
+
+    def _apply(
+        self, event: ObjectEvent, cause: ReadCause | None, invocation: Invocation
+    ) -> tuple[WriteOutcome, ObjectState, bool]:
+        """Write the event's own state, or S3's when the event cannot decide it alone.
+
+        Returns the write's outcome, the state written (or refused), and whether S3 was read.
+        """
+        if cause is None:
+            state = state_of(event)
+            recorded = self._item_store().record(
+                event,
+                state,
+                environment=self.settings.environment,
+                updated_at=_timestamp(self._clock()),
+            )
+            if recorded.outcome is not WriteOutcome.UNJUDGED:
+                return recorded.outcome, state, False
+            cause = ReadCause.UNJUDGED
+        for _ in range(RESOLVE_ATTEMPTS):
+            current = self._resolve(event, cause, invocation)
+            recorded = self._item_store().record(
+                event,
+                current.state,
+                environment=self.settings.environment,
+                updated_at=_timestamp(self._clock()),
+                read_at=current.read_at,
+            )
+            if recorded.outcome is not WriteOutcome.UNJUDGED:
+                return recorded.outcome, current.state, True
+            # An item tap did not write: replace exactly it with S3's state, or read again.
+            if self._item_store().replace_exact(
+                event,
+                current.state,
+                expected=recorded.stored,
+                environment=self.settings.environment,
+                updated_at=_timestamp(self._clock()),
+                read_at=current.read_at,
+            ):
+                return WriteOutcome.WRITTEN, current.state, True
+        raise StoreError(
+            f"the item of {event.object_id} changed under each of {RESOLVE_ATTEMPTS} replaces"
         )
 
     def process_batch(self, request: Mapping[str, Any], context: object = None) -> dict[str, Any]:
@@ -163,6 +227,7 @@ class Processor:
             store=self._item_store(),
             versions=self._version_reader(),
             environment=self.settings.environment,
+            buckets=self.settings.buckets,
             clock=self._clock,
         )
         response = tasks.answer(request)
@@ -179,15 +244,19 @@ class Processor:
             )
         return response
 
-    def _resolve(self, event: ObjectEvent, invocation: Invocation) -> ObjectState:
+    def _resolve(
+        self, event: ObjectEvent, cause: ReadCause, invocation: Invocation
+    ) -> CurrentVersion:
         """Read S3's current version of the event's key: the event alone cannot say it."""
-        state = self._version_reader().current(event.bucket, event.key)
+        current = self._version_reader().read(event.bucket, event.key)
+        state = current.state
         self._logger.info(
             "current version read from S3",
             extra={
                 **invocation.fields(),
                 "event_id": event.event_id,
                 "object_id": event.object_id,
+                "read_cause": cause.value,
                 "removed_version_id": event.version_id,
                 "s3_reason": event.reason,
                 "found_status": state.status.value,
@@ -196,7 +265,7 @@ class Processor:
                 "found_etag": state.etag,
             },
         )
-        return state
+        return current
 
     def _reject(
         self, raw_event: object, rejection: RejectedEventError, invocation: Invocation

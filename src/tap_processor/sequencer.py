@@ -24,3 +24,8 @@ def normalise_sequencer(raw: object) -> str:
     if len(upper) > WIDTH:
         raise MalformedSequencerError(f"sequencer is longer than {WIDTH} digits: {shown(raw)}")
     return upper.ljust(WIDTH, "0")
+
+
+def is_normalised(value: object) -> bool:
+    """True for a sequencer as tap stores it; False for anything a hand or another tool wrote."""
+    return isinstance(value, str) and len(value) == WIDTH and _HEX.fullmatch(value) is not None

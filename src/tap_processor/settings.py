@@ -2,7 +2,7 @@
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tap_processor import env
@@ -16,6 +16,8 @@ class ProcessorSettings:
     table_name: str
     environment: str
     dlq_url: str
+    buckets: frozenset[str]
+    """The data buckets this processor serves."""
     log_level: str = "INFO"
 
     @classmethod
@@ -25,6 +27,7 @@ class ProcessorSettings:
         table_name: str | None = None,
         environment: str | None = None,
         dlq_url: str | None = None,
+        buckets: Iterable[str] | None = None,
         log_level: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> "ProcessorSettings":
@@ -42,8 +45,17 @@ class ProcessorSettings:
             table_name=pick(table_name, env.TABLE_NAME),
             environment=pick(environment, env.ENVIRONMENT),
             dlq_url=pick(dlq_url, env.DLQ_URL),
+            buckets=frozenset(
+                name.strip()
+                for name in pick(
+                    ",".join(buckets) if buckets is not None else None, env.BUCKET_NAMES
+                ).split(",")
+                if name.strip()
+            ),
             log_level=(log_level or source.get(env.LOG_LEVEL) or "INFO").strip().upper(),
         )
+        if not settings.buckets and env.BUCKET_NAMES not in missing:
+            missing.append(env.BUCKET_NAMES)  # only commas
         if missing:
             raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
         if not isinstance(logging.getLevelName(settings.log_level), int):

@@ -147,7 +147,7 @@ def _event(bucket: str, key: str, put: dict[str, Any], size: int, sequencer: str
         change=ObjectChange.CREATED,
         bucket=bucket,
         key=key,
-        sequencer=sequencer.ljust(20, "0"),
+        sequencer=sequencer.ljust(32, "0"),
         size=size,
         etag=put["ETag"].strip('"'),
         version_id=None,
@@ -211,8 +211,10 @@ def test_the_join_keeps_no_key_in_python_memory() -> None:
     items = [
         item_row(
             {
+                "id": {"S": f"b/k/{n:06d}"},
                 "bucket": {"S": "b"},
                 "key": {"S": f"k/{n:06d}"},
+                "sequencer": {"S": f"{n + 1:032X}"},
                 "status": {"S": "present"},
                 "version_id": {"S": f"v{n}" if n % 1000 else "old"},
                 "size": {"N": str(n)},
@@ -314,6 +316,7 @@ INDUCED = {
     DriftKind.FALSE_TOMBSTONE: 1,
     DriftKind.ORPHAN_ITEM: 2,
     DriftKind.STALE_ITEM: 2,
+    DriftKind.FOREIGN_ITEM: 0,
 }
 
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 from tap_processor.handler import Processor
 from tap_processor.metrics import MetricsWriter
 
-from .support import BUCKET, ENVIRONMENT, FIXED_NOW, TABLE_NAME, Account
+from .support import BUCKET, ENVIRONMENT, FIXED_NOW, SERVED_BUCKETS, TABLE_NAME, Account
 
 
 @pytest.fixture
@@ -71,6 +71,7 @@ def processor(account: Account, metrics_stream: io.StringIO) -> Processor:
         table_name=account.table_name,
         environment=ENVIRONMENT,
         dlq_url=account.dlq_url,
+        buckets=SERVED_BUCKETS,
         metrics=MetricsWriter(environment=ENVIRONMENT, stream=metrics_stream),
         clock=lambda: FIXED_NOW,
     )

@@ -11,6 +11,8 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 TABLE_NAME = "tap-test-items"
 BUCKET = "amzn-s3-demo-bucket1"
 """The bucket every fixture event names; the account fixture creates it, versioned."""
+SERVED_BUCKETS = (BUCKET, "amzn-s3-demo-bucket2", "tap-test-unversioned", "tap-test-suspended")
+"""The buckets the fixture's processor serves (`BUCKET_NAMES`)."""
 ENVIRONMENT = "test"
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, 123000, tzinfo=UTC)
 

@@ -204,6 +204,7 @@ def test_throttling_and_server_errors_are_temporary_others_permanent(
         table_name=account.table_name,
         environment=ENVIRONMENT,
         dlq_url=account.dlq_url,
+        buckets=(BUCKET,),
     )
 
     response = processor.process_batch(_request("2.0", {"taskId": "t", "s3Key": "k"}))
@@ -214,8 +215,16 @@ def test_throttling_and_server_errors_are_temporary_others_permanent(
     assert account.items() == []
 
 
-def test_a_listing_of_a_missing_bucket_is_a_permanent_failure(processor: Processor) -> None:
-    # GIVEN a task for a bucket that is not there: ListObjectVersions answers NoSuchBucket (404)
+def test_a_listing_of_a_missing_bucket_is_a_permanent_failure(account: Account) -> None:
+    # GIVEN a function serving a bucket that is not there: ListObjectVersions answers NoSuchBucket
+    processor = Processor(
+        dynamodb_client=account.dynamodb,
+        s3_client=account.s3,
+        table_name=account.table_name,
+        environment=ENVIRONMENT,
+        dlq_url=account.dlq_url,
+        buckets=("no-such-bucket-here",),
+    )
     response = processor.process_batch(
         _request("2.0", {"taskId": "t", "s3Key": "k", "s3Bucket": "no-such-bucket-here"})
     )
@@ -228,6 +237,28 @@ def test_a_listing_of_a_missing_bucket_is_a_permanent_failure(processor: Process
     ]
 
 
+def test_a_task_for_a_bucket_the_function_does_not_serve_is_a_permanent_failure(
+    processor: Processor, account: Account
+) -> None:
+    # GIVEN another account's bucket, which exists and holds the key
+    account.s3.create_bucket(Bucket="someone-elses-bucket")
+    account.s3.put_object(Bucket="someone-elses-bucket", Key="k", Body=b"x")
+    # WHEN a task names it
+    response = processor.process_batch(
+        _request("2.0", {"taskId": "t", "s3Key": "k", "s3Bucket": "someone-elses-bucket"})
+    )
+    # THEN it is refused for good, and the table holds nothing for it
+    assert response["results"] == [
+        {
+            "taskId": "t",
+            "resultCode": "PermanentFailure",
+            "resultString": "malformed task: bucket 'someone-elses-bucket' is not one this "
+            "function serves",
+        }
+    ]
+    assert account.items() == []
+
+
 def test_the_entry_point_dispatches_batch_requests(
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -235,6 +266,7 @@ def test_the_entry_point_dispatches_batch_requests(
     monkeypatch.setenv(env.TABLE_NAME, account.table_name)
     monkeypatch.setenv(env.ENVIRONMENT, ENVIRONMENT)
     monkeypatch.setenv(env.DLQ_URL, account.dlq_url)
+    monkeypatch.setenv(env.BUCKET_NAMES, BUCKET)
     account.s3.put_object(Bucket=BUCKET, Key="customerImage1.jpg", Body=b"x")
 
     response = lambda_handler(load_event("s3_batch_operations_2_0"), None)

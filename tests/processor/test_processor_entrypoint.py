@@ -12,7 +12,7 @@ from tap_processor import env, handler
 from tap_processor.errors import ConfigurationError
 from tap_processor.process_handler import lambda_handler
 
-from .support import ENVIRONMENT, TABLE_NAME, Account, load_event
+from .support import BUCKET, ENVIRONMENT, TABLE_NAME, Account, load_event
 
 pytestmark = pytest.mark.slow  # each test runs the handler against moto
 
@@ -31,6 +31,7 @@ def lambda_env(account: Account, monkeypatch: pytest.MonkeyPatch, fresh_containe
     monkeypatch.setenv(env.TABLE_NAME, account.table_name)
     monkeypatch.setenv(env.ENVIRONMENT, ENVIRONMENT)
     monkeypatch.setenv(env.DLQ_URL, account.dlq_url)
+    monkeypatch.setenv(env.BUCKET_NAMES, f"other-bucket,{BUCKET}")
 
 
 def test_lambda_handler_processes_with_the_environment_settings(
@@ -65,10 +66,10 @@ def test_missing_configuration_fails_the_invocation_loudly(
     monkeypatch: pytest.MonkeyPatch, fresh_container: None
 ) -> None:
     # GIVEN a function deployed without its environment variables
-    for name in (env.TABLE_NAME, env.ENVIRONMENT, env.DLQ_URL):
+    for name in (env.TABLE_NAME, env.ENVIRONMENT, env.DLQ_URL, env.BUCKET_NAMES):
         monkeypatch.delenv(name, raising=False)
     # WHEN invoked / THEN it raises (Lambda retries, then the on-failure destination keeps it)
-    with pytest.raises(ConfigurationError, match="TABLE_NAME, ENVIRONMENT, DLQ_URL"):
+    with pytest.raises(ConfigurationError, match="TABLE_NAME, ENVIRONMENT, DLQ_URL, BUCKET_NAMES"):
         lambda_handler(load_event("s3_object_created"), None)
 
 
@@ -98,11 +99,14 @@ def test_default_clients_follow_aws_endpoint_url(
     monkeypatch.setenv(env.TABLE_NAME, TABLE_NAME)
     monkeypatch.setenv(env.ENVIRONMENT, ENVIRONMENT)
     monkeypatch.setenv(env.DLQ_URL, queue_url)
+    monkeypatch.setenv(env.BUCKET_NAMES, BUCKET)
     # WHEN the unmodified entry point runs
     result = lambda_handler(load_event("s3_object_created_moto"), None)
     # THEN the item landed on that server
     assert result["outcome"] == "processed"
-    item = dynamodb.get_item(TableName=TABLE_NAME, Key={"id": {"S": "bkt1/dir/a b.txt"}})["Item"]
+    item = dynamodb.get_item(
+        TableName=TABLE_NAME, Key={"id": {"S": "amzn-s3-demo-bucket1/dir/a b.txt"}}
+    )["Item"]
     assert item["status"] == {"S": "present"}
 
 

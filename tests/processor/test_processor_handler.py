@@ -112,7 +112,7 @@ def test_moto_shaped_event_with_etag_capitalised_is_recorded(
     # WHEN processed
     processor.process(load_event("s3_object_created_moto"))
     # THEN the etag is read from eTag and the key keeps its space
-    item = account.item("bkt1/dir/a b.txt")
+    item = account.item("amzn-s3-demo-bucket1/dir/a b.txt")
     assert (item["key"], item["etag"], item["version_id"]) == (
         "dir/a b.txt",
         "5d41402abc4b2a76b9719d911017c592",

@@ -76,9 +76,11 @@ def _print(report: ReconcileReport) -> None:
         console.print(f"{kind.value:<16} {count}")
         for drift in report.examples[kind]:
             said = _shown(drift.item) if drift.item else "no item"
+            s3 = _shown(drift.s3) if drift.s3 else "not read"
+            why = f" ({drift.reason})" if drift.reason else ""
             console.print(
-                f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {escape(_shown(drift.s3))}; "
-                f"table {escape(said)}"
+                f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {escape(s3)}; "
+                f"table {escape(said)}{escape(why)}"
             )
     if report.repair and not report.dry_run:
         console.print(

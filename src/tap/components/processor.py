@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from tap import iam
 from tap.config.model import AsyncRetry, Processor
 from tap.facts.principals import LAMBDA_PRINCIPAL
-from tap_processor.env import DLQ_URL, ENVIRONMENT, TABLE_NAME
+from tap_processor.env import BUCKET_NAMES, DLQ_URL, ENVIRONMENT, TABLE_NAME
 from tap_processor.permissions import ResourceKind, needs
 
 ALIAS = "live"
@@ -104,6 +104,9 @@ class ProcessorFunction(pulumi.ComponentResource):
                     TABLE_NAME: args.table.name,
                     ENVIRONMENT: args.environment,
                     DLQ_URL: args.dlq.url,
+                    BUCKET_NAMES: pulumi.Output.all(*(b.bucket for b in args.buckets)).apply(
+                        ",".join
+                    ),
                 }
             },
             logging_config={

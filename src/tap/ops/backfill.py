@@ -67,6 +67,8 @@ class ListedObject:
     key: str
     state: ObjectState
     last_modified: datetime
+    read_at: datetime
+    """When S3 answered the listing page (`tap_processor.versions.answered_at`)."""
 
 
 @dataclass
@@ -357,8 +359,9 @@ class Backfill:
 
     def _current_entries(self, bucket: str, page: Mapping[str, Any]) -> None:
         """Count each key's current delete marker; write each key's current version."""
-        from tap_processor.versions import listed_state
+        from tap_processor.versions import answered_at, listed_state
 
+        read_at = answered_at(page, self._clock)
         deleted = sum(1 for m in page.get("DeleteMarkers", []) if m.get("IsLatest"))
         with self._lock:
             self.counts.listed += deleted
@@ -371,6 +374,7 @@ class Backfill:
                 key=str(entry["Key"]),
                 state=listed_state(entry, marker=False),
                 last_modified=entry["LastModified"],
+                read_at=read_at,
             )
             with self._lock:
                 self.counts.listed += 1
@@ -381,8 +385,9 @@ class Backfill:
     def _write(self, listed: ListedObject) -> None:
         from botocore.exceptions import BotoCoreError
 
-        from tap_processor.backfill import insert_listed, iso_utc
+        from tap_processor.backfill import insert_listed
         from tap_processor.errors import ProcessorError
+        from tap_processor.store import iso_utc
 
         try:
             if self._dry_run:
@@ -394,6 +399,7 @@ class Backfill:
                     listed.key,
                     listed.state,
                     last_modified=listed.last_modified,
+                    read_at=listed.read_at,
                     environment=self._environment,
                     updated_at=iso_utc(self._clock()),
                 )

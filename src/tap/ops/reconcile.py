@@ -8,7 +8,9 @@ then S3's current version (`VersionReader.current`), so S3's answer is at least 
 item's; only a difference that is still there is reported as drift. A repair writes S3's state
 with the processor's own item (`store.to_item`), conditioned on the item being what was read
 (`ItemStore.replace_unchanged`), keeping the sequencer it had: a concurrent event wins, and any
-later event replaces the repair.
+later event replaces the repair. The table key is the identity: every item in the reconciled
+range is judged, and one that is not tap's shape (no sequencer tap writes, an id that is not its
+bucket and key) is drift of its own kind, `foreign_item`.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from tap.ops.session import error_text
 from tap_processor.backfill import FLOOR_SEQUENCER, listing_event
 from tap_processor.errors import ProcessorError
 from tap_processor.event import NULL_VERSION, object_id
+from tap_processor.sequencer import is_normalised
 from tap_processor.state import ObjectState, Status
-from tap_processor.store import ItemStore, state_of_item, stored_sequencer
-from tap_processor.versions import VersionReader
+from tap_processor.store import ItemStore, foreign_reason, state_of_item, stored_sequencer
+from tap_processor.versions import CurrentVersion, VersionReader
 
 if TYPE_CHECKING:
     from tap.ops.session import OpsSession
@@ -64,6 +67,8 @@ INVENTORY_AGE_NOTE: Final = (
 )
 
 Row = tuple[Any, ...]
+OUT_OF_STACK: Final = "its bucket is not one of stack"
+"""A `foreign_item`'s reason when its id names a bucket the stack does not have."""
 
 
 class DriftKind(StrEnum):
@@ -77,6 +82,9 @@ class DriftKind(StrEnum):
     """S3 has no current version (a delete marker, or nothing); the item says present."""
     STALE_ITEM = "stale_item"
     """Both present, but the version id, size or etag differ."""
+    FOREIGN_ITEM = "foreign_item"
+    """The item is not one tap wrote: no sequencer tap writes, an unknown status, an id that is
+    not its bucket and key, or (reconciling the whole table) a bucket not of this stack."""
 
 
 class ReconcileError(TapError):
@@ -130,8 +138,11 @@ class Drift:
     kind: DriftKind
     bucket: str
     key: str
-    s3: ObjectState
+    s3: ObjectState | None
+    """None: not read, because the item's bucket is not one of the stack's."""
     item: ObjectState | None
+    reason: str | None = None
+    """Why a `foreign_item` is not tap's."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (snake_case keys)."""
@@ -139,8 +150,9 @@ class Drift:
             "kind": self.kind.value,
             "bucket": self.bucket,
             "key": self.key,
-            "s3": _state_dict(self.s3),
+            "s3": _state_dict(self.s3) if self.s3 else None,
             "item": _state_dict(self.item) if self.item else None,
+            "reason": self.reason,
         }
 
 
@@ -242,16 +254,17 @@ CREATE TABLE listed (
 ) WITHOUT ROWID;
 CREATE TABLE items (
     id TEXT PRIMARY KEY, bucket TEXT, key TEXT, present INTEGER,
-    version_id TEXT, size INTEGER, etag TEXT
+    version_id TEXT, size INTEGER, etag TEXT, foreign_reason TEXT
 ) WITHOUT ROWID;
 """
 # Both sides are keyed by the item id: the two queries walk one primary key and probe the other.
 _JOIN: Final = """
 SELECT l.bucket, l.key, l.present, l.version_id, l.size, l.etag, l.last_modified,
-       i.id IS NOT NULL, i.present, i.version_id, i.size, i.etag
+       i.id IS NOT NULL, i.foreign_reason, i.present, i.version_id, i.size, i.etag
 FROM listed AS l LEFT JOIN items AS i ON i.id = l.id
 UNION ALL
-SELECT i.bucket, i.key, 0, NULL, NULL, NULL, NULL, 1, i.present, i.version_id, i.size, i.etag
+SELECT i.bucket, i.key, 0, NULL, NULL, NULL, NULL, 1, i.foreign_reason,
+       i.present, i.version_id, i.size, i.etag
 FROM items AS i WHERE NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.id = i.id)
 """
 
@@ -291,9 +304,9 @@ class Join:
             self._db.executemany("INSERT OR REPLACE INTO listed VALUES (?,?,?,?,?,?,?,?)", rows)
 
     def add_items(self, rows: Sequence[Row]) -> None:
-        """(id, bucket, key, present, version_id, size, etag) rows."""
+        """(id, bucket, key, present, version_id, size, etag, foreign_reason) rows."""
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
+            self._db.executemany("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?)", rows)
 
     def sizes(self) -> tuple[int, int]:
         """(listed keys, items) loaded."""
@@ -305,7 +318,7 @@ class Join:
     def candidates(self) -> Iterator[Candidate]:
         """Every key whose listed state and item differ, streamed from the join."""
         for row in self._db.execute(_JOIN):
-            (bucket, key, present, version, size, etag, modified, has_item) = row[:8]
+            (bucket, key, present, version, size, etag, modified, has_item, foreign) = row[:9]
             s3 = ObjectState(
                 Status.PRESENT if present else Status.DELETED,
                 version_id=version,
@@ -314,14 +327,14 @@ class Join:
             )
             item = None
             if has_item:
-                item_present, item_version, item_size, item_etag = row[8:]
+                item_present, item_version, item_size, item_etag = row[9:]
                 item = ObjectState(
                     Status.PRESENT if item_present else Status.DELETED,
                     version_id=item_version,
                     size=item_size,
                     etag=item_etag,
                 )
-            kind = classify(s3, item)
+            kind = DriftKind.FOREIGN_ITEM if foreign else classify(s3, item)
             if kind is not None:
                 yield Candidate(kind, bucket, key, version, modified)
 
@@ -341,21 +354,20 @@ def listed_row(bucket: str, entry: Mapping[str, Any], *, present: bool) -> Row:
     )
 
 
-def item_row(item: Mapping[str, Any]) -> Row | None:
-    """An `items` row from one scanned item; None for an item without bucket and key."""
-    bucket = item.get("bucket", {}).get("S")
-    key = item.get("key", {}).get("S")
-    if not isinstance(bucket, str) or not isinstance(key, str):
-        return None
+def item_row(item: Mapping[str, Any]) -> Row:
+    """An `items` row from one scanned item, named by its table key `id` (bucket/key)."""
+    ident = str(item.get("id", {}).get("S", ""))
+    bucket, _, key = ident.partition("/")
     state = normalised(state_of_item(item))
     return (
-        object_id(bucket, key),
+        ident,
         bucket,
         key,
         int(state.status is Status.PRESENT),
         state.version_id,
         state.size,
         state.etag,
+        foreign_reason(item),
     )
 
 
@@ -529,9 +541,10 @@ def _scan_pages(dynamodb: Any, table: str, segment: int, segments: int) -> Itera
         Segment=segment,
         TotalSegments=segments,
         ConsistentRead=True,
-        ProjectionExpression="#id, #bucket, #key, #status, #version, #size, #etag",
+        ProjectionExpression="#id, #bucket, #key, #status, #version, #size, #etag, #sequencer",
         ExpressionAttributeNames={
             "#id": "id",
+            "#sequencer": "sequencer",
             "#bucket": "bucket",
             "#key": "key",
             "#status": "status",
@@ -647,6 +660,17 @@ class Reconciler:
             sources = [listing_pages(s3, b, self.prefix) for b in buckets]
         dynamodb = self.session.client("dynamodb")
         wanted = frozenset(buckets)
+        stack_buckets = frozenset(self.resources.buckets)
+        whole_table = not self.prefix and not self.inventory
+
+        def in_range(row: Row) -> Row | None:
+            """The row if reconciled: its bucket's and prefix's, or any other stack's bucket
+            when the whole table is (tap writes no such item)."""
+            if row[1] in wanted:
+                return row if row[2].startswith(self.prefix) else None
+            if whole_table and row[1] not in stack_buckets:
+                return (*row[:-1], f"{OUT_OF_STACK} {self.resources.stack}'s")
+            return None
 
         def load_listed(pages: Iterable[list[Row]]) -> None:
             for rows in pages:
@@ -655,11 +679,7 @@ class Reconciler:
 
         def load_items(segment: int) -> None:
             for items in _scan_pages(dynamodb, self.resources.table, segment, self.segments):
-                rows = [
-                    r
-                    for r in map(item_row, items)
-                    if r is not None and r[1] in wanted and r[2].startswith(self.prefix)
-                ]
+                rows = [r for r in map(in_range, map(item_row, items)) if r is not None]
                 join.add_items(rows)
                 counter.add(len(rows))
 
@@ -720,43 +740,75 @@ class Reconciler:
         versions: VersionReader,
     ) -> _Settled:
         """Read one candidate again; repair it when asked and it still differs."""
-        item, sequencer, s3 = self._read(dynamodb, versions, candidate)
-        kind = classify(s3, item)
+        if candidate.bucket not in self.resources.buckets:
+            return self._settle_out_of_stack(candidate, dynamodb)
+        found, current = self._read(dynamodb, versions, candidate)
+        item = state_of_item(found) if found else None
+        reason = foreign_reason(found) if found else None
+        kind = DriftKind.FOREIGN_ITEM if reason else classify(current.state, item)
         if kind is None:
             return _Settled(None)
-        drift = Drift(kind, candidate.bucket, candidate.key, s3, item)
+        drift = Drift(kind, candidate.bucket, candidate.key, current.state, item, reason)
         if not self.repair or self.dry_run:
             return _Settled(drift, unrepaired=True)
         if self.before_repair is not None:
             self.before_repair(drift)
-        state = normalised(s3)
+        state = normalised(current.state)
         now = _timestamp(self.clock())
         began = (
             candidate.last_modified
             if candidate.last_modified and state.version_id == candidate.listed_version_id
             else now
         )
+        # The item keeps the sequencer it had, if tap wrote it: events up to it stay stale.
+        sequencer = stored_sequencer(found) if found else None
         event = replace(
             listing_event(candidate.bucket, candidate.key, state, event_time=began),
-            sequencer=sequencer,
+            sequencer=sequencer if is_normalised(sequencer) and sequencer else FLOOR_SEQUENCER,
         )
-        if store.replace_unchanged(
-            event, state, read=item, environment=self.environment, updated_at=now
+        if store.replace_exact(
+            event,
+            state,
+            expected=found,
+            environment=self.environment,
+            updated_at=now,
+            read_at=current.read_at,
         ):
             return _Settled(drift, repaired=True)
         # An event wrote the item after it was read: it won. Look once more, never retry.
-        again, _, s3_again = self._read(dynamodb, versions, candidate)
-        return _Settled(drift, conflict=True, unrepaired=classify(s3_again, again) is not None)
+        again, current_again = self._read(dynamodb, versions, candidate)
+        still = (again is not None and foreign_reason(again) is not None) or classify(
+            current_again.state, state_of_item(again) if again else None
+        ) is not None
+        return _Settled(drift, conflict=True, unrepaired=still)
 
-    def _read(
-        self, dynamodb: Any, versions: VersionReader, candidate: Candidate
-    ) -> tuple[ObjectState | None, str, ObjectState]:
-        """The item (consistent read) and then S3's current state: S3's answer is the newer."""
+    def _settle_out_of_stack(self, candidate: Candidate, dynamodb: Any) -> _Settled:
+        """An item of a bucket that is not the stack's: reported, never written or deleted."""
+        found = self._get_item(dynamodb, candidate)
+        if found is None:
+            return _Settled(None)
+        reason = f"{OUT_OF_STACK} {self.resources.stack}'s"
+        drift = Drift(
+            DriftKind.FOREIGN_ITEM,
+            candidate.bucket,
+            candidate.key,
+            None,
+            state_of_item(found),
+            reason,
+        )
+        return _Settled(drift, unrepaired=True)
+
+    def _get_item(self, dynamodb: Any, candidate: Candidate) -> Mapping[str, Any] | None:
         found = dynamodb.get_item(
             TableName=self.resources.table,
             Key={"id": {"S": object_id(candidate.bucket, candidate.key)}},
             ConsistentRead=True,
         ).get("Item")
-        item = state_of_item(found) if found else None
-        sequencer = (stored_sequencer(found) if found else None) or FLOOR_SEQUENCER
-        return item, sequencer, versions.current(candidate.bucket, candidate.key)
+        return found if isinstance(found, Mapping) else None
+
+    def _read(
+        self, dynamodb: Any, versions: VersionReader, candidate: Candidate
+    ) -> tuple[Mapping[str, Any] | None, CurrentVersion]:
+        """The item (consistent read) and then S3's current state: S3's answer is the newer."""
+        found = self._get_item(dynamodb, candidate)
+        return found, versions.read(candidate.bucket, candidate.key)

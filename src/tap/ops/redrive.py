@@ -6,8 +6,10 @@ EventBridge's message attributes. The processor DLQ holds Lambda's on-failure in
 Each event is re-submitted as an asynchronous invoke, and its message is deleted only once the
 invoke was accepted. Everything redrive leaves (rejections, unrecognised messages, failed
 invokes) stays invisible until the run ends, so no message is taken twice, then is handed back
-at once. Processing is idempotent and ordered by sequencer, so a repeated or late redrive never
-regresses an item.
+at once. Each event goes back marked (`tap_processor.event.redriven`): its age is unknown, so
+the processor resolves it against S3 instead of trusting its state, and a redrive run before or
+after `tap reconcile --repair` cannot undo the repair. An event for a bucket that is not the
+stack's is never re-submitted: it is counted as rejected (`foreign_bucket`) and left.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
 from tap.ops import OpsProgress
 from tap.ops.inbox import inbox_message, inbox_name
 from tap_processor.dead_letter import REASON_ATTRIBUTE
+from tap_processor.errors import ForeignBucketError, RejectedEventError
+from tap_processor.event import parse_event, redriven, unmarked
 
 if TYPE_CHECKING:
     from tap.ops.session import OpsSession
@@ -142,8 +146,18 @@ def classify(queue: str, message: Mapping[str, Any]) -> DeadLetter:
 
 
 def fingerprint(event: Any) -> str:
-    """SHA-256 of the event's canonical JSON: the same event, however its message spelled it."""
-    return hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+    """SHA-256 of the event's canonical JSON: the same event, however its message spelled it
+    and whether or not a redrive marked it."""
+    canonical = json.dumps(unmarked(event), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def event_bucket(event: Any) -> str | None:
+    """The bucket a valid S3 event names; None for anything the processor would reject first."""
+    try:
+        return parse_event(event).bucket
+    except RejectedEventError:
+        return None
 
 
 class Submitter(Protocol):
@@ -282,6 +296,8 @@ class _Run:
     report: RedriveReport
     submitter: Submitter
     include_rejected: bool
+    buckets: frozenset[str]
+    """The stack's buckets: an event for any other is rejected, as the processor would."""
     held: dict[str, str] = field(default_factory=dict)
     """Receipt handles of the messages to hand back at the end, by message id."""
     submitted: set[str] = field(default_factory=set)
@@ -296,25 +312,35 @@ class _Run:
             report.unrecognised += 1
             self.held[message_id] = message["ReceiptHandle"]
             return
+        bucket = event_bucket(letter.event)
+        if bucket is not None and bucket not in self.buckets:
+            self._reject(message, letter, ForeignBucketError.reason_code)
+            return
         if letter.kind is Letter.REJECTION:
-            reason = letter.cause or "rejected"
-            report.rejected_reasons[reason] += 1
-            shown = report.rejected_examples.setdefault(reason, [])
-            if len(shown) < REJECTION_EXAMPLES:
-                shown.append(
-                    {
-                        "message_id": message_id,
-                        "event_id": letter.event_id,
-                        "message": letter.detail,
-                    }
-                )
             if not self.include_rejected or letter.event is None:
-                report.skipped_rejected += 1
-                self.held[message_id] = message["ReceiptHandle"]
+                self._reject(message, letter, letter.cause or "rejected")
                 return
+            self._count_rejection(message_id, letter, letter.cause or "rejected")
         else:
             report.causes[letter.cause or "unknown"] += 1
         self._resubmit(message, letter)
+
+    def _reject(self, message: Mapping[str, Any], letter: DeadLetter, reason: str) -> None:
+        """Count a rejected event and leave its message, to be handed back at the end."""
+        message_id = str(message["MessageId"])
+        self._count_rejection(message_id, letter, reason)
+        self.report.skipped_rejected += 1
+        self.held[message_id] = message["ReceiptHandle"]
+
+    def _count_rejection(self, message_id: str, letter: DeadLetter, reason: str) -> None:
+        report = self.report
+        report.rejected_reasons[reason] += 1
+        shown = report.rejected_examples.setdefault(reason, [])
+        if len(shown) < REJECTION_EXAMPLES:
+            detail = letter.detail
+            if reason == ForeignBucketError.reason_code:
+                detail = f"bucket {event_bucket(letter.event)!r} is not one of the stack's"
+            shown.append({"message_id": message_id, "event_id": letter.event_id, "message": detail})
 
     def _resubmit(self, message: Mapping[str, Any], letter: DeadLetter) -> None:
         report = self.report
@@ -328,8 +354,9 @@ class _Run:
             report.would_resubmit += 1
             self.held[message_id] = message["ReceiptHandle"]
             return
+        event = redriven(letter.event) if isinstance(letter.event, Mapping) else letter.event
         try:
-            self.submitter.submit(letter.event)
+            self.submitter.submit(event)
         except NotAcceptedError as error:
             report.failed += 1
             if len(report.failures) < EXAMPLES:
@@ -405,6 +432,7 @@ def redrive(
         report=RedriveReport(queue=queue, via=submitter.via, dry_run=dry_run),
         submitter=submitter,
         include_rejected=include_rejected,
+        buckets=frozenset(resources.buckets),
     )
     report = run.report
     progress = on_progress or (lambda _done, _total: None)
