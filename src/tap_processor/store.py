@@ -31,7 +31,7 @@ READ_MARGIN: Final = timedelta(seconds=5)
 clock: an event whose time is more than this after an item's `read_at` happened after the read.
 Both come from S3's clocks; the margin covers their disagreement and the event time's rounding."""
 _NAMES: Final = {"#id": "id", "#sequencer": "sequencer", "#read_at": "read_at"}
-_STRING: Final = {"S": "S"}
+_STRING: Final = "S"
 """`attribute_type`'s operand: a hand-written numeric sequencer is not compared with a string
 (DynamoDB would call that false; moto raises)."""
 # An event's state replaces an item when it is later by sequencer and, if the item was read from
@@ -119,7 +119,7 @@ class ItemStore:
         """
         values: dict[str, AttributeValueTypeDef] = {
             ":sequencer": {"S": event.sequencer},
-            ":string": _STRING,
+            ":string": {"S": _STRING},
         }
         if read_at is None:
             condition = _EVENT_CONDITION
