@@ -1,0 +1,299 @@
+"""The operator's tools never leave the table wrong, in any order: `tap reconcile --repair` and
+`tap redrive` of both queues, after lost and parked events, beside live traffic; and an item tap
+did not write is reported and repaired, never a reason to drop events.
+
+Each test drives a `tap local --keep-running` live stack through the real commands (in-process
+CLI runner, the live stack's endpoint and credentials) and judges the table by S3's own version
+listing and a Scan (`Live.matches_s3`, `Live.table_present`, `Live.s3_current`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tap.cli.app import app
+from tap.local.delivery import Outcome
+from tests.ops.test_redrive import Live, live, resources, use_credentials
+from tests.support.paths import REPO_ROOT
+from tests.support.properties import examples
+
+__all__ = ["live", "resources"]  # fixtures, used by name
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kept-emulator")]
+
+
+def tap_reconcile(live: Live, *more: str) -> tuple[int, dict[str, Any]]:
+    """`tap reconcile --json` against the live stack, as an operator runs it."""
+    credentials = live.run.report.credentials
+    assert credentials is not None
+    use_credentials(live.monkeypatch, credentials.access_key_id, credentials.secret_access_key)
+    args = [
+        "reconcile",
+        "--stack",
+        "dev",
+        "--endpoint-url",
+        live.endpoint,
+        "-C",
+        str(REPO_ROOT),
+        "--json",
+        *more,
+    ]
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def park(live: Live, key: str, body: bytes) -> str:
+    """Put a version whose delivery EventBridge gives up on: its event waits in the delivery DLQ."""
+    faults = live.stack.path.faults
+    faults.invoke_throttle_rate = 1.0
+    before = len(live.stack.records)
+    version = live.put(key, body)
+    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=10)
+    assert live.outcomes(before) == [Outcome.DELIVERY_DLQ]
+    faults.invoke_throttle_rate = 0.0
+    return version
+
+
+def parked_event(message: dict[str, Any]) -> dict[str, Any]:
+    """The event a DLQ message holds: the body (delivery) or Lambda's `requestPayload`."""
+    body: dict[str, Any] = json.loads(message["Body"])
+    event: dict[str, Any] = body.get("requestPayload", body)
+    return event
+
+
+def drop_parked(live: Live, queue: str, wanted: Callable[[dict[str, Any]], bool]) -> int:
+    """Delete the first parked event `wanted` accepts (it is lost for good); hand back the rest."""
+    sqs = live.run.client("sqs")
+    url = sqs.get_queue_url(QueueName=live.resources.queue(queue).name)["QueueUrl"]
+    taken = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+    dropped = 0
+    for message in taken.get("Messages", []):
+        if not dropped and wanted(parked_event(message)):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            dropped = 1
+        else:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    return dropped
+
+
+@pytest.mark.parametrize("order", ["repair-then-redrive", "redrive-then-repair"])
+def test_repair_then_redrive_or_the_reverse_leaves_s3s_current_version(
+    live: Live, order: str
+) -> None:
+    # GIVEN v1 and v2 of a key both parked in the delivery DLQ, and v2's message lost
+    key = f"fence/{order}.csv"
+    v1 = park(live, key, b"one")
+    v2 = park(live, key, b"two!")
+    assert drop_parked(live, "delivery", lambda e: e["detail"]["object"]["version-id"] == v2)
+    assert live.s3_current()[key][0] == v2 != v1
+    # WHEN the operator runs the runbook's two steps, in either order
+    steps: dict[str, Callable[[], tuple[int, dict[str, Any]]]] = {
+        "repair": lambda: tap_reconcile(live, "--repair", "--prefix", "fence/"),
+        "redrive": lambda: live.tap_redrive("delivery"),
+    }
+    first, second = order.split("-then-")
+    for step in (first, second):
+        code, report = steps[step]()
+        assert code == 0, report
+        assert live.stack.wait_idle(timeout=10)
+    # THEN the item is v2, as S3 lists it, and reconcile finds nothing
+    assert live.table_present()[key][0] == v2
+    assert live.matches_s3(), (live.table_present(), live.s3_current())
+    code, report = tap_reconcile(live, "--prefix", "fence/")
+    assert (code, report["drifted"]) == (0, 0)
+
+
+def _hand_write(live: Live, item: dict[str, Any]) -> None:
+    """`aws dynamodb put-item`, as an operator edits an item by hand."""
+    live.run.client("dynamodb").put_item(TableName=live.resources.table, Item=item)
+
+
+def test_items_tap_did_not_write_are_reported_repaired_and_never_freeze_their_keys(
+    live: Live,
+) -> None:
+    bucket = live.resources.buckets[0]
+    # GIVEN keys recorded by their events, then items edited or written by hand
+    for key in ("hand/no-sequencer.csv", "hand/junk-sequencer.csv", "hand/renamed.csv"):
+        live.put(key, b"first")
+    assert live.stack.wait_until(live.matches_s3, timeout=10)
+    table = {i["id"]["S"]: i for i in live.run.items()}
+    no_sequencer = dict(table[f"{bucket}/hand/no-sequencer.csv"])
+    del no_sequencer["sequencer"]
+    _hand_write(live, no_sequencer)
+    _hand_write(live, {**table[f"{bucket}/hand/junk-sequencer.csv"], "sequencer": {"S": "zz"}})
+    _hand_write(live, {**table[f"{bucket}/hand/renamed.csv"], "key": {"S": "hand/other.csv"}})
+    # a present item for a key S3 never had, with no bucket attribute
+    _hand_write(
+        live,
+        {
+            "id": {"S": f"{bucket}/hand/never-in-s3.csv"},
+            "key": {"S": "hand/never-in-s3.csv"},
+            "status": {"S": "present"},
+            "sequencer": {"S": "F" * 32},
+        },
+    )
+    # an item of a bucket that is not the stack's
+    _hand_write(
+        live,
+        {
+            "id": {"S": "someone-elses-bucket/x.csv"},
+            "bucket": {"S": "someone-elses-bucket"},
+            "key": {"S": "x.csv"},
+            "status": {"S": "present"},
+        },
+    )
+    # WHEN reconcile looks (the whole table)
+    code, found = tap_reconcile(live)
+    # THEN each is foreign_item drift, with its reason, and exit 1
+    assert code == 1
+    assert found["counts"]["foreign_item"] == 5, found["examples"]["foreign_item"]
+    reasons = {d["key"]: d["reason"] for d in found["examples"]["foreign_item"]}
+    assert reasons["hand/no-sequencer.csv"] == "its sequencer is not one tap writes (none)"
+    assert reasons["hand/junk-sequencer.csv"].startswith("its sequencer is not one tap writes")
+    assert reasons["hand/renamed.csv"].startswith("its id ")
+    assert reasons["hand/never-in-s3.csv"].startswith("its id ")
+    assert reasons["x.csv"] == "its bucket is not one of stack dev's"
+
+    # WHEN --repair runs
+    code, repaired = tap_reconcile(live, "--repair")
+    # THEN every foreign item of the stack's bucket is rewritten from S3; the other bucket's is
+    # left, reported, and keeps the exit code at 1
+    assert (code, repaired["repaired"], repaired["unrepaired"]) == (1, 4, 1)
+    items = {i["id"]["S"]: i for i in live.run.items()}
+    assert items[f"{bucket}/hand/never-in-s3.csv"]["status"]["S"] == "deleted"
+    assert "someone-elses-bucket/x.csv" in items
+    # (the operator removes it by hand, as the report's note says)
+    live.run.client("dynamodb").delete_item(
+        TableName=live.resources.table, Key={"id": {"S": "someone-elses-bucket/x.csv"}}
+    )
+    assert live.matches_s3(), (live.table_present(), live.s3_current())
+
+    # AND the next put to each of those keys is recorded, not dropped as stale
+    for key in ("hand/no-sequencer.csv", "hand/junk-sequencer.csv", "hand/renamed.csv"):
+        live.put(key, b"second, longer")
+    assert live.stack.wait_until(live.matches_s3, timeout=10), (
+        live.table_present(),
+        live.s3_current(),
+    )
+    code, again = tap_reconcile(live, "--prefix", "hand/")
+    assert (code, again["drifted"]) == (0, 0)
+
+
+def test_a_redriven_event_for_another_bucket_is_counted_rejected_and_never_written(
+    live: Live,
+) -> None:
+    # GIVEN a parked event, then a copy of it naming a bucket the stack does not have
+    key = "foreign/object.csv"
+    park(live, key, b"mine")
+    sqs = live.run.client("sqs")
+    url = sqs.get_queue_url(QueueName=live.resources.delivery_dlq.name)["QueueUrl"]
+    [message] = live.peek("delivery")
+    event = json.loads(message["Body"])
+    event["detail"]["bucket"]["name"] = "someone-elses-bucket"
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+    # WHEN the delivery queue is redriven
+    code, report = live.tap_redrive("delivery")
+    assert live.stack.wait_idle(timeout=10)
+    # THEN the stack's event is re-submitted, the other bucket's is counted rejected and left
+    assert (code, report["resubmitted"], report["skipped_rejected"]) == (0, 1, 1)
+    assert report["rejected_reasons"] == {"foreign_bucket": 1}
+    assert [json.loads(m["Body"])["detail"]["bucket"]["name"] for m in live.peek("delivery")] == [
+        "someone-elses-bucket"
+    ]
+    assert not any(i["id"]["S"].startswith("someone-elses-bucket/") for i in live.run.items())
+    assert live.matches_s3()
+
+
+# -- any order: a property over operator steps beside live traffic ------------------------------
+
+KEYS = ("a.csv", "b.csv", "c d.csv")
+STEPS = st.one_of(
+    st.tuples(st.just("put"), st.sampled_from(KEYS)),
+    st.tuples(st.just("delete"), st.sampled_from(KEYS)),
+    st.tuples(st.just("park"), st.sampled_from(KEYS)),
+    st.tuples(st.just("fail"), st.sampled_from(KEYS)),
+    st.tuples(st.just("lose"), st.sampled_from(("delivery", "processor"))),
+    st.tuples(st.just("repair"), st.just("")),
+    st.tuples(st.just("redrive"), st.sampled_from(("delivery", "processor"))),
+)
+FINAL = st.permutations(["repair", "redrive delivery", "redrive processor"])
+
+
+class Operator:
+    """One example's keys on the shared live stack, and the steps an operator and S3 take."""
+
+    def __init__(self, live: Live, prefix: str) -> None:
+        self.live = live
+        self.prefix = prefix
+        self.faults = live.stack.path.faults
+
+    def _settle(self, before: int) -> None:
+        assert self.live.stack.wait_until(lambda: len(self.live.stack.records) > before, timeout=10)
+        assert self.live.stack.wait_idle(timeout=10)
+
+    def step(self, action: str, arg: str) -> None:
+        live, key = self.live, self.prefix + arg
+        before = len(live.stack.records)
+        if action == "put":
+            live.put(key, f"{action} {before}".encode())
+            self._settle(before)
+        elif action == "delete":
+            live.run.client("s3").delete_object(Bucket=live.resources.buckets[0], Key=key)
+            self._settle(before)
+        elif action in ("park", "fail"):
+            rate = "invoke_throttle_rate" if action == "park" else "fail_rate"
+            setattr(self.faults, rate, 1.0)
+            try:
+                live.put(key, f"{action} {before}".encode())
+                self._settle(before)
+            finally:
+                setattr(self.faults, rate, 0.0)
+        elif action == "lose":
+            drop_parked(live, arg, lambda e: e["detail"]["object"]["key"].startswith(self.prefix))
+        elif action == "repair":
+            code, report = tap_reconcile(live, "--repair", "--prefix", self.prefix)
+            assert code in (0, 1), report
+            assert live.stack.wait_idle(timeout=10)
+        else:
+            code, report = live.tap_redrive(arg)
+            assert report["failed"] == 0, report
+            assert live.stack.wait_idle(timeout=10)
+
+    def mine(self, table: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in table.items() if k.startswith(self.prefix)}
+
+
+def test_repair_and_redrives_in_any_order_after_lost_and_parked_events_end_equal_to_s3(
+    live: Live,
+) -> None:
+    counter = iter(range(10_000))
+
+    @settings(
+        max_examples=examples(12),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(steps=st.lists(STEPS, min_size=2, max_size=10), final=FINAL)
+    def run(steps: list[tuple[str, str]], final: list[str]) -> None:
+        operator = Operator(live, f"any-order/{next(counter)}/")
+        for action, arg in steps:
+            operator.step(action, arg)
+        # The faults are lifted; what is parked is drained and the table repaired, in any order.
+        for last in final:
+            action, _, arg = last.partition(" ")
+            operator.step(action, arg)
+        table, s3 = operator.mine(live.table_present()), operator.mine(live.s3_current())
+        assert table == s3, (steps, final)
+        code, report = tap_reconcile(live, "--prefix", operator.prefix)
+        assert (code, report["drifted"]) == (0, 0), (steps, final, report["examples"])
+
+    run()
