@@ -83,6 +83,21 @@ def test_connect_proves_the_account_and_records_each_call(emulator: Emulator) ->
     assert [(c.action, c.source.value) for c in session.calls] == [("s3:ListBuckets", "operator")]
 
 
+@pytest.mark.parametrize(("timeout", "read"), [(None, 60.0), (7.5, 7.5)])
+def test_every_client_of_a_session_waits_a_bounded_time(
+    emulator: Emulator, timeout: float | None, read: float
+) -> None:
+    """`--timeout` sets each answer's wait; a request is tried 3 times, whatever the service."""
+    resources = resolve(shipped("dev")[0])
+    given = {} if timeout is None else {"timeout": timeout}
+    session = connect(resources, role_arn=None, base=emulator.session(), **given)
+
+    for service in ("s3", "dynamodb", "sqs", "lambda", "sts"):
+        config = session.client(service).meta.config
+        assert (config.connect_timeout, config.read_timeout) == (5.0, read)
+        assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+
+
 def test_connect_refuses_credentials_of_another_account(emulator: Emulator) -> None:
     resources = resolve(shipped("dev")[0])
     other = boto3.session.Session(

@@ -114,3 +114,31 @@ def tamper(s3: Any, url: str) -> None:
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     manifest["files"][0]["MD5checksum"] = "0" * 32
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+
+
+def put_report(
+    s3: Any, *, source: str, destination: str, name: str, file_format: str, body: bytes | None
+) -> str:
+    """Write a report of one data file holding `body` as it is (None: listed in the manifest but
+    never written), under `name/`; return its manifest's s3:// URL."""
+    suffix = "csv.gz" if file_format == "CSV" else "parquet"
+    key = f"{name}/data/part-0.{suffix}"
+    if body is not None:
+        s3.put_object(Bucket=destination, Key=key, Body=body)
+    manifest = {
+        "sourceBucket": source,
+        "destinationBucket": f"arn:aws:s3:::{destination}",
+        "version": "2016-11-30",
+        "creationTimestamp": "1764547200000",
+        "fileFormat": file_format,
+        "fileSchema": CSV_SCHEMA if file_format == "CSV" else "message s3.inventory { }",
+        "files": [
+            {
+                "key": key,
+                "size": len(body or b""),
+                "MD5checksum": hashlib.md5(body or b"").hexdigest(),
+            }
+        ],
+    }
+    s3.put_object(Bucket=destination, Key=f"{name}/manifest.json", Body=json.dumps(manifest))
+    return f"s3://{destination}/{name}/manifest.json"

@@ -61,6 +61,7 @@ def backfill(
     ops: opt.OpsOptions,
 ) -> None:
     """Write an item for every object whose current version has none (insert-if-absent)."""
+    opt.refuse("--prefix", opt.key_prefix_problem(prefix))
     if batch_operations:
         from tap.cli.batch_job import create_batch_job
 

@@ -33,7 +33,8 @@ def connect_stack(
     resources: StackResources, config: EnvironmentConfig, ops: OpsOptions
 ) -> OpsSession:
     """A session proven to be the stack's account: `ops.role_arn` or the stack's deploy role
-    (with its external id), through `ops.endpoint_url` if set. Raises OpsSessionError."""
+    (with its external id), through `ops.endpoint_url` if set, waiting `ops.timeout` for each
+    answer. Raises OpsSessionError."""
     from tap.ops.session import connect
 
     return connect(
@@ -41,6 +42,7 @@ def connect_stack(
         role_arn=ops.role_arn or config.deploy_role_arn,
         external_id=config.external_id,
         endpoint_url=ops.endpoint_url,
+        timeout=ops.timeout,
     )
 
 

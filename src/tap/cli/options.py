@@ -12,6 +12,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from tap.ops.session import ATTEMPTS, PROBE_ATTEMPTS, PROBE_READ_TIMEOUT, READ_TIMEOUT
+
 ProjectDir = Annotated[
     Path,
     typer.Option(
@@ -46,19 +48,68 @@ ReportFormatOption = Annotated[
 
 
 EXAMPLE_URL = "http://127.0.0.1:4566"
+MAX_KEY_BYTES = 1024
+"""S3's longest key, in bytes of UTF-8."""
 
 
-def _endpoint_url(value: str | None) -> str | None:
-    """An http(s) URL with a host; anything else (such as the next option, taken as the value
-    of an option given none) is a usage error, not a traceback from botocore."""
+def endpoint_url_problem(value: str) -> str | None:
+    """Why `value` is no endpoint botocore can use: an http(s) URL with a host and, if it names
+    one, a port from 1 to 65535; None when it is one."""
     from urllib.parse import urlsplit
 
-    if value is None:
-        return None
-    parts = urlsplit(value)
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    expected = f"expected an http(s) URL such as {EXAMPLE_URL}"
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:  # "Invalid IPv6 URL"
+        return f"{value!r} is not a URL ({error}); {expected}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise typer.BadParameter(f"expected an http(s) URL such as {EXAMPLE_URL}, got {value!r}")
-    return value
+        return f"{expected}, got {value!r}"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = 0
+    if port == 0:
+        given = parts.netloc.rpartition(":")[2]
+        return f"{value!r} has port {given!r}; a port is a number from 1 to 65535"
+    if not (is_valid_endpoint_url(value) or is_valid_ipv6_endpoint_url(value)):
+        return f"{value!r} has no valid host name; {expected}"
+    return None
+
+
+def role_arn_problem(value: str) -> str | None:
+    """Why `value` is not an IAM role's ARN; None when it is one."""
+    from tap.facts.arns import ROLE_ARN_SHAPE, is_role_arn
+
+    return None if is_role_arn(value) else f"{value!r} is not an IAM role ARN ({ROLE_ARN_SHAPE})"
+
+
+def utf8_problem(value: str) -> str | None:
+    """Why `value` is not UTF-8 text (bytes the shell passed as they were, which Python keeps
+    as surrogates); None when it is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{value.encode('utf-8', 'surrogateescape')!r} is not UTF-8 text, and S3 keys are"
+    return None
+
+
+def key_prefix_problem(value: str) -> str | None:
+    """Why `value` cannot start an S3 key (not UTF-8, or longer than a key); None when it can."""
+    problem = utf8_problem(value)
+    if problem is None and len(value.encode("utf-8")) > MAX_KEY_BYTES:
+        size = len(value.encode("utf-8"))
+        return f"it is {size} bytes of UTF-8; an S3 key has at most {MAX_KEY_BYTES}"
+    return problem
+
+
+def refuse(option: str, problem: str | None) -> None:
+    """Exit 2 with one line, `error: invalid OPTION: problem`, when there is a problem."""
+    if problem is not None:
+        from tap.cli.output import fail
+
+        fail(f"invalid {option}: {problem}")
 
 
 EndpointUrlOption = Annotated[
@@ -67,7 +118,6 @@ EndpointUrlOption = Annotated[
         "--endpoint-url",
         help="Act on a `tap local --keep-running` emulator at this URL, with the credentials in "
         "the environment (that command prints them), instead of the stack's AWS account.",
-        callback=_endpoint_url,
     ),
 ]
 RoleArnOption = Annotated[
@@ -75,7 +125,18 @@ RoleArnOption = Annotated[
     typer.Option(
         "--role-arn",
         help="Role to assume from your credentials instead of tap:deployRoleArn "
-        "(tap:externalId is passed when the stack sets one).",
+        "(tap:externalId is passed when the stack sets one); not with --endpoint-url.",
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.01,
+        help=f"Wait at most this long for each answer of AWS (botocore's read timeout; the "
+        f"default is botocore's own), {ATTEMPTS} attempts per request. The first request, which "
+        f"proves the account, waits at most {PROBE_READ_TIMEOUT:g} s, {PROBE_ATTEMPTS} attempts.",
     ),
 ]
 DryRunOption = Annotated[
@@ -97,6 +158,22 @@ class OpsOptions:
     dry_run: DryRunOption = False
     project_dir: ProjectDir = Path()
     no_cache: NoCache = False
+    timeout: TimeoutOption = READ_TIMEOUT
+
+    def refuse_unusable(self) -> None:
+        """Exit 2 with one line when these options cannot work, before anything is read."""
+        if self.endpoint_url is not None:
+            refuse("--endpoint-url", endpoint_url_problem(self.endpoint_url))
+        if self.role_arn is not None:
+            refuse("--role-arn", role_arn_problem(self.role_arn))
+        if self.role_arn is not None and self.endpoint_url is not None:
+            from tap.cli.output import fail
+
+            fail(
+                "--role-arn and --endpoint-url do not go together: a local stack is acted on "
+                "with the credentials in the environment (those `tap local --keep-running` "
+                "printed), and no role is assumed there"
+            )
 
 
 R = TypeVar("R")
@@ -126,6 +203,7 @@ def ops_options(command: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(command)
     def with_ops(**values: Any) -> R:
         ops = OpsOptions(**{field.name: values.pop(field.name) for field in fields(OpsOptions)})
+        ops.refuse_unusable()
         return command(**values, ops=ops)
 
     kept = [parameter for name, parameter in own.parameters.items() if name != "ops"]

@@ -41,6 +41,9 @@ def reconcile(
     ops: opt.OpsOptions,
 ) -> None:
     """Compare the items table with S3's current versions; exit 1 when drift remains."""
+    opt.refuse("--prefix", opt.key_prefix_problem(prefix))
+    if inventory is not None:
+        opt.refuse("--inventory", opt.utf8_problem(inventory))
     from tap.cli.ops_common import open_stack, progress_stages
     from tap.ops.reconcile import Reconciler
 

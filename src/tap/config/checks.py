@@ -12,10 +12,10 @@ from tap.config.model import (
     MAX_TAG_KEY_LENGTH,
     MAX_TAG_VALUE_LENGTH,
     MAX_TAGS,
-    ROLE_ARN_RE,
     TAP_TAG_KEYS,
     EnvironmentConfig,
 )
+from tap.facts.arns import ROLE_ARN_RE
 
 Canonical = Any
 """A hashable, order-insensitive form of a config value (see `canonical`)."""

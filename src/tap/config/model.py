@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from tap.facts.arns import ROLE_ARN_SHAPE, is_role_arn
+
 HANDLER = "process_handler.lambda_handler"
 """The one handler entry point; the artifact puts `process_handler.py` at its root."""
 
@@ -39,7 +41,6 @@ TAP_TAG_KEYS = frozenset({"project", "environment", "managed-by"})
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
-ROLE_ARN_RE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _LOGICAL_RE = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 _RULE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,8 +82,8 @@ def _account(value: str) -> str:
 
 
 def _role_arn(value: str) -> str:
-    if not ROLE_ARN_RE.match(value):
-        raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    if not is_role_arn(value):
+        raise ValueError(f"'{value}' is not an IAM role ARN ({ROLE_ARN_SHAPE})")
     return value
 
 

@@ -6,7 +6,15 @@ hold colons (a Lambda qualifier), so it is everything after the fifth colon.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
+
+ROLE_ARN_RE: Final = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$"
+)
+"""An IAM role's ARN; group 2 is its account."""
+ROLE_ARN_SHAPE: Final = "arn:aws:iam::<account>:role/<name>"
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ def parse_arn(text: str) -> Arn:
         raise ValueError(f"'{text}' is not an ARN (arn:<partition>:<service>:...)")
     _, partition, service, region, account, resource = text.split(":", 5)
     return Arn(partition, service, region, account, resource)
+
+
+def is_role_arn(text: str) -> bool:
+    """Whether `text` is an IAM role's ARN (a partition, a 12-digit account, `role/<name>`)."""
+    return ROLE_ARN_RE.match(text) is not None
 
 
 def split_function_arn(arn: str) -> tuple[str, str | None]:

@@ -33,17 +33,61 @@ class OpsSessionError(TapError):
     prefix = "refusing to act"
 
 
-def _client_config() -> Any:
-    from botocore.config import Config
+CONNECT_TIMEOUT: Final = 5.0
+"""Seconds to open a connection: AWS accepts one in milliseconds, a slow VPN in one or two."""
+READ_TIMEOUT: Final = 60.0
+"""Seconds to wait for each read of an answer (`--timeout`): botocore's and the AWS CLI's own
+default. S3 answers a ListObjectVersions page only once it is built, which over many delete
+markers can take tens of seconds; a Scan page (1 MB at most) takes well under one."""
+ATTEMPTS: Final = 3
+"""Tries of one request (botocore's standard retry mode and its default): throttling, 5xx and
+network errors are retried with jittered backoff."""
+PROBE_READ_TIMEOUT: Final = 10.0
+"""The account proof (GetCallerIdentity, AssumeRole) answers in milliseconds: an endpoint that
+is silent this long is not going to answer."""
+PROBE_ATTEMPTS: Final = 2
 
-    # Standard retries back off on throttling; AWS_ENDPOINT_URL must not redirect a client.
-    return Config(  # type: ignore[call-arg]
-        retries={"mode": "standard", "max_attempts": 5},
-        connect_timeout=10,
-        read_timeout=60,
-        ignore_configured_endpoint_urls=True,
-        max_pool_connections=32,
-    )
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long a client waits for AWS: per attempt, and attempts per request."""
+
+    connect: float
+    read: float
+    attempts: int
+
+    @classmethod
+    def for_requests(cls, read: float = READ_TIMEOUT) -> Timeouts:
+        """Every request of an operation: `read` is `--timeout`."""
+        return cls(min(CONNECT_TIMEOUT, read), read, ATTEMPTS)
+
+    @classmethod
+    def for_probe(cls, read: float = READ_TIMEOUT) -> Timeouts:
+        """The account proof, the first request: no longer than `for_requests(read)`."""
+        return cls(min(CONNECT_TIMEOUT, read), min(PROBE_READ_TIMEOUT, read), PROBE_ATTEMPTS)
+
+    @property
+    def silence(self) -> float:
+        """The longest a request waits on an endpoint that accepts and never answers (botocore's
+        backoff between attempts, 50 ms and up for a timeout, aside)."""
+        return self.attempts * self.read
+
+    def stated(self) -> str:
+        """The wait in words, e.g. `20 s (2 attempts of 10 s)`."""
+        return f"{self.silence:g} s ({self.attempts} attempts of {self.read:g} s)"
+
+    def config(self) -> Any:
+        """botocore's client config with these timeouts."""
+        from botocore.config import Config
+
+        # AWS_ENDPOINT_URL must not redirect a client.
+        return Config(  # type: ignore[call-arg]
+            retries={"mode": "standard", "total_max_attempts": self.attempts},
+            connect_timeout=self.connect,
+            read_timeout=self.read,
+            ignore_configured_endpoint_urls=True,
+            max_pool_connections=32,
+        )
 
 
 @dataclass
@@ -55,6 +99,7 @@ class OpsSession:
     account_id: str
     endpoint_url: str | None
     recorder: CallRecorder
+    timeouts: Timeouts = field(default_factory=Timeouts.for_requests)
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,7 +117,7 @@ class OpsSession:
                     service,  # type: ignore[call-overload]
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,
-                    config=_client_config(),
+                    config=self.timeouts.config(),
                 )
                 cached.meta.events.register("before-parameter-build", self.recorder)
                 self._clients[service] = cached
@@ -85,11 +130,41 @@ class OpsSession:
 
 
 def error_text(error: Exception) -> str:
+    """An AWS error in one line: `Code: Message`, or botocore's text with its line breaks (and a
+    non-AWS body it quotes) left out."""
+    from botocore.parsers import ResponseParserError
+
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         detail = response.get("Error") or {}
-        return f"{detail.get('Code', 'error')}: {detail.get('Message', '')}".rstrip(": ")
-    return str(error) or type(error).__name__
+        text = f"{detail.get('Code', 'error')}: {detail.get('Message', '')}".rstrip(": ")
+    elif isinstance(error, ResponseParserError):
+        text = str(error).split(", invalid", 1)[0].split(":\n", 1)[0]
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+def _unreachable(error: Exception, endpoint: str, timeouts: Timeouts) -> str | None:
+    """What kept the endpoint from answering the account proof, or None for an AWS error."""
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(error, ReadTimeoutError):
+        return f"no answer from {endpoint} within {timeouts.stated()}"
+    if isinstance(error, ConnectTimeoutError):
+        waited = timeouts.attempts * timeouts.connect
+        return f"cannot connect to {endpoint} within {waited:g} s ({timeouts.attempts} attempts)"
+    if isinstance(error, EndpointConnectionError | ConnectionClosedError):
+        return f"cannot connect to {endpoint} ({error_text(error)})"
+    if isinstance(error, ResponseParserError):
+        return f"{endpoint} does not answer as AWS does ({error_text(error)})"
+    return None
 
 
 def connect(
@@ -99,22 +174,28 @@ def connect(
     external_id: str | None = None,
     endpoint_url: str | None = None,
     base: boto3.session.Session | None = None,
+    timeout: float = READ_TIMEOUT,
 ) -> OpsSession:
     """A session proven to be the stack's account.
 
     `role_arn` is assumed from the base session's credentials (the environment's, unless `base`
     is given) when there is no `endpoint_url`; with one, the base credentials are used as they
-    are. Raises OpsSessionError when there are no credentials, the role cannot be assumed, or
-    the caller is another account.
+    are. `timeout` is each request's read timeout (`Timeouts`); the proof itself waits at most
+    `Timeouts.for_probe(timeout)`. Raises OpsSessionError when the endpoint does not answer as
+    AWS does, there are no credentials, the role cannot be assumed, or the caller is another
+    account.
     """
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
+    probe = Timeouts.for_probe(timeout)
     source = base or boto3.session.Session()
     session = source
+    sts: Any = None
     try:
         if endpoint_url is None and role_arn is not None:
-            sts = source.client("sts", region_name=resources.region, config=_client_config())
+            sts = source.client("sts", region_name=resources.region, config=probe.config())
             assumed: dict[str, Any] = {
                 "RoleArn": role_arn,
                 "RoleSessionName": f"{SESSION_NAME}-{resources.stack}"[:64],
@@ -128,13 +209,23 @@ def connect(
                 aws_session_token=credentials["SessionToken"],
                 region_name=resources.region,
             )
-        identity = session.client(
-            "sts", region_name=resources.region, endpoint_url=endpoint_url, config=_client_config()
-        ).get_caller_identity()
-    except (BotoCoreError, ClientError) as error:
+        sts = session.client(
+            "sts", region_name=resources.region, endpoint_url=endpoint_url, config=probe.config()
+        )
+        identity = sts.get_caller_identity()
+    except (BotoCoreError, ClientError, ResponseParserError) as error:
+        asked = sts.meta.endpoint_url if sts is not None else endpoint_url
+        unreachable = _unreachable(error, str(asked), probe)
+        if unreachable is not None:
+            raise OpsSessionError(unreachable) from error
         where = f"the emulator at {endpoint_url}" if endpoint_url else f"role {role_arn}"
         raise OpsSessionError(f"cannot act as {where}: {error_text(error)}") from error
-    account = str(identity.get("Account"))
+    account = identity.get("Account")
+    if not account:
+        raise OpsSessionError(
+            f"{sts.meta.endpoint_url} answered sts:GetCallerIdentity without an account: it is "
+            "not AWS, nor a `tap local --keep-running` emulator"
+        )
     if account != resources.account_id:
         raise OpsSessionError(
             f"the credentials are for account {account}, but stack {resources.stack} is in "
@@ -145,7 +236,8 @@ def connect(
     return OpsSession(
         session=session,
         region=resources.region,
-        account_id=account,
+        account_id=str(account),
         endpoint_url=endpoint_url,
         recorder=recorder,
+        timeouts=Timeouts.for_requests(timeout),
     )
