@@ -7,6 +7,7 @@ other test green. They read the synthesized graph, i.e. what `pulumi up` would s
 import pytest
 
 from tap.facts.tokens import (
+    BUCKET,
     BUCKET_VERSIONING,
     FUNCTION,
     KMS_ALIAS,
@@ -148,15 +149,18 @@ def test_every_aws_resource_is_a_child_of_a_tap_component(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_function_environment_names_its_table_environment_and_dlq(stack: str) -> None:
+def test_the_function_environment_names_its_table_environment_dlq_and_buckets(stack: str) -> None:
     g, config = shipped(stack)
     function = only(g, FUNCTION)
     table = only(g, TABLE)
     [processor_dlq] = [q for q in g.by_type(QUEUE) if q.name.endswith("processor-dlq")]
+    buckets = [b.outputs["bucket"] for b in g.by_type(BUCKET)]
+    assert buckets
     assert function.inputs["environment"]["variables"] == {
         "TABLE_NAME": table.inputs["name"],
         "ENVIRONMENT": config.environment,
         "DLQ_URL": processor_dlq.outputs["url"],
+        "BUCKET_NAMES": ",".join(buckets),
     }
 
 
