@@ -326,7 +326,8 @@ def foreign_reason(item: Mapping[str, Any]) -> str | None:
         return f"its id {ident!r} is not its bucket and key ({bucket!r}, {key!r})"
     sequencer = item.get("sequencer")
     if not is_normalised(stored_sequencer(item)):
-        shown_value = "none" if sequencer is None else repr(sequencer)[:60]
+        value = next(iter(sequencer.values()), None) if isinstance(sequencer, Mapping) else None
+        shown_value = "none" if sequencer is None else repr(value)[:60]
         return f"its sequencer is not one tap writes ({shown_value})"
     status = _text(item, "status")
     if status not in {s.value for s in Status}:
