@@ -45,7 +45,7 @@ def _key(n: int) -> str:
     return f"data/{n // 1000:04d}/object {n:07d}.csv"
 
 
-def _patch_moto() -> None:
+def patch_moto() -> None:
     """The two benchmark-only patches of the module docstring, in this process."""
     import bisect
     import json as _json
@@ -91,12 +91,13 @@ def _patch_moto() -> None:
         prefix: str = "",
         version_id_marker: str | None = None,
     ) -> Any:
-        if prefix or delimiter:
+        if delimiter:
             return listing(
                 self, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
             )
-        # The marker's own version (skipped), a page, and one more name to say it is truncated.
-        view = Backend(self, key_marker, (max_keys or 1000) + 2)
+        # The marker's own version (skipped), a page, and one more name to say it is truncated;
+        # from the prefix's first name on when that is later (a prefix's names sort together).
+        view = Backend(self, max(key_marker or "", prefix) or None, (max_keys or 1000) + 2)
         try:
             return listing(
                 view, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
@@ -128,7 +129,7 @@ def serve(objects: int) -> None:
     from tap_processor.state import ObjectState, Status
     from tap_processor.store import to_item
 
-    _patch_moto()
+    patch_moto()
     graph = synthesize_stack(ROOT, "dev")
     resources = resolve(graph)
     function = graph.by_type(tokens.FUNCTION)[0]

@@ -671,6 +671,45 @@ def reconcile_section(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def backfill_section(b: dict[str, Any]) -> list[str]:
+    """Measurement 11; a result it cannot read renders as not measured."""
+    title = "11. tap backfill's rate"
+    try:
+        rows = [
+            f"| {_BACKFILL_SETTINGS[name]} | {layout} | {setting['keys']:,} | "
+            f"{_s(figures['rates']['1'], 0)} | {_s(figures['rates']['8'], 0)} | "
+            f"{_x(figures['speedup'])} |"
+            for name, setting in b["settings"].items()
+            for layout, figures in setting["layouts"].items()
+        ]
+        round_trip = b["settings"]["round_trips"]["round_trip_seconds"] * 1000
+    except (KeyError, TypeError, ValueError) as error:
+        return _failed(title, {"error": f"{type(error).__name__}: {error}"})
+    return [
+        f"## {title}",
+        "",
+        "**Method** (benchmarks/backfill_scale.py). A server process deploys the dev stack "
+        "into a kept moto server and fills its versioned bucket through moto's backend, each "
+        "run's keys under a prefix of their own. Flat: every key directly under the prefix "
+        "(issue 22's 3,000 keys under `bulk/`); deep: 10 × 10 prefixes two levels down. This "
+        "process runs `Backfill` (what `tap backfill` runs) on the run's prefix and times "
+        "`run()`; every run must list and write all its keys. Rounds interleave the cells; "
+        "8 / 1 is the median of each round's ratio. Emulator: as served; moto serves every "
+        "request in one Python process, one after another, so workers can hardly overlap "
+        f"there. Simulated round trips: each S3 and DynamoDB request first waits "
+        f"{round_trip:.0f} ms (a botocore `before-send` hook), as a request to AWS waits for "
+        "the network; that is where workers show.",
+        "",
+        "| setting | layout | keys | 1 worker | 8 workers | 8 / 1 |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+_BACKFILL_SETTINGS = {"emulator": "emulator", "round_trips": "simulated round trips"}
+
+
 def suite_section(t: dict[str, Any]) -> list[str]:
     """Measurement 10."""
     lines = [
@@ -820,6 +859,7 @@ def render(results: dict[str, Any]) -> str:
         ("commands", "8. Command times", commands_section),
         ("reconcile", "9. tap reconcile at scale", reconcile_section),
         ("test_suite", "10. The test suite", suite_section),
+        ("backfill", "11. tap backfill's rate", backfill_section),
     ]
     for key, title, render_section in sections:
         outcome = m.get(key)

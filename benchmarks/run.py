@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import (  # noqa: E402 - needs the path fix above.
     artifact_build,
     aws_requests,
+    backfill_scale,
     cold_import,
     commands,
     critical_path,
@@ -54,6 +55,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
     ),
     ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
     ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
+    ("backfill", "tap backfill's rate", backfill_scale.measure),
     ("test_suite", "the test suite", test_suite.measure),
 ]
 

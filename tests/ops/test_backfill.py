@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,12 @@ import pytest
 from tap.ops.backfill import Backfill, ListedObject, ResumeTokenError
 from tap.ops.needs import Command, needs_of
 from tap_processor.backfill import FLOOR_SEQUENCER
-from tests.support.backfill import current_entries, expected_item_fields, put_awkward_objects
+from tests.support.backfill import (
+    current_entries,
+    expected_item_fields,
+    put_awkward_objects,
+    token_state,
+)
 from tests.support.deployed import DeployedStack
 
 pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
@@ -175,7 +182,7 @@ def test_the_calls_are_exactly_the_operator_needs_declared_for_backfill(
 def test_an_interrupted_run_resumes_from_its_token_and_writes_the_rest(
     deployed_dev: DeployedStack,
 ) -> None:
-    # GIVEN keys in three shards (two common prefixes and the top level), several pages each
+    # GIVEN keys under two prefixes and at the top level, several pages of them
     bucket = deployed_dev.resources.buckets[0]
     s3 = deployed_dev.client("s3")
     keys = [f"{p}{i}" for p in ("a/", "b/", "top-") for i in range(5)]
@@ -202,10 +209,11 @@ def test_an_interrupted_run_resumes_from_its_token_and_writes_the_rest(
     assert interrupted.resume_token is not None
     assert not interrupted.complete
     assert 0 < interrupted.counts.written < len(keys)
-    # AND the token is base64 JSON of each shard's marker
-    state = json.loads(base64.urlsafe_b64decode(interrupted.resume_token + "=="))
-    assert state["stack"] == "dev"
+    # AND the token holds the listing's marker and each unfinished key range
+    state = token_state(interrupted.resume_token)
+    assert (state["v"], state["stack"], state["prefix"]) == (2, "dev", "")
     assert set(state["buckets"]) == {bucket}
+    assert state["buckets"][bucket]["ranges"]
     # WHEN it resumes from the token
     second = Backfill(
         deployed_dev.connect(),
@@ -231,10 +239,16 @@ def test_the_error_budget_stops_the_run_with_a_resume_token(deployed_dev: Deploy
 
     _, (result, _) = _run(deployed_dev, page_size=2, workers=1, max_errors=2)
 
-    assert result.counts.errors == 4
+    # The third error is past the budget: the run stops before the next key.
+    assert result.counts.errors == 3
     assert result.counts.written == 0
     assert result.resume_token is not None
     assert all("ResourceNotFoundException" in s for s in result.error_samples)
+
+
+def _token(document: dict[str, Any], *, compress: bool = True) -> str:
+    raw = json.dumps(document).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw) if compress else raw).decode()
 
 
 @pytest.mark.parametrize(
@@ -242,30 +256,51 @@ def test_the_error_budget_stops_the_run_with_a_resume_token(deployed_dev: Deploy
     [
         ("not-a-token", "not a tap backfill resume token"),
         (
-            base64.urlsafe_b64encode(
-                json.dumps({"v": 1, "stack": "prod", "prefix": "", "buckets": {}}).encode()
-            ).decode(),
+            _token({"v": 2, "stack": "prod", "prefix": "", "buckets": {}}),
             "the token is from a backfill of stack 'prod'",
         ),
         (
-            base64.urlsafe_b64encode(
-                json.dumps(
-                    {
-                        "v": 1,
-                        "stack": "dev",
-                        "prefix": "",
-                        "buckets": {"other": {"root": None, "shards": {}}},
-                    }
-                ).encode()
-            ).decode(),
+            _token(
+                {
+                    "v": 2,
+                    "stack": "dev",
+                    "prefix": "",
+                    "buckets": {"other": {"next": None, "ranges": []}},
+                }
+            ),
             "the token lists buckets other",
         ),
+        (
+            _token(
+                {
+                    "v": 2,
+                    "stack": "dev",
+                    "prefix": "",
+                    "buckets": {"b": {"next": None, "ranges": [[None, 7, 1]]}},
+                }
+            ),
+            "not a tap backfill resume token (not a key range: [None, 7, 1])",
+        ),
+        (
+            _token(
+                {
+                    "v": 1,
+                    "stack": "dev",
+                    "prefix": "",
+                    "buckets": {"b": {"root": "done", "shards": {}}},
+                },
+                compress=False,
+            ),
+            "the token was printed by an earlier tap (per-prefix shards); run the backfill again "
+            "without --resume",
+        ),
     ],
+    ids=["garbage", "another stack", "other buckets", "a bad range", "version 1"],
 )
 def test_a_foreign_or_broken_token_is_refused(
     deployed_dev: DeployedStack, token: str, message: str
 ) -> None:
-    with pytest.raises(ResumeTokenError, match=message) as raised:
+    with pytest.raises(ResumeTokenError, match=re.escape(message)) as raised:
         Backfill(
             deployed_dev.connect(), deployed_dev.resources, environment=ENVIRONMENT, resume=token
         )

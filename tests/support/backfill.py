@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
 import time
+import zlib
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 AWKWARD_KEYS = ("plain.csv", "dir/a b+c.txt", "dir/ünï/códe ✓.txt", "deep/1/2/3/x")
@@ -56,3 +62,56 @@ def expected_item_fields(item: dict[str, Any]) -> dict[str, str]:
         for name, value in item.items()
         if name not in ("id", "updated_at")
     }
+
+
+def put_without_events(account_id: str, bucket: str, keys: Iterable[str]) -> None:
+    """Put one small object per key through moto's S3 backend: no notification, no HTTP.
+
+    Thousands of keys through boto3 on the in-process emulator take minutes; this takes seconds.
+    """
+    from moto.backends import get_backend
+
+    s3 = get_backend("s3")[account_id]["global"]
+    for key in keys:
+        s3.put_object(bucket, key, key.encode(), disable_notification=True)
+
+
+def token_state(token: str) -> dict[str, Any]:
+    """What a backfill resume token holds (compressed JSON, base64url)."""
+    return dict(json.loads(zlib.decompress(base64.urlsafe_b64decode(token + "=" * 3))))
+
+
+class Listings:
+    """Each current entry every ListObjectVersions response of one client held, by key, and
+    the thread each call came from; register with `watch`."""
+
+    def __init__(self) -> None:
+        self.current: Counter[str] = Counter()
+        self.threads: list[str] = []
+        self._lock = threading.Lock()
+
+    def watch(self, s3_client: Any) -> Listings:
+        s3_client.meta.events.register("after-call.s3.ListObjectVersions", self._seen)
+        return self
+
+    def _seen(self, parsed: dict[str, Any], **_: Any) -> None:
+        entries = [*parsed.get("Versions", []), *parsed.get("DeleteMarkers", [])]
+        with self._lock:
+            self.threads.append(threading.current_thread().name)
+            self.current.update(e["Key"] for e in entries if e.get("IsLatest"))
+
+
+class Writes:
+    """Each PutItem one DynamoDB client made, by item id; register with `watch`."""
+
+    def __init__(self) -> None:
+        self.ids: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def watch(self, dynamodb_client: Any) -> Writes:
+        dynamodb_client.meta.events.register("provide-client-params.dynamodb.PutItem", self._put)
+        return self
+
+    def _put(self, params: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            self.ids[params["Item"]["id"]["S"]] += 1

@@ -29,7 +29,10 @@ def backfill(
         typer.Option("--resume", help="Continue an interrupted run from the token it printed."),
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=64, help="Shards listed and written at once.")
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Key ranges written at once (each page is cut in N)."
+        ),
     ] = 8,
     max_errors: Annotated[
         int,
@@ -151,6 +154,6 @@ def _show(result: BackfillResult, *, json_output: bool) -> None:
             err().print(f"[red]✗[/red] {escape(sample)}")
     if result.resume_token is not None:
         err().print(
-            f"stopped before the end: resume with --resume {result.resume_token}",
+            f"not every key was handled: resume with --resume {result.resume_token}",
             markup=False,
         )
