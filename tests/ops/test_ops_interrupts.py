@@ -392,3 +392,34 @@ def test_without_tap_s_handler_ctrl_c_hands_back_the_batch_in_flight_ten_at_a_ti
         assert hidden > len(garbage)  # the batch in flight too, not only what was left
         assert "ChangeMessageVisibility" not in operations
         assert operations.count("ChangeMessageVisibilityBatch") == -(-hidden // 10)
+
+
+# -- tap local --keep-running ----------------------------------------------------------------
+
+
+def test_sigterm_stops_a_kept_live_stack_as_ctrl_c_does(tmp_path: Path) -> None:
+    """`timeout` or a CI runner ending `tap local --keep-running` is the normal way to stop it:
+    the emulator is stopped and the exit code is the run's, as after Ctrl-C."""
+    process = subprocess.Popen(
+        [str(TAP), "local", "-C", str(REPO_ROOT), "--objects", "1", "--keep-running"],
+        env={**os.environ, "TMPDIR": str(tmp_path), "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in iter(process.stderr.readline, ""):  # until it says it serves (or ends)
+            if "Press Ctrl-C" in line:
+                break
+        else:
+            pytest.fail("the live stack ended without serving")
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, rest
+    assert rest.strip().splitlines() == ["emulator stopped"]
+    assert not list(tmp_path.iterdir())
