@@ -309,7 +309,8 @@ def test_an_interrupted_redrive_hands_back_every_message_it_did_not_resubmit(
         line,
     )
     assert found, line
-    _received, resubmitted, _handed_back = map(int, found.groups())
+    received, resubmitted, handed_back = map(int, found.groups())
+    assert received == resubmitted + handed_back  # the rest were never received
     # ... which is what reached the inbox, the one in flight included (its message deleted)
     submitted = [json.loads(m["Body"])["Payload"]["id"] for m in _drain(sqs, inbox_url)]
     assert len(submitted) == resubmitted >= 21

@@ -419,10 +419,11 @@ class _Run:
 
     def interrupted(self) -> str:
         """Hand back what is left and say what the run did: its interrupt cleanup."""
+        untaken = len(self.received.keys() - self.seen)  # received, not yet in the report
         self.hand_back()
         report = self.report
         done = [
-            f"received {report.received}",
+            f"received {report.received + untaken}",
             f"would re-submit {report.would_resubmit} (dry run)"
             if report.dry_run
             else f"re-submitted {report.resubmitted} (deleted from the queue)",
