@@ -161,3 +161,17 @@ def test_without_the_handler_a_scratch_directory_is_still_removed(tmp_path: Path
     except KeyboardInterrupt:
         pass
     assert not list(tmp_path.iterdir())
+
+
+def test_a_signal_sent_as_soon_as_the_wait_is_announced_ends_the_wait(tmp_path: Path) -> None:
+    """`tap local --keep-running` prints "Press Ctrl-C to stop" through `ready`: a runner that
+    sends SIGTERM the moment it reads that line stops the wait, not the run."""
+    result = _run(
+        """
+        interrupts.wait_for_interrupt(ready=lambda: os.kill(os.getpid(), signal.SIGTERM))
+        print("served, then stopped")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "served, then stopped\n"

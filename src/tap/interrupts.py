@@ -157,15 +157,20 @@ def _exit_interrupted(signum: int) -> None:
         os._exit(exit_code(signum))
 
 
-def wait_for_interrupt() -> None:
+def wait_for_interrupt(ready: Callable[[], None] | None = None) -> None:
     """Block until Ctrl-C (or SIGTERM), which here is the expected way to go on (not an
-    interrupt)."""
+    interrupt). `ready` (e.g. printing "Press Ctrl-C to stop") runs once the signal would be
+    taken that way: one sent as soon as it was printed does not interrupt the run."""
     if not (_state.installed and _in_main_thread()):
         with suppress(KeyboardInterrupt):
+            if ready is not None:
+                ready()
             threading.Event().wait()
         return
     waiter = _state.waiter = threading.Event()
     try:
+        if ready is not None:
+            ready()
         while not waiter.wait(timeout=1.0):
             pass
     finally:

@@ -685,8 +685,8 @@ class Reconciler:
         began = time.perf_counter()
         # The join's file is removed however the run ends: success, error, Ctrl-C or SIGTERM.
         with interrupts.scratch_directory("tap-reconcile-") as workdir:
-            token = interrupts.on_interrupt(tally.interrupted)  # before the directory's removal
             join = Join(workdir / "join.sqlite")
+            token = interrupts.on_interrupt(tally.interrupted)  # before the directory's removal
             try:
                 self._load(join, workdir, counter)
                 report.listed_keys, report.scanned_items = join.sizes()
