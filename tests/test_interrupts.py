@@ -1,17 +1,21 @@
-"""tap.interrupts: cleanups run, one line is reported, the exit code is 130, in every case.
+"""tap.interrupts: cleanups run, one line is reported, the exit code is 130 (143 for SIGTERM),
+in every case.
 
-Each case runs in a child interpreter that sends itself SIGINT, since the handler ends the
-process.
+Each case runs in a child interpreter that sends itself SIGINT or SIGTERM, since the handler
+ends the process.
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tap.interrupts import EXIT_INTERRUPTED, scratch_directory
+import pytest
+
+from tap.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code, scratch_directory
 
 PRELUDE = """
 import os, signal, sys
@@ -49,6 +53,40 @@ def test_an_interrupt_removes_scratch_directories_and_exits_130(tmp_path: Path) 
     assert not list(tmp_path.iterdir())
 
 
+def test_sigterm_does_what_ctrl_c_does_and_exits_143(tmp_path: Path) -> None:
+    result = _run(
+        """
+        interrupts.set_stage("backfilling")
+        interrupts.on_interrupt(lambda: os.write(2, b"resume with: --resume T\\n") and None)
+        with interrupts.scratch_directory("run-", Path(sys.argv[1])) as scratch:
+            (scratch / "join.sqlite").write_text("x")
+            os.kill(os.getpid(), signal.SIGTERM)
+            print("not reached")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_TERMINATED == exit_code(signal.SIGTERM) == 143
+    assert exit_code(signal.SIGINT) == EXIT_INTERRUPTED == 130
+    assert result.stderr == "resume with: --resume T\ninterrupted during backfilling\n"
+    assert "not reached" not in result.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_what_the_cleanups_say_ends_the_line_newest_first(tmp_path: Path) -> None:
+    result = _run(
+        """
+        interrupts.set_stage("redriving")
+        interrupts.on_interrupt(lambda: "handed back 3")
+        interrupts.on_interrupt(lambda: None)
+        interrupts.on_interrupt(lambda: "re-submitted 2")
+        os.kill(os.getpid(), signal.SIGINT)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == EXIT_INTERRUPTED
+    assert result.stderr == "interrupted during redriving: re-submitted 2; handed back 3\n"
+
+
 def test_cleanups_run_newest_first(tmp_path: Path) -> None:
     result = _run(
         """
@@ -65,17 +103,21 @@ def test_cleanups_run_newest_first(tmp_path: Path) -> None:
     assert (tmp_path / "log").read_text() == "second\nfirst\n"
 
 
-def test_a_deferred_block_finishes_before_the_interrupt_acts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_deferred_block_finishes_before_the_interrupt_acts(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     result = _run(
-        """
+        f"""
         with interrupts.deferred():
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), {int(signum)})
+            os.kill(os.getpid(), signal.SIGINT)  # a second signal: the first one's code stands
             (Path(sys.argv[1]) / "finished").write_text("yes")
         print("not reached")
         """,
         tmp_path,
     )
-    assert result.returncode == EXIT_INTERRUPTED
+    assert result.returncode == exit_code(signum)
     assert (tmp_path / "finished").read_text() == "yes"
     assert "not reached" not in result.stdout
 
@@ -94,11 +136,14 @@ def test_a_failing_cleanup_does_not_stop_the_others_or_the_exit(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
-def test_waiting_for_ctrl_c_returns_instead_of_exiting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_waiting_for_ctrl_c_returns_instead_of_exiting(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     result = _run(
-        """
+        f"""
         import threading
-        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        threading.Timer(0.2, os.kill, (os.getpid(), {int(signum)})).start()
         interrupts.wait_for_interrupt()
         print("served, then stopped")
         """,
@@ -116,3 +161,17 @@ def test_without_the_handler_a_scratch_directory_is_still_removed(tmp_path: Path
     except KeyboardInterrupt:
         pass
     assert not list(tmp_path.iterdir())
+
+
+def test_a_signal_sent_as_soon_as_the_wait_is_announced_ends_the_wait(tmp_path: Path) -> None:
+    """`tap local --keep-running` prints "Press Ctrl-C to stop" through `ready`: a runner that
+    sends SIGTERM the moment it reads that line stops the wait, not the run."""
+    result = _run(
+        """
+        interrupts.wait_for_interrupt(ready=lambda: os.kill(os.getpid(), signal.SIGTERM))
+        print("served, then stopped")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "served, then stopped\n"

@@ -55,9 +55,11 @@ IAM_ACTIONS: Final = {
     "s3:HeadBucket": "s3:ListBucket",
     "lambda:Invoke": "lambda:InvokeFunction",
     "lambda:InvokeAsync": "lambda:InvokeFunction",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
-"""API operations authorised by an IAM action of another name (S3's Service Authorization page);
-every other operation is authorised by the action of its own name."""
+"""API operations authorised by an IAM action of another name (the Service Authorization pages:
+S3's, and SQS's batch operations, which IAM checks as their one-message action); every other
+operation is authorised by the action of its own name."""
 PASSES_ROLE: Final = {"s3:CreateJob": ("RoleArn", BATCH_OPERATIONS_PRINCIPAL)}
 """Operations that hand a service a role: the parameter naming the role, and the service it is
 passed to. The caller also needs iam:PassRole on that role, which IAM checks as part of the

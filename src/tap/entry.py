@@ -1,5 +1,5 @@
-"""The `tap` command's entry point: Ctrl-C handling first, then the CLI; at the end, flush and
-leave without tearing the heap down."""
+"""The `tap` command's entry point: Ctrl-C (and SIGTERM) handling first, then the CLI; at the
+end, flush and leave without tearing the heap down."""
 
 import gc
 import os
@@ -11,15 +11,17 @@ _early_stage = b"loading tap"
 which creates nothing to clean up, instead of it)."""
 
 
-def _interrupted_while_loading(_signum: int, _frame: object) -> None:
-    """Until tap.interrupts is imported: nothing to clean up yet, so just say so and exit."""
+def _interrupted_while_loading(signum: int, _frame: object) -> None:
+    """Until tap.interrupts is imported: nothing to clean up yet, so just say so and exit with
+    128 + the signal (130 for SIGINT, 143 for SIGTERM), as tap.interrupts does."""
     os.write(2, b"interrupted during " + _early_stage + b"\n")
-    os._exit(130)
+    os._exit(128 + signum)
 
 
 # Installed at import, before anything slow is imported: the console script imports this
-# module as the first thing it does.
+# module as the first thing it does. SIGTERM (`timeout`, CI runners, `kill`) is Ctrl-C's twin.
 signal.signal(signal.SIGINT, _interrupted_while_loading)
+signal.signal(signal.SIGTERM, _interrupted_while_loading)
 
 SHOW_CURSOR = "\x1b[?25h"
 """A progress bar hides the terminal's cursor; an interrupted run must give it back."""
@@ -65,7 +67,8 @@ def leave(code: int) -> None:
 
 
 def main() -> None:
-    """Run `tap`; Ctrl-C at any moment exits 130 with one line (see tap.interrupts)."""
+    """Run `tap`; Ctrl-C at any moment exits 130 with one line, SIGTERM 143 (see
+    tap.interrupts)."""
     # pydantic looks for plugins in every installed distribution's entry points on its first
     # model, which costs more than validating every stack; tap's models use none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

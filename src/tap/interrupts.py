@@ -1,16 +1,20 @@
-"""Ctrl-C at any moment: remove what the run created, say so in one line, exit 130.
+"""Ctrl-C (or SIGTERM) at any moment: remove what the run created, say so in one line, exit
+130 (143 for SIGTERM).
 
-`install` replaces Python's KeyboardInterrupt with a SIGINT handler that does not unwind the
-stack: an exception raised between two arbitrary bytecodes can land in a finalizer (where
-Python prints "Exception ignored" with a traceback and the run goes on), inside a `finally`
-that was cleaning up, or while a non-daemon thread keeps the process alive. The handler runs
-the cleanups registered with `on_interrupt` (newest first), reports the stage through the
-callback the CLI gave it, and ends the process with `os._exit(130)`. Ports the process
-listened on close with it. `deferred` holds the interrupt off while a resource is created and
-registered, or removed and forgotten, so nothing is ever left unregistered.
+`install` replaces Python's KeyboardInterrupt with a handler of SIGINT and SIGTERM (what
+`timeout`, CI runners and `kill` send) that does not unwind the stack: an exception raised
+between two arbitrary bytecodes can land in a finalizer (where Python prints "Exception
+ignored" with a traceback and the run goes on), inside a `finally` that was cleaning up, or
+while a non-daemon thread keeps the process alive. The handler runs the cleanups registered
+with `on_interrupt` (newest first), reports the stage, with what the cleanups said the run had
+done, through the callback the CLI gave it, and ends the process with `os._exit(128 + signal)`.
+Ports the process listened on close with it. `deferred` holds the interrupt off while a
+resource is created and registered, or removed and forgotten, or while a request whose outcome
+a cleanup depends on is in flight, so nothing is ever left half done or unregistered.
 
-Without `install` (a library caller, a test runner) Ctrl-C is Python's KeyboardInterrupt, and
-the same scratch directories are removed by their context managers as before.
+Without `install` (a library caller, a test runner) Ctrl-C is Python's KeyboardInterrupt and
+SIGTERM Python's default, and the same scratch directories are removed by their context
+managers as before (on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -31,10 +35,24 @@ from types import FrameType
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what shells report for a command stopped by Ctrl-C."""
+EXIT_TERMINATED = 143
+"""128 + SIGTERM: a run stopped by `timeout`, a CI runner or `kill` says so, as shells would."""
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that interrupt a run; SIGTERM does exactly what Ctrl-C does."""
+RMTREE_ATTEMPTS = 3
+"""A scratch directory is removed again if a thread wrote into it while it was being removed."""
 
-Cleanup = Callable[[], None]
+Cleanup = Callable[[], str | None]
+"""Undoes what a run left; it may return a few words on what the run had done (`re-submitted
+68`), which the interrupt line carries after the stage."""
 Report = Callable[[str | None], None]
-"""Tells the user, in one line, that the run was interrupted (and during which stage)."""
+"""Tells the user, in one line, that the run was interrupted (during which stage, and what the
+cleanups said)."""
+
+
+def exit_code(signum: int) -> int:
+    """What a run ended by `signum` exits with: 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + signum
 
 
 @dataclass
@@ -44,8 +62,8 @@ class _State:
     stage: str | None = None
     depth: int = 0
     """Nesting of `deferred` blocks in the main thread."""
-    pending: bool = False
-    """An interrupt arrived inside a `deferred` block."""
+    pending: int | None = None
+    """The signal that arrived inside a `deferred` block."""
     waiter: threading.Event | None = None
     """Set instead of exiting while `wait_for_interrupt` expects Ctrl-C."""
     cleanups: dict[int, Cleanup] = field(default_factory=dict)
@@ -56,10 +74,11 @@ _tokens = itertools.count()
 
 
 def install(report: Report) -> None:
-    """Handle SIGINT from now on; `report` writes the one line the user sees."""
+    """Handle SIGINT and SIGTERM from now on; `report` writes the one line the user sees."""
     _state.report = report
     _state.installed = True
-    signal.signal(signal.SIGINT, _on_sigint)
+    for signum in SIGNALS:
+        signal.signal(signum, _on_signal)
 
 
 def set_stage(stage: str | None) -> None:
@@ -100,47 +119,58 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _state.depth -= 1
-        if _state.depth == 0 and _state.pending:
-            _exit_interrupted()
+        if _state.depth == 0 and _state.pending is not None:
+            _exit_interrupted(_state.pending)
 
 
-def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
     if _state.waiter is not None:
         _state.waiter.set()
     elif _state.depth > 0:
-        _state.pending = True
+        _state.pending = _state.pending or signum
     else:
-        _exit_interrupted()
+        _exit_interrupted(signum)
 
 
-def _exit_interrupted() -> None:
-    """Clean up, report, and end the process: never returns."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
+def _exit_interrupted(signum: int) -> None:
+    """Clean up, report, and end the process with 128 + `signum`: never returns."""
+    for ignored in SIGNALS:  # a second Ctrl-C (or SIGTERM) must not cut the cleanup
+        signal.signal(ignored, signal.SIG_IGN)
     for stream in (sys.stdout, sys.stderr):  # what was printed before the interrupt
         with suppress(BaseException):  # e.g. interrupted in the middle of a write
             stream.flush()
+    said: list[str] = []
     for token in sorted(_state.cleanups, reverse=True):
         cleanup = _state.cleanups.pop(token, None)
         try:
-            if cleanup is not None:
-                cleanup()
+            if cleanup is not None and (account := cleanup()):
+                said.append(account)
         except BaseException:  # noqa: S110 - best effort; the exit must happen
             pass
     try:
         if _state.report is not None:
-            _state.report(_state.stage)
+            stage = _state.stage
+            if said:
+                stage = f"{stage or 'the run'}: {'; '.join(said)}"
+            _state.report(stage)
     finally:
-        os._exit(EXIT_INTERRUPTED)
+        os._exit(exit_code(signum))
 
 
-def wait_for_interrupt() -> None:
-    """Block until Ctrl-C, which here is the expected way to go on (not an interrupt)."""
+def wait_for_interrupt(ready: Callable[[], None] | None = None) -> None:
+    """Block until Ctrl-C (or SIGTERM), which here is the expected way to go on (not an
+    interrupt). `ready` (e.g. printing "Press Ctrl-C to stop") runs once the signal would be
+    taken that way: one sent as soon as it was printed does not interrupt the run."""
     if not (_state.installed and _in_main_thread()):
         with suppress(KeyboardInterrupt):
+            if ready is not None:
+                ready()
             threading.Event().wait()
         return
     waiter = _state.waiter = threading.Event()
     try:
+        if ready is not None:
+            ready()
         while not waiter.wait(timeout=1.0):
             pass
     finally:
@@ -152,10 +182,20 @@ def scratch_directory(prefix: str, directory: Path | None = None) -> Iterator[Pa
     """A new temporary directory, removed when the block ends or the process is interrupted."""
     with deferred():
         path = Path(tempfile.mkdtemp(prefix=prefix, dir=directory))
-        token = on_interrupt(partial(shutil.rmtree, path, ignore_errors=True))
+        token = on_interrupt(partial(_remove, path))
     try:
         yield path
     finally:
         with deferred():
             shutil.rmtree(path, ignore_errors=True)
             forget(token)
+
+
+def _remove(path: Path) -> None:
+    """Remove a directory that a still-running thread may be writing into (an interrupt does
+    not stop the threads): a file created while the tree was walked makes the last rmdir fail,
+    and the tree is walked again."""
+    for _ in range(RMTREE_ATTEMPTS):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return

@@ -110,10 +110,12 @@ def _serve_until_interrupted(report: LocalReport, resource_graph: ResourceGraph)
 
     assert report.endpoint is not None
     console = err()
-    console.print(live_stack_lines(report, resolve(resource_graph)), markup=False, soft_wrap=True)
+    lines = live_stack_lines(report, resolve(resource_graph))
     interrupts.set_stage("serving the emulator")
-    try:
-        interrupts.wait_for_interrupt()  # here Ctrl-C is how the user says "done"
+    try:  # here Ctrl-C (or SIGTERM) is how the user says "done", from the moment it is printed
+        interrupts.wait_for_interrupt(
+            ready=lambda: console.print(lines, markup=False, soft_wrap=True)
+        )
     finally:
         stop_emulator(report.endpoint)
         console.print("emulator stopped")

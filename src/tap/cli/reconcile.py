@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tap import interrupts
 from tap.cli import options as opt
 from tap.cli.output import err, escape, out, user_errors, write_json
 from tap_processor.state import ObjectState, Status
 
 if TYPE_CHECKING:
+    from tap.ops import OpsProgress
     from tap.ops.reconcile import ReconcileReport
 
 
@@ -48,6 +50,7 @@ def reconcile(
     from tap.ops.reconcile import Reconciler
 
     with user_errors():
+        interrupts.set_stage("resolving the stack")
         resources, config, session = open_stack(stack, ops)
         reconciler = Reconciler(
             resources,
@@ -58,13 +61,33 @@ def reconcile(
             dry_run=ops.dry_run,
             inventory=inventory,
         )
+        loading = "reading the inventory and scanning" if inventory else "listing and scanning"
+        rereading = "re-reading and repairing" if repair and not ops.dry_run else "re-reading"
         with progress_stages(err(), quiet=ops.json_output) as stage:
-            report = reconciler.run(stage("reconcile", shown=True), stage("re-read"))
+            interrupts.set_stage(loading)
+            report = reconciler.run(
+                _loading(stage("reconcile", shown=True), then=rereading),
+                stage("re-read"),
+            )
+    interrupts.set_stage("reporting")
     if ops.json_output:
         write_json(report.to_dict())
     else:
         _print(report)
     raise typer.Exit(report.exit_code)
+
+
+def _loading(bar: OpsProgress, *, then: str) -> OpsProgress:
+    """The `reconcile` bar's callback; its total is known once the listing (or the inventory)
+    and the Scan are loaded, which is when candidates start being read again: the stage an
+    interrupt names from then on."""
+
+    def update(done: int, total: int | None) -> None:
+        if total is not None:
+            interrupts.set_stage(then)
+        bar(done, total)
+
+    return update
 
 
 def _print(report: ReconcileReport) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tap import interrupts
 from tap.cli import options as opt
 from tap.cli.output import err, escape, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS, EXIT_OK
@@ -54,7 +55,9 @@ def redrive(
     from tap.ops.redrive import redrive as run_redrive
 
     with user_errors():
+        interrupts.set_stage("resolving the stack")
         resources, _config, session = open_stack(stack, ops)
+        interrupts.set_stage(f"redriving the {queue.value} DLQ")
         with progress(err(), f"redrive {queue.value}", quiet=ops.json_output) as on_progress:
             report = run_redrive(
                 session,
@@ -65,6 +68,7 @@ def redrive(
                 dry_run=ops.dry_run,
                 on_progress=on_progress,
             )
+    interrupts.set_stage("reporting")
     if ops.json_output:
         write_json(report.to_dict())
     else:

@@ -21,7 +21,6 @@ import hashlib
 import importlib
 import json
 import sqlite3
-import tempfile
 import threading
 import time
 import zlib
@@ -38,6 +37,7 @@ from urllib.parse import unquote_plus, urlparse
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from tap import interrupts
 from tap.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, TapError
 from tap.ops import OpsProgress
 from tap.ops.session import error_text
@@ -63,6 +63,9 @@ REREAD_BATCH: Final = 256
 """Candidates handed to the workers together; their outcomes are counted in join order."""
 BATCH: Final = 1000
 """Rows per executemany; a listing page holds at most 1000 entries."""
+INTERRUPT_GRACE: Final = 10.0
+"""Seconds an interrupt waits for the candidates being read again (and repaired) when it came,
+so that its line counts every repair written."""
 INVENTORY_AGE_NOTE: Final = (
     "an S3 Inventory report is up to 48 hours old: every difference it shows is read again from "
     "S3 and the table before it is reported, and keys created since the report are not seen"
@@ -727,6 +730,67 @@ class _Settled:
         report.unrepaired += self.unrepaired
 
 
+class _Tally:
+    """What a run has done so far, for the line an interrupt prints: the rows loaded, then each
+    candidate as soon as a worker settled it (the report counts them later, in join order)."""
+
+    def __init__(self, loaded: _Counter, *, source: str, repairing: bool) -> None:
+        self._loaded = loaded
+        self._source = source
+        self._repairing = repairing
+        self._changed = threading.Condition()
+        self.settling = False
+        """The rows are loaded; candidates are being read again."""
+        self._stopped = False
+        self._busy = 0
+        self._settled = 0
+        self._drifted = 0
+        self._repaired = 0
+        self._conflicts = 0
+
+    def settle(self, work: Callable[[], _Settled]) -> _Settled:
+        """Do one candidate's `work` and count its outcome. Once the run is interrupted, a
+        candidate is not read at all (the process ends; what this returns is never counted)."""
+        with self._changed:
+            if self._stopped:
+                return _Settled(None)
+            self._busy += 1
+        outcome: _Settled | None = None
+        try:
+            outcome = work()
+            return outcome
+        finally:
+            with self._changed:
+                self._busy -= 1
+                if outcome is not None:
+                    self._settled += 1
+                    self._drifted += outcome.drift is not None
+                    self._repaired += outcome.repaired
+                    self._conflicts += outcome.conflict
+                self._changed.notify_all()
+
+    def interrupted(self, grace: float = INTERRUPT_GRACE) -> str:
+        """Read no further candidate, wait (up to `grace` s) for those being read or repaired,
+        and say what the run did: its interrupt cleanup."""
+        with self._changed:
+            self._stopped = True
+            finished = self._changed.wait_for(lambda: self._busy == 0, grace)
+            if not self.settling:
+                loaded = self._loaded.done
+                return f"{loaded:,} rows of the {self._source} and the Scan loaded, nothing written"
+            done = [f"{self._settled:,} candidates read again", f"{self._drifted:,} drifted"]
+            if self._repairing:
+                done += [
+                    f"{self._repaired:,} repaired",
+                    f"{self._conflicts:,} conflict(s) with concurrent events",
+                ]
+            else:
+                done.append("nothing written")
+            if not finished:
+                done.append(f"{self._busy} still being read or repaired after {grace:.0f} s")
+            return ", ".join(done)
+
+
 @dataclass
 class Reconciler:
     """Reconciles one stack's table with its buckets."""
@@ -760,19 +824,24 @@ class Reconciler:
             dry_run=self.dry_run,
         )
         counter = _Counter(progress or (lambda _done, _total: None))
+        tally = _Tally(counter, source=report.source, repairing=self.repair and not self.dry_run)
         began = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="tap-reconcile-") as workdir:
-            join = Join(Path(workdir) / "join.sqlite")
+        # The join's file is removed however the run ends: success, error, Ctrl-C or SIGTERM.
+        with interrupts.scratch_directory("tap-reconcile-") as workdir:
+            join = Join(workdir / "join.sqlite")
+            token = interrupts.on_interrupt(tally.interrupted)  # before the directory's removal
             try:
-                self._load(join, Path(workdir), counter)
+                self._load(join, workdir, counter)
                 report.listed_keys, report.scanned_items = join.sizes()
                 if progress:
                     progress(counter.done, counter.done)
-                self._settle(join, report, rereading or (lambda _done, _total: None))
+                tally.settling = True
+                self._settle(join, report, rereading or (lambda _done, _total: None), tally)
             except (BotoCoreError, ClientError, ResponseParserError, ProcessorError) as error:
                 raise ReconcileError(error_text(error)) from error
             finally:
                 join.close()
+                interrupts.forget(token)
         if self.inventory:
             report.notes.append(INVENTORY_AGE_NOTE)
         report.elapsed_seconds = time.perf_counter() - began
@@ -835,19 +904,29 @@ class Reconciler:
             )
         return manifest
 
-    def _settle(self, join: Join, report: ReconcileReport, rereading: OpsProgress) -> None:
+    def _settle(
+        self,
+        join: Join,
+        report: ReconcileReport,
+        rereading: OpsProgress,
+        tally: _Tally | None = None,
+    ) -> None:
         """Read each candidate again; report what still differs; repair it when asked.
 
         Candidates go to `reread_workers` threads a batch at a time (each key is read and
         repaired on its own, with a write conditioned on what was read); outcomes are counted
-        in join order, so the report does not depend on which thread finished first.
+        in join order, so the report does not depend on which thread finished first; `tally`
+        counts each as soon as it is settled, for an interrupt.
         """
         dynamodb = self.session.client("dynamodb")
         store = ItemStore(client=dynamodb, table_name=self.resources.table)
         versions = VersionReader(client=self.session.client("s3"))
 
         def settle(candidate: Candidate) -> _Settled:
-            return self._settle_one(candidate, dynamodb, store, versions)
+            def work() -> _Settled:
+                return self._settle_one(candidate, dynamodb, store, versions)
+
+            return tally.settle(work) if tally else work()
 
         pool = ThreadPoolExecutor(max_workers=max(1, self.reread_workers))
         candidates = join.candidates()

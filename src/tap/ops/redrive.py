@@ -10,6 +10,11 @@ at once. Each event goes back marked (`tap_processor.event.redriven`): its age i
 the processor resolves it against S3 instead of trusting its state, and a redrive run before or
 after `tap reconcile --repair` cannot undo the repair. An event for a bucket that is not the
 stack's is never re-submitted: it is counted as rejected (`foreign_bucket`) and left.
+
+Ctrl-C or SIGTERM (under tap's handler, `tap.interrupts`) hands back, the same way, what the
+run left and what it had received but not yet handled. Each request is a `deferred` step, so
+the interrupt comes between two messages: a message re-submitted is deleted too, and the
+interrupt's line counts it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from tap import interrupts
 from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
 from tap.ops import OpsProgress
 from tap.ops.inbox import inbox_message, inbox_name
@@ -300,8 +306,31 @@ class _Run:
     """The stack's buckets: an event for any other is rejected, as the processor would."""
     held: dict[str, str] = field(default_factory=dict)
     """Receipt handles of the messages to hand back at the end, by message id."""
+    received: dict[str, str] = field(default_factory=dict)
+    """Receipt handles of the messages received and not yet taken, by message id."""
+    handed_back: int = 0
+    """Messages made visible again so far."""
+    not_handed_back: int = 0
+    """Messages whose hand-back failed: hidden until their visibility timeout ends."""
     submitted: set[str] = field(default_factory=set)
     """Fingerprints of the events this run re-submitted."""
+    seen: set[str] = field(default_factory=set)
+    """Ids of the messages received so far."""
+
+    def handle(self, queue: str, message: Mapping[str, Any]) -> bool:
+        """Take one received message; True when it was seen before (hidden longer than the
+        visibility timeout, it came round: the queue has been through)."""
+        message_id = str(message["MessageId"])
+        with interrupts.deferred():  # an accepted re-submission is deleted too
+            if message_id in self.seen:
+                if message_id in self.held:
+                    self.held[message_id] = self.received.pop(message_id)
+                return True
+            self.seen.add(message_id)
+            self.report.received += 1
+            self.take(message, classify(queue, message))
+            self.received.pop(message_id, None)
+        return False
 
     def take(self, message: Mapping[str, Any], letter: DeadLetter) -> None:
         report = self.report
@@ -369,20 +398,69 @@ class _Run:
         report.resubmitted += 1
         self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
-    def hand_back(self) -> None:
-        """Make every message left visible again, at once."""
-        from botocore.exceptions import ClientError
+    def receive(self, wanted: int, wait_seconds: int) -> list[dict[str, Any]]:
+        """Up to `wanted` messages, hidden for VISIBILITY_TIMEOUT; each is `received` until it
+        is taken (an interrupt hands it back)."""
+        with interrupts.deferred():
+            batch: list[dict[str, Any]] = self.sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=wanted,
+                VisibilityTimeout=VISIBILITY_TIMEOUT,
+                WaitTimeSeconds=wait_seconds,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            self.received.update((str(m["MessageId"]), m["ReceiptHandle"]) for m in batch)
+        return batch
 
-        for message_id, handle in self.held.items():
-            try:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.url, ReceiptHandle=handle, VisibilityTimeout=0
-                )
-            except ClientError as error:  # it reappears when its visibility timeout ends
-                self.report.failures.append(
-                    {"message_id": message_id, "error": f"not handed back: {error}"}
-                )
+    def hand_back(self) -> None:
+        """Make every message left, and every message received but not yet taken, visible again
+        at once (ChangeMessageVisibilityBatch, ten a call)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        handles = {**self.received, **self.held}
+        self.received.clear()
         self.held.clear()
+        ids = list(handles)
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            entries = [
+                {"Id": str(n), "ReceiptHandle": handles[i], "VisibilityTimeout": 0}
+                for n, i in enumerate(chunk)
+            ]
+            try:
+                answer = self.sqs.change_message_visibility_batch(
+                    QueueUrl=self.url, Entries=entries
+                )
+                failed = {
+                    chunk[int(f["Id"])]: f"{f.get('Code')}: {f.get('Message')}"
+                    for f in answer.get("Failed", [])
+                }
+            except (BotoCoreError, ClientError) as error:
+                failed = dict.fromkeys(chunk, str(error))
+            self.handed_back += len(chunk) - len(failed)
+            self.not_handed_back += len(failed)
+            for message_id, why in failed.items():  # it reappears when its timeout ends
+                self.report.failures.append(
+                    {"message_id": message_id, "error": f"not handed back: {why}"}
+                )
+
+    def interrupted(self) -> str:
+        """Hand back what is left and say what the run did: its interrupt cleanup."""
+        untaken = len(self.received.keys() - self.seen)  # received, not yet in the report
+        self.hand_back()
+        report = self.report
+        done = [
+            f"received {report.received + untaken}",
+            f"would re-submit {report.would_resubmit} (dry run)"
+            if report.dry_run
+            else f"re-submitted {report.resubmitted} (deleted from the queue)",
+            f"handed back {self.handed_back} (visible again)",
+        ]
+        if self.not_handed_back:
+            done.append(
+                f"{self.not_handed_back} not handed back (hidden for up to {VISIBILITY_TIMEOUT} s)"
+            )
+        return ", ".join(done)
 
 
 def _example(message_id: str, letter: DeadLetter) -> dict[str, Any]:
@@ -436,45 +514,41 @@ def redrive(
     )
     report = run.report
     progress = on_progress or (lambda _done, _total: None)
+    # Under tap's handler an interrupt comes between two requests (each is `deferred`), and
+    # hands back what was received and left; without it, KeyboardInterrupt reaches `finally`.
+    token = interrupts.on_interrupt(run.interrupted)
     try:
-        total: int | None = _count(sqs, url, "ApproximateNumberOfMessages")
-        if max_messages is not None:
-            total = min(max_messages, total or 0)
-        progress(0, total)
-        seen: set[str] = set()
-        while max_messages is None or report.received < max_messages:
-            wanted = BATCH if max_messages is None else min(BATCH, max_messages - report.received)
-            batch = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=wanted,
-                VisibilityTimeout=VISIBILITY_TIMEOUT,
-                WaitTimeSeconds=wait_seconds,
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not batch:
-                break
-            came_round = False
-            for message in batch:
-                message_id = str(message["MessageId"])
-                if message_id in seen:  # hidden longer than the timeout: the queue came round
-                    came_round = True
-                    if message_id in run.held:
-                        run.held[message_id] = message["ReceiptHandle"]
-                    continue
-                seen.add(message_id)
-                report.received += 1
-                run.take(message, classify(queue, message))
-                progress(report.received, max(total or 0, report.received))
-            if came_round:
-                break
-    except (BotoCoreError, ClientError) as error:
-        raise RedriveStoppedError(f"{error} (after {report.received} messages)") from error
+        try:
+            with interrupts.deferred():
+                total: int | None = _count(sqs, url, "ApproximateNumberOfMessages")
+            if max_messages is not None:
+                total = min(max_messages, total or 0)
+            progress(0, total)
+            while max_messages is None or report.received < max_messages:
+                wanted = (
+                    BATCH if max_messages is None else min(BATCH, max_messages - report.received)
+                )
+                batch = run.receive(wanted, wait_seconds)
+                if not batch:
+                    break
+                came_round = False
+                for message in batch:
+                    came_round = run.handle(queue, message) or came_round
+                    progress(report.received, max(total or 0, report.received))
+                if came_round:
+                    break
+        except (BotoCoreError, ClientError) as error:
+            raise RedriveStoppedError(f"{error} (after {report.received} messages)") from error
+        finally:
+            with interrupts.deferred():
+                run.hand_back()
+        try:
+            with interrupts.deferred():
+                report.remaining = _count(
+                    sqs, url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
+                )
+        except (BotoCoreError, ClientError) as error:
+            raise RedriveStoppedError(f"cannot count what remains: {error}") from error
     finally:
-        run.hand_back()
-    try:
-        report.remaining = _count(
-            sqs, url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
-        )
-    except (BotoCoreError, ClientError) as error:
-        raise RedriveStoppedError(f"cannot count what remains: {error}") from error
+        interrupts.forget(token)
     return report
