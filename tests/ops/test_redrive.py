@@ -11,7 +11,6 @@ to the real handler and the table.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from tap.cli.app import app
 from tap.local.delivery import Outcome
 from tap.local.emulator import running_emulator
 from tap.local.live import LiveStack
-from tap.naming import Names
 from tap.ops.inbox import inbox_message, inbox_name
 from tap.ops.needs import Command, needs_of, resource_arns
 from tap.ops.redrive import Letter, RedriveError, RedriveReport, classify, redrive
@@ -39,7 +37,7 @@ from tap_processor.event import redriven
 from tests.processor.support import load_event, with_object
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
-from tests.support.shipped import shipped
+from tests.support.shipped import data_bucket
 
 pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
 
@@ -54,13 +52,6 @@ DELIVERY_ATTRIBUTES = {
 }
 
 
-@functools.cache
-def dev_bucket() -> str:
-    """The shipped dev stack's data bucket: redrive re-submits events for the stack's buckets."""
-    config = shipped("dev")[1]
-    return Names.of(config).bucket(config.buckets[0].name)
-
-
 def s3_event(number: int, key: str | None = None, etag: str | None = None) -> dict[str, Any]:
     """A distinct Object Created event (its own id, key and sequencer) in the dev bucket."""
     event = with_object(
@@ -69,7 +60,7 @@ def s3_event(number: int, key: str | None = None, etag: str | None = None) -> di
         sequencer=f"{0x617F08299329D189 + number:X}",
         **({"etag": etag} if etag else {}),
     )
-    event["detail"]["bucket"]["name"] = dev_bucket()
+    event["detail"]["bucket"]["name"] = data_bucket("dev")
     event["id"] = f"00000000-0000-0000-0000-{number:012d}"
     return event
 

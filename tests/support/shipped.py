@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from tap.config import EnvironmentConfig
+from tap.naming import Names
 from tap.rules.model import RuleContext
 from tap.synth.cache import synthesize_cached
 from tap.synth.graph import Resource, ResourceGraph
@@ -77,3 +78,10 @@ def without(graph: ResourceGraph, *targets: Resource) -> ResourceGraph:
 def with_added(graph: ResourceGraph, resource: Resource) -> ResourceGraph:
     """A copy of `graph` with one more resource."""
     return graph.model_copy(update={"resources": [*graph.resources, resource]})
+
+
+@cache
+def data_bucket(stack: str) -> str:
+    """The stack's first data bucket's name, from its config (what its processor serves)."""
+    config = shipped(stack)[1]
+    return Names.of(config).bucket(config.buckets[0].name)
