@@ -4,13 +4,14 @@ The bucket's listing (or an S3 Inventory report) and the table's Scan are stream
 on-disk sqlite join, so memory stays bounded whatever the bucket's size. Every difference the
 join finds is a candidate only: the listing and the Scan are not one snapshot, and an inventory
 is up to 48 hours old. Each candidate is read again, the item first (GetItem, consistent) and
-then S3's current version (`VersionReader.current`), so S3's answer is at least as new as the
+then S3's current version (`VersionReader.read`), so S3's answer is at least as new as the
 item's; only a difference that is still there is reported as drift. A repair writes S3's state
-with the processor's own item (`store.to_item`), conditioned on the item being what was read
-(`ItemStore.replace_unchanged`), keeping the sequencer it had: a concurrent event wins, and any
-later event replaces the repair. The table key is the identity: every item in the reconciled
-range is judged, and one that is not tap's shape (no sequencer tap writes, an id that is not its
-bucket and key) is drift of its own kind, `foreign_item`.
+with the processor's own item (`store.to_item`), conditioned on the item being exactly what was
+read (`ItemStore.replace_exact`), with the read's `read_at`: a concurrent event wins, and no
+event from before the read can overwrite the repair (the read fence, docs/processor.md). The
+table key is the identity: every item in the reconciled range is judged, and one that is not
+tap's shape (no sequencer tap writes, an id that is not its bucket and key) is drift of its own
+kind, `foreign_item`.
 """
 
 from __future__ import annotations
