@@ -10,6 +10,7 @@ import pytest
 
 from tap.local.delivery import Outcome
 from tap.local.function import HandlerRuntime, artifact_handler
+from tap.local.live import LOG_LINES_PER_STREAM, live_log_stream
 from tap.ops.inbox import inbox_message, inbox_name
 from tap.ops.reconcile import Reconciler, ReconcileReport
 from tap.ops.stack import resolve
@@ -238,3 +239,40 @@ def test_stopping_under_traffic_delivers_nothing_after_the_delivery_in_hand(
     assert gate.calls - gate.armed_at == 2
     assert len(live.records) == delivered + 2
     assert live.undelivered == 19
+
+
+def test_the_live_log_group_keeps_the_latest_two_streams(
+    run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
+) -> None:
+    """A live stack runs for hours: its handler output rotates through streams, as Lambda's does,
+    and only the latest two are kept (moto would keep every line)."""
+
+    def chatty(runtime: HandlerRuntime) -> Callable[[dict[str, Any], Any], Any]:
+        handler = artifact_handler(runtime)
+
+        def handle(event: dict[str, Any], context: Any) -> Any:
+            key = event["detail"]["object"]["key"]
+            for n in range(LOG_LINES_PER_STREAM * 3 // 5):
+                print(f"{key} line {n}")
+            return handler(event, context)
+
+        return handle
+
+    run = run_kept(dev_graph, objects=1, keep_running=True, handler_factory=chatty)
+    live = run.live
+    bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
+    group = dev_graph.by_type("aws:cloudwatch/logGroup:LogGroup")[0].inputs["name"]
+    s3 = run.client("s3")
+    # GIVEN five events one after the other, each writing three fifths of a stream
+    for n in range(5):
+        before = len(live.records)
+        s3.put_object(Bucket=bucket, Key=f"logs/{n}", Body=b"x")
+        assert live.wait_until(lambda before=before: len(live.records) > before, timeout=30)
+    assert live.wait_idle(timeout=30)
+    # THEN the log group holds the fourth and fifth live streams, and the latest lines
+    logs = run.client("logs")
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    live_streams = sorted(s["logStreamName"] for s in streams if "tap-live" in s["logStreamName"])
+    assert live_streams == [live_log_stream(4), live_log_stream(5)]
+    lines = logs.get_log_events(logGroupName=group, logStreamName=live_log_stream(5))["events"]
+    assert any(e["message"] == f"logs/4 line {LOG_LINES_PER_STREAM * 3 // 5 - 1}" for e in lines)

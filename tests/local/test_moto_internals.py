@@ -15,9 +15,9 @@ from moto.s3.models import FakeKey, S3Backend
 from tap.local.emulator import (
     convert_queue_attribute_names_once,
     forget_tracked_models,
-    list_versions_under_prefix_only,
     parse_json_paths_once,
     take_from_backend,
+    windowed_version_listing,
 )
 
 pytestmark = pytest.mark.slow  # each test drives moto
@@ -57,11 +57,29 @@ def _listing(s3: Any, **params: Any) -> dict[str, Any]:
     return {key: response.get(key) for key in _LISTED}
 
 
-_LISTED = ("Versions", "DeleteMarkers", "CommonPrefixes", "IsTruncated", "NextKeyMarker")
+def _pages(s3: Any, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a listing, following the markers each page answers."""
+    pages = [_listing(s3, **params)]
+    while pages[-1]["IsTruncated"]:
+        markers = {"KeyMarker": pages[-1]["NextKeyMarker"]}
+        if pages[-1]["NextVersionIdMarker"]:
+            markers["VersionIdMarker"] = pages[-1]["NextVersionIdMarker"]
+        pages.append(_listing(s3, **params, **markers))
+    return pages
+
+
+_LISTED = (
+    "Versions",
+    "DeleteMarkers",
+    "CommonPrefixes",
+    "IsTruncated",
+    "NextKeyMarker",
+    "NextVersionIdMarker",
+)
 VERSIONED = "tap-internals-versions"
 
 
-def test_listing_versions_under_prefix_only_relies_on_what_moto_still_does() -> None:
+def test_the_windowed_version_listing_relies_on_what_moto_still_does() -> None:
     source = inspect.getsource(S3Backend.list_object_versions)
     parameters = list(inspect.signature(S3Backend.list_object_versions).parameters)
     assert parameters == [
@@ -74,20 +92,25 @@ def test_listing_versions_under_prefix_only_relies_on_what_moto_still_does() -> 
         "version_id_marker",
     ], (
         "moto's S3Backend.list_object_versions changed its parameters: "
-        "tap.local.emulator.list_versions_under_prefix_only passes them positionally; revisit it"
+        "tap.local.emulator.windowed_version_listing passes them positionally; revisit it"
     )
     for fragment in ("self.get_bucket(bucket_name)", "bucket.keys.iterlists()"):
         assert fragment in source, (
             f"moto's S3Backend.list_object_versions no longer calls {fragment}: "
-            "list_versions_under_prefix_only's view of the bucket no longer applies; revisit it"
+            "windowed_version_listing's view of the bucket no longer applies; revisit it"
         )
-    assert "name.startswith(prefix)" in source, (
-        "moto's S3Backend.list_object_versions no longer skips names outside the prefix itself: "
-        "list_versions_under_prefix_only may change its answer; revisit it"
-    )
+    for fragment in (
+        "name.startswith(prefix)",
+        "all_versions.sort(key=lambda r: (r.name, -unix_time_millis(r.last_modified)))",
+        ">= max_keys",
+    ):
+        assert fragment in source, (
+            f"moto's S3Backend.list_object_versions no longer does {fragment!r} itself: "
+            "windowed_version_listing may change its answer; revisit it"
+        )
 
 
-def test_listing_versions_under_prefix_only_answers_as_moto_and_copies_only_the_prefix() -> None:
+def test_the_windowed_version_listing_answers_as_moto_and_copies_only_a_page() -> None:
     with mock_aws():
         import boto3
 
@@ -98,6 +121,7 @@ def test_listing_versions_under_prefix_only_answers_as_moto_and_copies_only_the_
             s3.put_object(Bucket=VERSIONED, Key=key, Body=b"1")
             s3.put_object(Bucket=VERSIONED, Key=key, Body=b"22")
         s3.delete_object(Bucket=VERSIONED, Key="a/1")
+        ab = s3.list_object_versions(Bucket=VERSIONED, Prefix="ab")["Versions"][1]["VersionId"]
         cases: list[dict[str, Any]] = [
             {"Prefix": "a", "MaxKeys": 1},
             {"Prefix": "a/1", "MaxKeys": 1},
@@ -107,28 +131,42 @@ def test_listing_versions_under_prefix_only_answers_as_moto_and_copies_only_the_
             {"Prefix": "c"},
             {},
             {"Prefix": "a", "KeyMarker": "a/1"},
+            {"KeyMarker": "a/1"},
+            {"KeyMarker": "a/1", "MaxKeys": 2},
+            {"KeyMarker": "ab", "VersionIdMarker": ab, "MaxKeys": 2},
+            {"Prefix": "a/", "KeyMarker": "a/1", "MaxKeys": 1},
+            {"Prefix": "b", "KeyMarker": "a", "MaxKeys": 1},
+            {"KeyMarker": "zz"},
+            {"MaxKeys": 0},
         ]
-        # GIVEN moto's own answers, and how many versions its listing copies under a prefix
+        paged: list[dict[str, Any]] = [{"MaxKeys": n} for n in (1, 2, 3, 5)]
+        paged += [{"Prefix": "a", "MaxKeys": 2}, {"Prefix": "a/", "MaxKeys": 1}]
+        # GIVEN moto's own answers, and how many versions its first page of two copies
         expected = [_listing(s3, **case) for case in cases]
+        expected_pages = [_pages(s3, **case) for case in paged]
         forget_tracked_models()
-        s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+        s3.list_object_versions(Bucket=VERSIONED, MaxKeys=2)
         copied_by_moto = len(FakeKey.instances_tracked)
         # WHEN the adapter is in place
-        undo = list_versions_under_prefix_only()
+        undo = windowed_version_listing()
         try:
             answered = [_listing(s3, **case) for case in cases]
+            answered_pages = [_pages(s3, **case) for case in paged]
             forget_tracked_models()
-            s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+            s3.list_object_versions(Bucket=VERSIONED, MaxKeys=2)
             copied_adapted = len(FakeKey.instances_tracked)
         finally:
             undo()
-        # THEN every answer is moto's, and only the prefix's two versions were copied
+        # THEN every answer and every page is moto's
         assert answered == expected
-        assert copied_by_moto == 12
-        assert copied_adapted == 2
+        assert answered_pages == expected_pages
+        assert [len(pages) for pages in expected_pages] == [13, 7, 5, 3, 5, 5]
+        # AND a page of two copied the versions of four names, not every version in the bucket
+        assert copied_by_moto == 12  # every version of six keys (markers are no FakeKey)
+        assert copied_adapted == 4 * 2  # two versions each of a, a/1, a/2, ab
         # AND undo restores moto's own listing
         forget_tracked_models()
-        s3.list_object_versions(Bucket=VERSIONED, Prefix="b/1", MaxKeys=1)
+        s3.list_object_versions(Bucket=VERSIONED, MaxKeys=2)
         assert len(FakeKey.instances_tracked) == copied_by_moto
 
 
@@ -430,3 +468,56 @@ def test_s3_events_follow_s3s_order_each_with_its_own_stamp_under_concurrent_wri
     assert len(set(sequencers)) == len(sequencers)
     # AND the undo restored moto's own methods
     assert not hasattr(S3Backend.put_object, "__wrapped__")
+
+
+def test_trimmed_streams_keep_the_latest_records_in_order() -> None:
+    from moto.dynamodb.models.table import StreamShard
+
+    from tap.local.emulator import STREAM_RECORDS_KEPT, trimmed_streams
+
+    assert list(inspect.signature(StreamShard.add).parameters) == ["self", "old", "new"], (
+        "moto's StreamShard.add changed: tap.local.emulator.trimmed_streams wraps it"
+    )
+    source = inspect.getsource(StreamShard.add)
+    assert "seq = len(self.items) + self.starting_sequence_number" in source, (
+        "moto's StreamShard.add no longer numbers records from starting_sequence_number: "
+        "trimmed_streams moves that start as it trims; revisit it"
+    )
+    original = StreamShard.add
+    with mock_aws():
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        table = dynamodb.create_table(
+            TableName="tap-internals-stream",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]
+        # GIVEN the adapter, and more writes than a shard keeps
+        undo = trimmed_streams()
+        try:
+            for n in range(STREAM_RECORDS_KEPT + 10):
+                dynamodb.put_item(
+                    TableName="tap-internals-stream", Item={"id": {"S": "k"}, "n": {"N": str(n)}}
+                )
+        finally:
+            undo()
+        # WHEN the stream is read from its oldest record
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        arn = table["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    # THEN it holds the latest records only, numbered on from the trimmed ones, in order
+    assert [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in records] == list(
+        range(10, STREAM_RECORDS_KEPT + 10)
+    )
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    assert numbers == list(range(numbers[0], numbers[0] + STREAM_RECORDS_KEPT))
+    assert numbers[0] == int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+    # AND undo restored moto's own method
+    assert StreamShard.add is original

@@ -8,6 +8,7 @@ A run that nothing outside the process needs to reach drives moto's backends in-
 from __future__ import annotations
 
 import functools
+import heapq
 import importlib
 import itertools
 import logging
@@ -239,17 +240,22 @@ def forget_tracked_models() -> None:
     model_instances.reset_model_data()
 
 
-def _install_prefix_listing() -> Callable[[], None]:
-    """Make moto's ListObjectVersions copy only the keys under `Prefix`; returns the undo.
+def _install_windowed_listing() -> Callable[[], None]:
+    """Make moto's ListObjectVersions copy only the keys its page can answer; returns the undo.
 
     moto deep-copies every version of every key in the bucket on each ListObjectVersions, then
-    skips the names outside the prefix, so the handler's `Prefix=key, MaxKeys=1` read grew with
-    the bucket and a run with the number of objects squared. Without a key or version-id marker
-    the listing skips every name outside the prefix before it counts, pages or marks the latest,
-    so handing moto only the prefix's keys gives the same answer; with a marker moto's own
-    listing runs unchanged. This patches moto's private S3 backend class, only here, while tap
-    local's emulator runs; tests/local/test_moto_internals.py fails with a clear message when
-    what it relies on changes.
+    skips what is outside the prefix or before the markers and stops after a page: the handler's
+    `Prefix=key, MaxKeys=1` read grew with the bucket (a run with the number of objects squared),
+    and each page of a full listing of 10k keys copied all 10k. moto's listing is handed a view
+    of the bucket with fewer names, and answers the same, because it reads names in sorted order
+    and each name has at least one version:
+    - without a delimiter, when any key marker is under the prefix: the names under the prefix
+      from the key marker on (its own included: moto skips within it), and only the first
+      `MaxKeys` + 2 of them (the marker's, a page, one more to say the page is truncated);
+    - with a delimiter, without markers: every name under the prefix.
+    Otherwise moto's own listing runs unchanged. This patches moto's private S3 backend class,
+    only here, while tap local's emulator runs; tests/local/test_moto_internals.py fails with a
+    clear message when what it relies on changes, and checks the answers against moto's.
     """
     from moto.s3.models import S3Backend
 
@@ -265,8 +271,10 @@ def _install_prefix_listing() -> Callable[[], None]:
         version_id_marker: str | None = None,
     ) -> Any:
         backend: Any = self
-        if prefix and key_marker is None and not version_id_marker:
-            backend = _PrefixView(self, prefix)
+        if not delimiter and max_keys is not None and (key_marker or prefix).startswith(prefix):
+            backend = _ListingView(self, prefix, key_marker or prefix, max_keys + 2)
+        elif prefix and key_marker is None and not version_id_marker:
+            backend = _ListingView(self, prefix, prefix, None)
         return original(
             backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
         )
@@ -319,7 +327,44 @@ def _install_attribute_name_cache() -> Callable[[], None]:
     return undo
 
 
-list_versions_under_prefix_only = _refcounted(_install_prefix_listing)
+STREAM_RECORDS_KEPT: Final = 256
+"""Records a DynamoDB stream shard keeps while tap local's emulator runs (DynamoDB: 24 hours)."""
+
+
+def _install_stream_trimming() -> Callable[[], None]:
+    """Make each DynamoDB stream shard keep its latest `STREAM_RECORDS_KEPT` records; returns
+    the undo.
+
+    moto keeps every stream record forever, each with the item's old and new images: the items
+    table's stream (NEW_AND_OLD_IMAGES, for the replica moto does not make) was most of a live
+    stack's growth, about 3.9 MB per 1,000 events, and nothing in tap local reads it. Older
+    records are trimmed as DynamoDB trims them: sequence numbers go on increasing, and the shard
+    starts at its oldest kept record. This wraps moto's private `StreamShard.add`;
+    tests/local/test_moto_internals.py fails with a clear message when what it relies on
+    changes.
+    """
+    from moto.dynamodb.models.table import StreamShard
+
+    original = StreamShard.add
+
+    @functools.wraps(original)
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        original(self, old, new)
+        extra = len(self.items) - STREAM_RECORDS_KEPT
+        if extra > 0:
+            del self.items[:extra]
+            self.starting_sequence_number += extra
+
+    StreamShard.add = add  # type: ignore[method-assign]
+
+    def undo() -> None:
+        StreamShard.add = original  # type: ignore[method-assign]
+
+    return undo
+
+
+windowed_version_listing = _refcounted(_install_windowed_listing)
+trimmed_streams = _refcounted(_install_stream_trimming)
 parse_json_paths_once = _refcounted(_install_json_path_cache)
 convert_queue_attribute_names_once = _refcounted(_install_attribute_name_cache)
 
@@ -428,10 +473,11 @@ def emulator_patches() -> Callable[[], None]:
     """Take every patch of moto tap local's emulator runs with, in-process or served; returns
     the undo. Each is shared (`_refcounted`): a kept server and an in-process run can overlap."""
     releases = [
-        list_versions_under_prefix_only(),
+        windowed_version_listing(),
         parse_json_paths_once(),
         convert_queue_attribute_names_once(),
         s3_events_in_order(),
+        trimmed_streams(),
     ]
 
     def release() -> None:
@@ -462,35 +508,38 @@ def observe_versioned_deletes(sink: DeleteSink) -> Callable[[], None]:
     return undo
 
 
-class _PrefixView:
-    """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
+class _ListingView:
+    """An S3 backend whose buckets show ListObjectVersions only some of their names: those
+    under `prefix`, from `start` on, the first `count` of them (all, when None)."""
 
-    def __init__(self, backend: Any, prefix: str) -> None:
+    def __init__(self, backend: Any, prefix: str, start: str, count: int | None) -> None:
         self._backend = backend
         self._prefix = prefix
+        self._start = start
+        self._count = count
 
     def get_bucket(self, bucket_name: str) -> Any:
-        bucket = self._backend.get_bucket(bucket_name)
-        return _PrefixBucket(bucket.keys, self._prefix)
+        keys = self._backend.get_bucket(bucket_name).keys
+        # The names at once (S3 writes may go on, on other threads), as moto's own iterlists.
+        every = list(dict.keys(keys))
+        names = (n for n in every if n >= self._start and n.startswith(self._prefix))
+        chosen = sorted(names) if self._count is None else heapq.nsmallest(self._count, names)
+        return _ListedBucket(keys, chosen)
 
 
 @dataclass(frozen=True)
-class _PrefixBucket:
-    """The one part of a bucket moto's listing reads: its keys, here only the prefix's."""
+class _ListedBucket:
+    """The one part of a bucket moto's listing reads: its keys, here only the chosen names."""
 
     all_keys: Any
-    prefix: str
+    names: list[str]
 
     @property
-    def keys(self) -> _PrefixBucket:
+    def keys(self) -> _ListedBucket:
         return self
 
     def iterlists(self) -> Iterator[tuple[str, list[Any]]]:
-        return (
-            (name, versions)
-            for name, versions in self.all_keys.iterlists()
-            if name.startswith(self.prefix)
-        )
+        return ((name, self.all_keys.getlist(name, [])) for name in self.names)
 
 
 def _bootstrap_credentials(endpoint: str | None, account_id: str, region: str) -> Credentials:

@@ -36,16 +36,22 @@ PUMP_INTERVAL: Final = 0.2
 """Seconds between pumps that found nothing to deliver."""
 STOP_TIMEOUT: Final = 2.0
 """Seconds `stop` waits for the pump to finish the delivery in hand."""
-RECENT_RECORDS: Final = 1000
+RECENT_RECORDS: Final = 256
 """Deliveries a live stack keeps (`records`): it runs for hours, its memory must not grow."""
 KEPT_ERRORS: Final = 100
-LIVE_LOG_STREAM: Final = "local/[$LATEST]tap-live"
+LOG_LINES_PER_STREAM: Final = 500
+"""Lines a live log stream takes before the next one starts."""
 LIVE_NOTE: Final = (
     "after the run, a thread in tap local pumps the observer queues and the invoke inbox every "
     f"{PUMP_INTERVAL} s and delivers through the run's own path; for a delete in a versioned "
     "bucket, which moto emits no event for, it puts the Object Deleted event S3 documents "
     "(deletion-type, the version id S3 answered with) on the default bus first"
 )
+
+
+def live_log_stream(number: int) -> str:
+    """The name of a live stack's `number`th log stream (from 1) in each function's log group."""
+    return f"local/[$LATEST]tap-live-{number}"
 
 
 class RecentRecords:
@@ -121,6 +127,8 @@ class LiveStack:
         """Pumps that found nothing to deliver: one after a change means it was all delivered."""
         self.undelivered = 0
         """Events taken off the queues but not delivered because the stack was stopping."""
+        self._log_streams: dict[str, tuple[int, int]] = {}
+        """Each function's current live log stream, and the lines written to it."""
 
     @property
     def stopping(self) -> bool:
@@ -188,11 +196,29 @@ class LiveStack:
             raise GraphError(f"the emulator refused an S3 event: {response['Entries']}")
 
     def _flush_logs(self) -> None:
-        """The handler's output since the last flush, to its log group, as the runtime writes."""
-        for instance in self.path.instances.values():
-            write_runtime_logs(self.emulator, instance, stream=LIVE_LOG_STREAM)
-            instance.runtime.log_stream.seek(0)
-            instance.runtime.log_stream.truncate()
+        """The handler's output since the last flush, to its log group, as the runtime writes.
+
+        A stream holds about `LOG_LINES_PER_STREAM` lines, then the next one starts and the one
+        before the previous is deleted: the log group keeps the latest two streams, where moto
+        would keep every line for as long as the stack runs.
+        """
+        logs = self.emulator.client("logs")
+        for name, instance in self.path.instances.items():
+            output = instance.runtime.log_stream
+            lines = sum(1 for line in output.getvalue().splitlines() if line)
+            stream, held = self._log_streams.get(name, (1, 0))
+            if held and held + lines > LOG_LINES_PER_STREAM:
+                stream, held = stream + 1, 0
+                if stream > 2:
+                    with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+                        logs.delete_log_stream(
+                            logGroupName=instance.function.log_group,
+                            logStreamName=live_log_stream(stream - 2),
+                        )
+            self._log_streams[name] = (stream, held + lines)
+            write_runtime_logs(self.emulator, instance, stream=live_log_stream(stream))
+            output.seek(0)
+            output.truncate()
 
     def start(self) -> None:
         """Pump in a daemon thread until `stop`."""
