@@ -521,3 +521,30 @@ def test_trimmed_streams_keep_the_latest_records_in_order() -> None:
     assert numbers[0] == int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
     # AND undo restored moto's own method
     assert StreamShard.add is original
+
+
+def test_answering_in_process_reaches_a_served_emulators_backends_without_http() -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from tap.local.emulator import running_emulator
+
+    assert list(inspect.signature(BotocoreStubber.__call__).parameters) == [
+        "self",
+        "event_name",
+        "request",
+        "kwargs",
+    ], "moto's BotocoreStubber changed: tap.local.emulator.answer_in_process registers one"
+    assert BotocoreStubber().enabled is False, (
+        "moto's BotocoreStubber no longer starts disabled: answer_in_process enables its own"
+    )
+    # GIVEN a served emulator holding a bucket, and a session answered in this process
+    with running_emulator(account_id="111122223333", region="us-east-1", keep_running=True) as (
+        emulator
+    ):
+        emulator.client("s3").create_bucket(Bucket=BUCKET)
+        session = emulator.in_process_session()
+    # WHEN the server is stopped
+    emulator.stop()
+    # THEN the session's clients still reach its backends, as the stack's account
+    assert [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]] == [BUCKET]
+    assert session.client("sts").get_caller_identity()["Account"] == "111122223333"

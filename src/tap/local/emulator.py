@@ -117,6 +117,18 @@ class Emulator:
             region_name=region or self.region,
         )
 
+    def in_process_session(self) -> boto3.session.Session:
+        """A session like `session`, whose clients, made for AWS's own endpoints, are answered by
+        the backends in this process without HTTP, a served emulator's too (`answer_in_process`).
+
+        The handler's calls go this way: served, each of them was a request to the server beside
+        every writer's, and the pump fell behind under concurrent writers.
+        """
+        session = self.session()
+        if self.endpoint is not None:
+            answer_in_process(session)
+        return session
+
     def client(self, service: str, region: str | None = None) -> Any:
         """A client for one service, pointed at the emulator; one per service and region.
 
@@ -224,6 +236,22 @@ def _refcounted(install: Callable[[], Callable[[], None]]) -> Callable[[], Calla
 
     acquire.__doc__ = install.__doc__
     return acquire
+
+
+def answer_in_process(session: boto3.session.Session) -> None:
+    """Have moto's backends in this process answer the requests of `session`'s clients made for
+    AWS's own endpoints, as `mock_aws` answers them, whether or not a mock is started.
+
+    A ThreadedMotoServer serves this process's backends, so its state is the same either way. This
+    registers a `moto.core.botocore_stubber.BotocoreStubber` of its own (moto's private API, only
+    here) on the session's `before-send`; tests/local/test_moto_internals.py fails with a clear
+    message when it changes.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    stubber = BotocoreStubber()
+    stubber.enabled = True
+    session.events.register("before-send", stubber)  # type: ignore[arg-type]  # it answers
 
 
 def forget_tracked_models() -> None:
