@@ -30,6 +30,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     cold_import,
     commands,
     critical_path,
+    live_stack,
     reconcile_scale,
     report,
     rule_scaling,
@@ -55,6 +56,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
     ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
     ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
     ("test_suite", "the test suite", test_suite.measure),
+    ("live_stack", "the live stack", live_stack.measure),
 ]
 
 
