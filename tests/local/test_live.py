@@ -276,3 +276,24 @@ def test_the_live_log_group_keeps_the_latest_two_streams(
     assert live_streams == [live_log_stream(4), live_log_stream(5)]
     lines = logs.get_log_events(logGroupName=group, logStreamName=live_log_stream(5))["events"]
     assert any(e["message"] == f"logs/4 line {LOG_LINES_PER_STREAM * 3 // 5 - 1}" for e in lines)
+
+
+def test_the_live_stack_forgets_the_models_moto_tracks_after_a_listing(
+    run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
+) -> None:
+    """Issue 22, defect 8: each full listing on the kept server left moto a tracked copy of every
+    version (about 0.4 GB per 10k keys); the pump forgets them, as an in-process run does."""
+    from moto.s3.models import FakeKey
+
+    run = run_kept(dev_graph, objects=1, keep_running=True)
+    live = run.live
+    bucket = dev_graph.by_type("aws:s3/bucket:Bucket")[0].inputs["bucket"]
+    s3 = run.client("s3")
+    for n in range(30):
+        s3.put_object(Bucket=bucket, Key=f"tracked/{n}", Body=b"x")
+    # WHEN an operator lists every version, page by page, and the stack goes idle
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, MaxKeys=7)
+    assert sum(len(page.get("Versions", [])) for page in pages) >= 30
+    assert live.wait_idle(timeout=30)
+    # THEN moto keeps no record of the objects, messages or copies it made
+    assert FakeKey.instances_tracked == []  # type: ignore[attr-defined]
