@@ -53,10 +53,10 @@ def patch_moto() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.models import S3Backend
 
-    from tap.local.emulator import forget_tracked_models, list_versions_under_prefix_only
+    from tap.local.emulator import forget_tracked_models, windowed_version_listing
 
     # A key's re-read (`Prefix=key, MaxKeys=1`) copies only that prefix's keys, as in tap local.
-    list_versions_under_prefix_only()
+    windowed_version_listing()
     listing = S3Backend.list_object_versions
     names: dict[str, list[str]] = {}
 

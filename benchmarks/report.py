@@ -707,6 +707,58 @@ def backfill_section(b: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bound(ok: bool) -> str:
+    return "ok" if ok else "**over**"
+
+
+def live_stack_section(r: dict[str, Any]) -> list[str]:
+    """Measurement 12."""
+    soak, listing, burst, stop, bounds = r["soak"], r["listing"], r["burst"], r["stop"], r["bounds"]
+    return [
+        "## 12. The live stack (`tap local --keep-running`)",
+        "",
+        "**Method** (benchmarks/live_stack.py). A server process runs the dev stack live, as "
+        "`tap local --stack dev --keep-running` does, and reports its RSS (`VmRSS`) and CPU "
+        'time; everything else goes through its endpoint with boto3, and "caught up" means a '
+        "Scan of the items table shows every key at the version id PutObject answered last. "
+        f"Soak: one writer puts {soak['events']:,} objects over {soak['keys']} keys back to "
+        f"back, after {soak['warmup_events']} warm-up puts on the same keys that fill what the "
+        "stack keeps a fixed amount of; each put is a new version of a versioned bucket, so "
+        "moto's record of it is part of the figure, and the same puts to a versioned bucket "
+        "outside the stack, which sends no events, measure that part. Listing: "
+        f"{listing['keys']:,} keys put straight into moto's backend in a bucket outside the "
+        f"stack, then {listing['listings']} full paginated ListObjectVersions through the "
+        f"endpoint. Burst: {burst['writers']} writer threads (another process) put back to back "
+        f"for {burst['seconds']:.0f} s, then the table is polled until it has caught up. Stop: "
+        f"{stop['writers']} writers keep putting while the live stack is stopped; "
+        "`LiveStack.stop` is timed in the server.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| soak: RSS at start / end | {soak['rss_start_mb']:.0f} MB / {soak['rss_end_mb']:.0f} MB "
+        f"({soak['events_per_second']:.0f} events/s, {soak['server_cpu_ms_per_event']:.1f} ms of "
+        "server CPU per event) | |",
+        f"| soak: MB per 1,000 events | {soak['mb_per_1000_events']:.1f} MB | "
+        f"≤ {bounds['mb_per_1000_events']:.0f}: "
+        f"{_bound(soak['mb_per_1000_events'] <= bounds['mb_per_1000_events'])} |",
+        f"| soak: of it, what S3 alone keeps (the same puts to a versioned bucket sending no "
+        f"events) | {soak['s3_alone_mb_per_1000_puts']:.1f} MB | |",
+        f"| MB per {listing['keys']:,}-key listing (median of {listing['listings']}; the first "
+        f"{listing['first_listing_mb']:.1f} MB) | {listing['mb_per_listing']:.1f} MB | "
+        f"< {bounds['mb_per_listing']:.0f}: "
+        f"{_bound(listing['mb_per_listing'] < bounds['mb_per_listing'])} |",
+        f"| burst: puts per second, {burst['writers']} writers | {burst['puts_per_second']:.0f} | "
+        f"≥ {bounds['puts_per_second']:.0f}: "
+        f"{_bound(burst['puts_per_second'] >= bounds['puts_per_second'])} |",
+        f"| burst: seconds for the table to catch up ({burst['keys']} keys) | "
+        f"{burst['catch_up_seconds']:.1f} s | ≤ {bounds['catch_up_seconds']:.0f} s: "
+        f"{_bound(burst['catch_up_seconds'] <= bounds['catch_up_seconds'])} |",
+        f"| stop under traffic | {stop['stop_seconds']:.2f} s | ≤ {bounds['stop_seconds']:.0f} s: "
+        f"{_bound(stop['stop_seconds'] <= bounds['stop_seconds'])} |",
+        "",
+    ]
+
+
 _BACKFILL_SETTINGS = {"emulator": "emulator", "round_trips": "simulated round trips"}
 
 
@@ -860,6 +912,7 @@ def render(results: dict[str, Any]) -> str:
         ("reconcile", "9. tap reconcile at scale", reconcile_section),
         ("test_suite", "10. The test suite", suite_section),
         ("backfill", "11. tap backfill's rate", backfill_section),
+        ("live_stack", "12. The live stack", live_stack_section),
     ]
     for key, title, render_section in sections:
         outcome = m.get(key)

@@ -31,6 +31,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     cold_import,
     commands,
     critical_path,
+    live_stack,
     reconcile_scale,
     report,
     rule_scaling,
@@ -57,6 +58,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
     ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
     ("backfill", "tap backfill's rate", backfill_scale.measure),
     ("test_suite", "the test suite", test_suite.measure),
+    ("live_stack", "the live stack", live_stack.measure),
 ]
 
 

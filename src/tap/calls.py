@@ -149,6 +149,11 @@ class CallRecorder:
         with self._lock:
             self._calls.append(call)
 
+    def clear(self) -> None:
+        """Forget the calls recorded so far (a live stack's, once its run is judged)."""
+        with self._lock:
+            self._calls.clear()
+
     @property
     def calls(self) -> list[AwsCall]:
         """Every call so far, in order."""

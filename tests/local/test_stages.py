@@ -3,10 +3,10 @@ observer, delivery) and verify, on an in-process emulator."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +16,7 @@ from tap.local.artifact import loaded_artifact
 from tap.local.delivery import invocation_record
 from tap.local.deploy import deploy
 from tap.local.drive import drive
-from tap.local.emulator import HOST, Emulator, running_emulator, take_through_api
+from tap.local.emulator import HOST, Emulator, running_emulator
 from tap.local.function import LambdaFunction, artifact_handler
 from tap.local.observer import VERSIONED_DELETE_NOTE, Observer
 from tap.local.operations import S3Operations
@@ -189,32 +189,57 @@ def test_deleting_the_current_version_uncovers_the_previous_one(emulator: Emulat
     assert _listing(emulator)[0] == [(first, True)]
 
 
-class _CountingSqs:
-    """An SQS stand-in holding a fixed number of messages, counting receives."""
-
-    def __init__(self, messages: int) -> None:
-        self.waiting = [
-            {"Body": '{"detail": {}}', "ReceiptHandle": str(n)} for n in range(messages)
-        ]
-        self.receives = 0
-
-    def receive_message(self, **_: Any) -> dict[str, Any]:
-        self.receives += 1
-        batch, self.waiting = self.waiting[:10], self.waiting[10:]
-        return {"Messages": batch}
-
-    def delete_message_batch(self, **_: Any) -> None:
-        return None
+def _s3_event(emitted: str, key: str, sequencer: str) -> str:
+    """An S3 event as the emulator emits it: its own id, and its sequencer."""
+    return json.dumps(
+        {
+            "id": emitted,
+            "detail": {"bucket": {"name": BUCKET}, "object": {"key": key, "sequencer": sequencer}},
+        }
+    )
 
 
-@pytest.mark.parametrize(("messages", "receives"), [(0, 1), (1, 1), (9, 1), (10, 2), (25, 3)])
-def test_the_observer_receives_again_only_after_a_full_batch(messages: int, receives: int) -> None:
-    sqs = _CountingSqs(messages)
-    target = ObserverTarget("rule", "rule-arn", "t", "fn-arn", "url", "queue-arn", {}, None)
+class _Queues:
+    """Observer queues as a QueueTaker sees them: each take empties one queue."""
 
-    found = Observer(take_through_api(sqs), [target], seed=0).drain({})
+    def __init__(self) -> None:
+        self.held: dict[str, list[str]] = {"q1": [], "q2": []}
 
-    assert (len(found), sqs.receives) == (messages, receives)
+    def take(self, url: str) -> list[str]:
+        taken, self.held[url] = self.held[url], []
+        return taken
+
+
+def test_the_observer_gives_each_s3_event_one_id_in_s3s_order_across_queues() -> None:
+    # GIVEN two rules' queues: e1 and e3 matched both rules, e2 only the second
+    queues = _Queues()
+    targets = [
+        ObserverTarget(f"rule{n}", f"rule{n}-arn", "t", "fn-arn", f"q{n}", f"q{n}-arn", {}, None)
+        for n in (1, 2)
+    ]
+    queues.held["q1"] = [_s3_event("e1", "k", "01"), _s3_event("e3", "k", "03")]
+    queues.held["q2"] = [_s3_event("e1", "k", "01"), _s3_event("e2", "k", "02")]
+    queues.held["q2"].append(_s3_event("e3", "k", "03"))
+    observer = Observer(queues.take, targets, seed=0)
+    # WHEN the observer drains them, then e4 arrives in the first queue only after e4 was taken
+    # from the second (the two queues are taken one after the other)
+    first = observer.drain({})
+    queues.held["q2"] = [_s3_event("e4", "k", "04")]
+    second_q2 = observer.drain({})
+    queues.held["q1"] = [_s3_event("e4", "k", "04"), _s3_event("e5", "k", "05")]
+    later = observer.drain({})
+    # THEN deliveries follow S3's order, with the emulator's sequencers
+    sequencers = [d.event["detail"]["object"]["sequencer"] for d in first]
+    assert sequencers == ["01", "01", "02", "03", "03"]
+    # AND each S3 event has one id, the same for every rule it matched, new for each event
+    ids = [d.event["id"] for d in first]
+    assert ids[0] == ids[1]
+    assert ids[3] == ids[4]
+    assert len({ids[0], ids[2], ids[3]}) == 3
+    assert not {"e1", "e2", "e3"} & set(ids)
+    # AND an event taken from one queue in one drain and from the other in the next keeps its id
+    assert second_q2[0].event["id"] == later[0].event["id"] != later[1].event["id"]
+    assert observer.emitted == 5
 
 
 def test_an_invocation_record_names_the_alias_the_attempts_and_the_error() -> None:

@@ -15,6 +15,7 @@ from tap.local.live import LiveStack, live_stack
 from tap.ops.session import OpsSession, connect
 from tap.ops.stack import StackResources
 from tap.synth import ResourceGraph
+from tests.support.reconcile import items_by_key, latest
 
 
 def mutate(
@@ -99,3 +100,30 @@ class KeptRun:
             self.client("dynamodb").get_paginator("scan").paginate(TableName=self.report.table_name)
         )
         return [item for page in pages for item in page["Items"]]
+
+
+def disagreements(
+    s3: Any, dynamodb: Any, *, bucket: str, table: str, prefix: str = ""
+) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """Keys under `prefix` whose item does not hold S3's current version, judged from S3's own
+    ListObjectVersions and an independent Scan: {key: (S3's latest entry, the item)}, None
+    where there is none. A key whose latest entry is a delete marker, or that has no version
+    left, agrees with a `deleted` item or none."""
+    listed = {k: e for k, e in latest(s3, bucket).items() if k.startswith(prefix)}
+    items = {k: i for k, i in items_by_key(dynamodb, table).items() if k.startswith(prefix)}
+    wrong: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for key in sorted(listed.keys() | items.keys()):
+        entry, item = listed.get(key), items.get(key)
+        if entry is not None and not entry["marker"]:
+            version = None if entry["VersionId"] == "null" else entry["VersionId"]
+            agrees = item is not None and (
+                item["status"]["S"],
+                item.get("version_id", {}).get("S"),
+                item.get("size", {}).get("N"),
+                item.get("etag", {}).get("S"),
+            ) == ("present", version, str(entry["Size"]), entry["ETag"].strip('"'))
+        else:
+            agrees = item is None or item["status"]["S"] == "deleted"
+        if not agrees:
+            wrong[key] = (entry, item)
+    return wrong

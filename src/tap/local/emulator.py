@@ -8,11 +8,15 @@ A run that nothing outside the process needs to reach drives moto's backends in-
 from __future__ import annotations
 
 import functools
+import heapq
 import importlib
+import itertools
 import logging
 import shlex
 import socket
+import threading
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,6 +117,18 @@ class Emulator:
             region_name=region or self.region,
         )
 
+    def in_process_session(self) -> boto3.session.Session:
+        """A session like `session`, whose clients, made for AWS's own endpoints, are answered by
+        the backends in this process without HTTP, a served emulator's too (`answer_in_process`).
+
+        The handler's calls go this way: served, each of them was a request to the server beside
+        every writer's, and the pump fell behind under concurrent writers.
+        """
+        session = self.session()
+        if self.endpoint is not None:
+            answer_in_process(session)
+        return session
+
     def client(self, service: str, region: str | None = None) -> Any:
         """A client for one service, pointed at the emulator; one per service and region.
 
@@ -134,21 +150,20 @@ class Emulator:
     def queue_taker(self) -> QueueTaker:
         """Takes every message off one of the emulator's queues, for tap local's own plumbing.
 
-        Through the SQS API on a server; in-process straight from moto's SQS backend
-        (`take_from_backend`), which skips two requests' botocore and moto serialization per
-        S3 operation: the observer drains its queue after each one.
+        Straight from moto's SQS backend (`take_from_backend`), in-process and on a server alike:
+        a ThreadedMotoServer serves this process's backends, so the pump of a live stack takes
+        from them as an in-process run does, without two requests per take.
         """
-        if self.endpoint is None:
-            return take_from_backend(self.account_id, self.region)
-        return take_through_api(self.client("sqs"))
+        return take_from_backend(self.account_id, self.region)
 
     def release_copies(self) -> None:
-        """In-process, drop moto's record of the model instances it made; nothing can show it.
+        """Drop moto's record of the model instances it made (`forget_tracked_models`).
 
-        A kept server keeps the record: its dashboard (`/moto-api/`) lists models from it.
+        Only moto's dashboard (`/moto-api/`) lists models from that record, and it held every
+        object, message and item the emulator ever made, and the copy of every version each
+        ListObjectVersions made: a kept server grew by about 0.4 GB per listing of 10k keys.
         """
-        if self.endpoint is None:
-            forget_tracked_models()
+        forget_tracked_models()
 
     def stop(self) -> None:
         """Stop the emulator and empty its backends; safe to call twice."""
@@ -158,64 +173,85 @@ class Emulator:
 
 
 QueueTaker = Callable[[str], list[str]]
-"""Takes every visible message off the queue at a URL (receive, then delete); their bodies, in
-the order SQS returns them."""
-
-RECEIVE_BATCH: Final = 10
-"""The most messages one SQS receive returns."""
-
-
-def take_through_api(sqs: Any) -> QueueTaker:
-    """A QueueTaker over an SQS client: ReceiveMessage, then DeleteMessageBatch, until a receive
-    returns fewer than ten (moto returns every visible message up to ten, so fewer means the
-    queue is empty; a message sent meanwhile waits for the next take)."""
-
-    def take(queue_url: str) -> list[str]:
-        bodies: list[str] = []
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_BATCH, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return bodies
-            bodies += [message["Body"] for message in messages]
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                    for n, m in enumerate(messages)
-                ],
-            )
-            if len(messages) < RECEIVE_BATCH:
-                return bodies
-
-    return take
+"""Takes every visible message off the queue at a URL; their bodies, in the order sent."""
 
 
 def take_from_backend(account_id: str, region: str) -> QueueTaker:
-    """A QueueTaker over moto's in-process SQS backend: the same receive and delete as
-    `take_through_api`, called on the backend (moto.sqs.models.sqs_backends) without building
-    and parsing HTTP requests. Only for the in-process emulator;
-    tests/local/test_moto_internals.py fails with a clear message when the backend's methods
-    change, and checks that both takers take the same messages."""
+    """A QueueTaker over moto's SQS backend in this process (moto.sqs.models.sqs_backends).
+
+    Under the queue's own lock, the one moto's `add_message` holds while it appends, the queue's
+    message list is replaced by what is left (messages in flight or delayed, which tap's own
+    queues never hold): one pass over the queue per take, and a message sent meanwhile is either
+    taken or left for the next take. Receiving through moto instead (ten at a time, each receive
+    scanning the whole queue and each delete rebuilding its list) made a backlog of n messages
+    cost n² steps; and every send counts the queue's messages (moto builds its attributes), so
+    a backlog slowed each S3 write that emitted an event. tests/local/test_moto_internals.py
+    fails with a clear message when what this relies on changes.
+    """
     from moto.sqs.models import sqs_backends
 
     def take(queue_url: str) -> list[str]:
-        backend = sqs_backends[account_id][region]
-        name = queue_url.rsplit("/", 1)[1]
-        bodies: list[str] = []
-        while True:
-            messages = backend.receive_message(
-                name, count=RECEIVE_BATCH, wait_seconds_timeout=0, visibility_timeout=30
-            )
-            for message in messages:
-                assert message.receipt_handle is not None  # set by every receive
-                bodies.append(message.body)
-                backend.delete_message(name, message.receipt_handle)
-            if len(messages) < RECEIVE_BATCH:
-                return bodies
+        queue = sqs_backends[account_id][region].get_queue(queue_url.rsplit("/", 1)[1])
+        with queue._messages_lock:
+            held = queue._messages
+            taken = [m for m in held if m.visible and not m.delayed]
+            if taken:
+                queue._messages = [m for m in held if not (m.visible and not m.delayed)]
+        return [message.body for message in taken]
 
     return take
+
+
+def _refcounted(install: Callable[[], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
+    """A process-wide patch shared by its users: installed by the first, undone by the last.
+
+    An in-process run and a kept server can be up in one process at once (a test's), and each
+    takes the patches for its own lifetime; undoing on the first stop would pull them from under
+    the other. Each returned undo counts once, however often it is called.
+    """
+    guard = threading.Lock()
+    users = 0
+    undo_install: Callable[[], None] | None = None
+
+    def acquire() -> Callable[[], None]:
+        nonlocal users, undo_install
+        with guard:
+            if users == 0:
+                undo_install = install()
+            users += 1
+        released = False
+
+        def release() -> None:
+            nonlocal users, undo_install, released
+            with guard:
+                if released:
+                    return
+                released = True
+                users -= 1
+                if users == 0 and undo_install is not None:
+                    undo_install()
+                    undo_install = None
+
+        return release
+
+    acquire.__doc__ = install.__doc__
+    return acquire
+
+
+def answer_in_process(session: boto3.session.Session) -> None:
+    """Have moto's backends in this process answer the requests of `session`'s clients made for
+    AWS's own endpoints, as `mock_aws` answers them, whether or not a mock is started.
+
+    A ThreadedMotoServer serves this process's backends, so its state is the same either way. This
+    registers a `moto.core.botocore_stubber.BotocoreStubber` of its own (moto's private API, only
+    here) on the session's `before-send`; tests/local/test_moto_internals.py fails with a clear
+    message when it changes.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    stubber = BotocoreStubber()
+    stubber.enabled = True
+    session.events.register("before-send", stubber)  # type: ignore[arg-type]  # it answers
 
 
 def forget_tracked_models() -> None:
@@ -232,17 +268,22 @@ def forget_tracked_models() -> None:
     model_instances.reset_model_data()
 
 
-def list_versions_under_prefix_only() -> Callable[[], None]:
-    """Make moto's ListObjectVersions copy only the keys under `Prefix`; returns the undo.
+def _install_windowed_listing() -> Callable[[], None]:
+    """Make moto's ListObjectVersions copy only the keys its page can answer; returns the undo.
 
     moto deep-copies every version of every key in the bucket on each ListObjectVersions, then
-    skips the names outside the prefix, so the handler's `Prefix=key, MaxKeys=1` read grew with
-    the bucket and a run with the number of objects squared. Without a key or version-id marker
-    the listing skips every name outside the prefix before it counts, pages or marks the latest,
-    so handing moto only the prefix's keys gives the same answer; with a marker moto's own
-    listing runs unchanged. This patches moto's private S3 backend class, only here, for the
-    in-process emulator only; tests/local/test_moto_internals.py fails with a clear message
-    when what it relies on changes.
+    skips what is outside the prefix or before the markers and stops after a page: the handler's
+    `Prefix=key, MaxKeys=1` read grew with the bucket (a run with the number of objects squared),
+    and each page of a full listing of 10k keys copied all 10k. moto's listing is handed a view
+    of the bucket with fewer names, and answers the same, because it reads names in sorted order
+    and each name has at least one version:
+    - without a delimiter, when any key marker is under the prefix: the names under the prefix
+      from the key marker on (its own included: moto skips within it), and only the first
+      `MaxKeys` + 2 of them (the marker's, a page, one more to say the page is truncated);
+    - with a delimiter, without markers: every name under the prefix.
+    Otherwise moto's own listing runs unchanged. This patches moto's private S3 backend class,
+    only here, while tap local's emulator runs; tests/local/test_moto_internals.py fails with a
+    clear message when what it relies on changes, and checks the answers against moto's.
     """
     from moto.s3.models import S3Backend
 
@@ -258,8 +299,10 @@ def list_versions_under_prefix_only() -> Callable[[], None]:
         version_id_marker: str | None = None,
     ) -> Any:
         backend: Any = self
-        if prefix and key_marker is None and not version_id_marker:
-            backend = _PrefixView(self, prefix)
+        if not delimiter and max_keys is not None and (key_marker or prefix).startswith(prefix):
+            backend = _ListingView(self, prefix, key_marker or prefix, max_keys + 2)
+        elif prefix and key_marker is None and not version_id_marker:
+            backend = _ListingView(self, prefix, prefix, None)
         return original(
             backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
         )
@@ -272,13 +315,13 @@ def list_versions_under_prefix_only() -> Callable[[], None]:
     return undo
 
 
-def parse_json_paths_once() -> Callable[[], None]:
+def _install_json_path_cache() -> Callable[[], None]:
     """Make jsonpath_ng build each JSONPath expression once; returns the undo.
 
     moto's EventBridge imports `jsonpath_ng.ext.parse` on every target delivery and parses its
     eight default input paths anew, and each parse builds a parser (about 50 ms): the runner puts
     an event for every versioned delete. An expression is not changed by `find`, so one parsed
-    expression serves every event. Patched here only, for the in-process emulator only;
+    expression serves every event. Patched here only, while tap local's emulator runs;
     tests/local/test_moto_internals.py fails with a clear message when moto stops importing
     `parse` at call time.
     """
@@ -292,13 +335,13 @@ def parse_json_paths_once() -> Callable[[], None]:
     return undo
 
 
-def convert_queue_attribute_names_once() -> Callable[[], None]:
+def _install_attribute_name_cache() -> Callable[[], None]:
     """Make moto's SQS convert each queue attribute's name once; returns the undo.
 
     moto builds a queue's whole attribute table, converting every attribute name from CamelCase
     with regular expressions, whenever it reads one attribute, and it reads one for every
     message sent: about 8% of an in-process run. A name's conversion never changes, so one
-    cached conversion serves every call. Patched here only, for the in-process emulator only;
+    cached conversion serves every call. Patched here only, while tap local's emulator runs;
     tests/local/test_moto_internals.py fails with a clear message when moto's SQS stops looking
     the function up in its module at call time.
     """
@@ -312,35 +355,113 @@ def convert_queue_attribute_names_once() -> Callable[[], None]:
     return undo
 
 
+STREAM_RECORDS_KEPT: Final = 256
+"""Records a DynamoDB stream shard keeps while tap local's emulator runs (DynamoDB: 24 hours)."""
+
+
+def _install_stream_trimming() -> Callable[[], None]:
+    """Make each DynamoDB stream shard keep its latest `STREAM_RECORDS_KEPT` records; returns
+    the undo.
+
+    moto keeps every stream record forever, each with the item's old and new images: the items
+    table's stream (NEW_AND_OLD_IMAGES, for the replica moto does not make) was most of a live
+    stack's growth, about 3.9 MB per 1,000 events, and nothing in tap local reads it. Older
+    records are trimmed as DynamoDB trims them: sequence numbers go on increasing, and the shard
+    starts at its oldest kept record. This wraps moto's private `StreamShard.add`;
+    tests/local/test_moto_internals.py fails with a clear message when what it relies on
+    changes.
+    """
+    from moto.dynamodb.models.table import StreamShard
+
+    original = StreamShard.add
+
+    @functools.wraps(original)
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        original(self, old, new)
+        extra = len(self.items) - STREAM_RECORDS_KEPT
+        if extra > 0:
+            del self.items[:extra]
+            self.starting_sequence_number += extra
+
+    StreamShard.add = add  # type: ignore[method-assign]
+
+    def undo() -> None:
+        StreamShard.add = original  # type: ignore[method-assign]
+
+    return undo
+
+
+windowed_version_listing = _refcounted(_install_windowed_listing)
+trimmed_streams = _refcounted(_install_stream_trimming)
+parse_json_paths_once = _refcounted(_install_json_path_cache)
+convert_queue_attribute_names_once = _refcounted(_install_attribute_name_cache)
+
+
 DeleteSink = Callable[[str, str, str | None, bool], None]
 """(bucket, key, version id, marker created): one delete in a versioned bucket, as S3 did it."""
 _DELETE_SINKS: list[DeleteSink] = []
-_UNDO_DELETES: list[Callable[[], None]] = []
+_S3_WRITES: Final = ("put_object", "delete_object", "copy_object", "complete_multipart_upload")
+"""moto's S3Backend methods that change a key's versions and emit its events."""
+_S3_ORDER = threading.RLock()
+"""Held by each of those while `s3_events_in_order` is in place: one write at a time."""
+_SEQUENCERS = itertools.count(1)
 
 
-def observe_versioned_deletes(sink: DeleteSink) -> Callable[[], None]:
-    """Call `sink` for each delete in a versioned bucket that moto emits no event for; returns
-    the undo.
+def next_sequencer() -> str:
+    """A new S3 sequencer: 16 hex digits, greater than every one before it in this process."""
+    return f"{next(_SEQUENCERS):016X}"
 
-    moto sends an S3 event for an unversioned delete and for the removal of a key's last version,
-    and none when a delete creates a delete marker or removes one version of several: those are
-    the events a live stack must still deliver (`tap.local.live`). This wraps moto's private
-    `S3Backend.delete_object` (DeleteObjects calls it too) while any sink is registered;
-    tests/local/test_moto_internals.py fails with a clear message when what it relies on changes.
+
+def _install_s3_events_in_order() -> Callable[[], None]:
+    """Make the events moto emits for S3 writes follow S3's order, each with its own stamp;
+    returns the undo.
+
+    - One write at a time: each of moto's S3Backend writes (`_S3_WRITES`) holds one lock while
+      it changes the key and emits the key's events. Served, moto handles requests on many
+      threads: two puts on one key could store in one order and reach EventBridge in the other
+      (and two puts to a versioned bucket each read the versions and write them back, so one
+      version could vanish).
+    - Each of S3's own EventBridge events gets a fresh `id` and the next sequencer
+      (`next_sequencer`), stamped on its way to the first rule it is sent to: moto builds one
+      event per emission, sends that same dict to every rule, and gives every S3 event one
+      constant id and sequencer. Stamped under the write's lock, sequencers increase in S3's
+      order. PutEvents events keep the id moto gives each entry.
+    - Each delete in a versioned bucket that moto emits no event for (a delete marker, or one
+      version of several) is passed to the sinks `observe_versioned_deletes` registered, under
+      the same lock, before moto answers.
+
+    This wraps moto's private S3Backend writes and `moto.events.models.Rule.send_to_targets`;
+    tests/local/test_moto_internals.py fails with a clear message when what it relies on
+    changes.
     """
+    from moto.events.models import Rule
+    from moto.events.utils import _BASE_EVENT_MESSAGE
     from moto.s3.models import S3Backend
 
-    if not _DELETE_SINKS:
-        original = S3Backend.delete_object
+    originals: dict[str, Any] = {name: getattr(S3Backend, name) for name in _S3_WRITES}
 
-        def delete_object(
-            self: S3Backend,
-            bucket_name: str,
-            key_name: str,
-            version_id: str | None = None,
-            bypass: bool = False,
-        ) -> Any:
-            found, meta = original(self, bucket_name, key_name, version_id, bypass)
+    def serialized(name: str) -> Callable[..., Any]:
+        original = originals[name]
+
+        @functools.wraps(original)
+        def write(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+            with _S3_ORDER:
+                return original(self, *args, **kwargs)
+
+        return write
+
+    delete = originals["delete_object"]
+
+    @functools.wraps(delete)
+    def delete_object(
+        self: S3Backend,
+        bucket_name: str,
+        key_name: str,
+        version_id: str | None = None,
+        bypass: bool = False,
+    ) -> Any:
+        with _S3_ORDER:
+            found, meta = delete(self, bucket_name, key_name, version_id, bypass)
             bucket = self.buckets.get(bucket_name)
             # A key with no version left: moto sent its own event.
             if found and bucket is not None and bucket.is_versioned and key_name in bucket.keys:
@@ -349,52 +470,104 @@ def observe_versioned_deletes(sink: DeleteSink) -> Callable[[], None]:
                     each(bucket_name, key_name, answered, version_id is None)
             return found, meta
 
-        S3Backend.delete_object = delete_object  # type: ignore[method-assign]
+    moto_s3_id = _BASE_EVENT_MESSAGE["id"]
+    send = Rule.send_to_targets
 
-        def restore() -> None:
-            S3Backend.delete_object = original  # type: ignore[method-assign]
+    @functools.wraps(send)
+    def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+        if original_event.get("source") == "aws.s3" and original_event.get("id") == moto_s3_id:
+            original_event["id"] = str(uuid.uuid4())
+            stamped = (original_event.get("detail") or {}).get("object")
+            if isinstance(stamped, dict):
+                stamped["sequencer"] = next_sequencer()
+        send(self, original_event, transform_input)
 
-        _UNDO_DELETES.append(restore)
+    for name in _S3_WRITES:
+        setattr(S3Backend, name, delete_object if name == "delete_object" else serialized(name))
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+    def undo() -> None:
+        for name, original in originals.items():
+            setattr(S3Backend, name, original)
+        Rule.send_to_targets = send  # type: ignore[method-assign]
+
+    return undo
+
+
+s3_events_in_order = _refcounted(_install_s3_events_in_order)
+
+
+def emulator_patches() -> Callable[[], None]:
+    """Take every patch of moto tap local's emulator runs with, in-process or served; returns
+    the undo. Each is shared (`_refcounted`): a kept server and an in-process run can overlap."""
+    releases = [
+        windowed_version_listing(),
+        parse_json_paths_once(),
+        convert_queue_attribute_names_once(),
+        s3_events_in_order(),
+        trimmed_streams(),
+    ]
+
+    def release() -> None:
+        for each in reversed(releases):
+            each()
+
+    return release
+
+
+def observe_versioned_deletes(sink: DeleteSink) -> Callable[[], None]:
+    """Call `sink` for each delete in a versioned bucket that moto emits no event for; returns
+    the undo.
+
+    moto sends an S3 event for an unversioned delete and for the removal of a key's last version,
+    and none when a delete creates a delete marker or removes one version of several: those are
+    the events a live stack must still deliver (`tap.local.live`). The sink is called while moto
+    handles the delete, under the lock `s3_events_in_order` holds (which this takes while the
+    sink is registered), so what it emits comes before any later write on the key.
+    """
+    release = s3_events_in_order()
     _DELETE_SINKS.append(sink)
 
     def undo() -> None:
         if sink in _DELETE_SINKS:
             _DELETE_SINKS.remove(sink)
-        if not _DELETE_SINKS and _UNDO_DELETES:
-            _UNDO_DELETES.pop()()
+            release()
 
     return undo
 
 
-class _PrefixView:
-    """An S3 backend whose buckets show ListObjectVersions only the keys under one prefix."""
+class _ListingView:
+    """An S3 backend whose buckets show ListObjectVersions only some of their names: those
+    under `prefix`, from `start` on, the first `count` of them (all, when None)."""
 
-    def __init__(self, backend: Any, prefix: str) -> None:
+    def __init__(self, backend: Any, prefix: str, start: str, count: int | None) -> None:
         self._backend = backend
         self._prefix = prefix
+        self._start = start
+        self._count = count
 
     def get_bucket(self, bucket_name: str) -> Any:
-        bucket = self._backend.get_bucket(bucket_name)
-        return _PrefixBucket(bucket.keys, self._prefix)
+        keys = self._backend.get_bucket(bucket_name).keys
+        # The names at once (S3 writes may go on, on other threads), as moto's own iterlists.
+        every = list(dict.keys(keys))
+        names = (n for n in every if n >= self._start and n.startswith(self._prefix))
+        chosen = sorted(names) if self._count is None else heapq.nsmallest(self._count, names)
+        return _ListedBucket(keys, chosen)
 
 
 @dataclass(frozen=True)
-class _PrefixBucket:
-    """The one part of a bucket moto's listing reads: its keys, here only the prefix's."""
+class _ListedBucket:
+    """The one part of a bucket moto's listing reads: its keys, here only the chosen names."""
 
     all_keys: Any
-    prefix: str
+    names: list[str]
 
     @property
-    def keys(self) -> _PrefixBucket:
+    def keys(self) -> _ListedBucket:
         return self
 
     def iterlists(self) -> Iterator[tuple[str, list[Any]]]:
-        return (
-            (name, versions)
-            for name, versions in self.all_keys.iterlists()
-            if name.startswith(self.prefix)
-        )
+        return ((name, self.all_keys.getlist(name, [])) for name in self.names)
 
 
 def _bootstrap_credentials(endpoint: str | None, account_id: str, region: str) -> Credentials:
@@ -477,14 +650,10 @@ def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
     # Explicit credentials on every session; leave the environment and boto3's default alone.
     mock = mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": False}})
     mock.start()  # empties every backend, a kept-running server's included
-    restore_listing = list_versions_under_prefix_only()
-    restore_parse = parse_json_paths_once()
-    restore_names = convert_queue_attribute_names_once()
+    release = emulator_patches()
 
     def stop() -> None:
-        restore_names()
-        restore_parse()
-        restore_listing()
+        release()
         mock.stop()
 
     emulator = None
@@ -500,7 +669,8 @@ def _in_process(*, account_id: str, region: str) -> Iterator[Emulator]:
 
 @contextmanager
 def _served(*, account_id: str, region: str) -> Iterator[Emulator]:
-    """A ThreadedMotoServer on 127.0.0.1, left up (and registered) after a successful run."""
+    """A ThreadedMotoServer on 127.0.0.1, registered for `stop_emulator` while it runs, and left
+    up after a successful run (stopped on any exception)."""
     from moto.server import ThreadedMotoServer
 
     # werkzeug logs every request at INFO, even with verbose=False.
@@ -513,18 +683,26 @@ def _served(*, account_id: str, region: str) -> Iterator[Emulator]:
         raise EmulatorError(f"cannot start the emulator on {HOST}:{port}: {error}") from error
     completed = False
     endpoint = f"http://{HOST}:{port}"
+    release = emulator_patches()
+
+    def stop() -> None:
+        server.stop()
+        release()
+
+    emulator: Emulator | None = None
     try:
         _reset(endpoint)
-        emulator = Emulator(
-            endpoint=endpoint, account_id=account_id, region=region, stop=server.stop
-        )
+        emulator = Emulator(endpoint=endpoint, account_id=account_id, region=region, stop=stop)
+        _KEPT[endpoint] = emulator  # `stop_emulator` can stop it from here on
         yield emulator
         completed = True
     finally:
-        if completed:
-            _KEPT[endpoint] = emulator
-        else:
-            server.stop()
+        if not completed:
+            _KEPT.pop(endpoint, None)
+            if emulator is None:
+                stop()
+            else:
+                emulator.stop()
 
 
 def aws_scan_command(

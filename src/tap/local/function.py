@@ -62,10 +62,9 @@ class HandlerRuntime:
 
     artifact: LoadedArtifact
     session: boto3.session.Session
-    """Its clients are recorded for the access proof, and faults are injected into them."""
-    endpoint: str | None
-    """The emulator server's URL; None when moto runs in-process (AWS's endpoints are answered
-    by moto without a network request)."""
+    """Its clients are recorded for the access proof, and faults are injected into them. They use
+    AWS's own endpoints, answered by moto's backends in this process without a network request,
+    with a served emulator too (`Emulator.in_process_session`)."""
     function_name: str
     variables: Mapping[str, str]
     """The function's environment from the graph (translated) plus the emulator's endpoint."""
@@ -73,12 +72,11 @@ class HandlerRuntime:
     """Stands in for CloudWatch Logs: the handler's stdout and log records."""
 
     def client(self, service: str) -> Any:
-        """A client of the hooked session, pointed at the emulator."""
+        """A client of the hooked session, answered by the emulator's backends."""
         from botocore.config import Config
 
         return self.session.client(
             service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
             config=Config(  # type: ignore[call-arg]  # as emulator's clients
                 retries={"mode": "standard", "max_attempts": 3},
                 ignore_configured_endpoint_urls=True,
@@ -117,7 +115,7 @@ def cold_start(
     hooks: tuple[SessionHook, ...] = (),
 ) -> FunctionInstance:
     """Build the function's handler in its environment, with its session's hooks registered."""
-    session = emulator.session()
+    session = emulator.in_process_session()
     for event_name, hook in first_hooks:
         session.events.register_first(event_name, hook)
     for event_name, hook in hooks:
@@ -125,7 +123,6 @@ def cold_start(
     runtime = HandlerRuntime(
         artifact=artifact,
         session=session,
-        endpoint=emulator.endpoint,
         function_name=function.name,
         variables=runtime_variables(emulator, function),
     )

@@ -1,8 +1,11 @@
-"""The observer boundary: events S3 emitted through EventBridge, stamped as real S3 would.
+"""The observer boundary: events S3 emitted through EventBridge, each once, in S3's order.
 
 moto gives every S3 event the same `id` and `sequencer`. Real S3 gives each event a unique id and
-a sequencer that increases per key. Each emitted event gets both here, in emission order, before
-anything downstream sees it; the report lists this as an emulator adaptation.
+a sequencer that increases per key. The emulator stamps each event as moto emits it, under the
+lock that makes S3's writes one at a time (`emulator.s3_events_in_order`), so sequencers follow
+S3's order whatever the number of writers; the observer gives each event a seeded id, the same
+for every rule it matched, so a run's report reads the same for the same seed. The report lists
+this as an emulator adaptation.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any, Final
 from tap.facts.arns import bucket_arn
 from tap.facts.principals import S3_PRINCIPAL
 from tap.local.appliers.context import ObserverTarget
-from tap.local.emulator import QueueTaker
+from tap.local.emulator import QueueTaker, next_sequencer
 
 STAMP_NOTE: Final = (
-    "each S3 event gets a fresh id and a per-key increasing sequencer at the observer "
-    "boundary, in emission order: moto gives every S3 event the same constant id and sequencer"
+    "each S3 event gets its own id and a sequencer that increases in S3's order: S3 writes are "
+    "applied one at a time and each event is stamped as moto emits it (moto gives every S3 "
+    "event the same constant id and sequencer)"
 )
 DISABLED_NOTE: Final = (
     "events matched by a rule that is not ENABLED are dropped (moto delivers them)"
@@ -35,7 +39,7 @@ class Delivery:
     target: ObserverTarget
     event: dict[str, Any]
     emission: int
-    """Position of the S3 operation that emitted the event."""
+    """Position of the S3 event among those the observer has seen."""
 
     @property
     def object_ref(self) -> tuple[str, str]:
@@ -48,44 +52,47 @@ class Delivery:
 
 
 class Observer:
-    """Drains the observer queues after each S3 operation and stamps what it finds."""
+    """Takes what the observer queues hold and gives each S3 event its seeded id."""
 
     def __init__(self, take: QueueTaker, targets: list[ObserverTarget], *, seed: int) -> None:
         self._take = take
         self._targets = targets
         self._ids = random.Random(f"{seed}:event-ids")
-        self._emissions = 0
+        self._last: dict[str, tuple[str, int]] = {}
+        """The previous drain's ids: an event two rules matched can be taken from one queue in
+        one drain and from the other in the next."""
         self.emitted = 0
         """Distinct S3 events seen (one per operation that matched any rule)."""
 
     def drain(self, enabled: Mapping[str, bool]) -> list[Delivery]:
-        """Every event waiting in the observer queues; one stamp per distinct S3 event."""
+        """Every event waiting in the observer queues, in S3's order; one id per S3 event."""
         found = [
             (target, json.loads(body))
             for target in self._targets
             for body in self._take(target.queue_url)
         ]
-        stamps: dict[str, tuple[str, str]] = {}
+        # Across queues, S3's order is the sequencers' (16 hex digits: the strings sort so).
+        found.sort(key=lambda pair: str(_object(pair[1]).get("sequencer", "")))
+        ids: dict[str, tuple[str, int]] = {}
         deliveries: list[Delivery] = []
         for target, event in found:
             if not enabled.get(target.rule_name, True):
                 continue
-            identity = json.dumps(
-                [event.get("detail-type"), event.get("detail", {}).get("object", {}).get("key")]
-            )
-            if identity not in stamps:
-                self._emissions += 1
+            emitted = str(event.get("id"))  # the emulator's own, one per S3 event
+            stamp = ids.get(emitted) or self._last.get(emitted)
+            if stamp is None:
                 self.emitted += 1
-                event_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-                stamps[identity] = (event_id, f"{self._emissions:016X}")
-            event_id, sequencer = stamps[identity]
-            stamped = dict(event)
-            stamped["id"] = event_id
-            detail = dict(stamped.get("detail") or {})
-            detail["object"] = {**(detail.get("object") or {}), "sequencer": sequencer}
-            stamped["detail"] = detail
-            deliveries.append(Delivery(target, stamped, self._emissions))
+                stamp = (str(uuid.UUID(int=self._ids.getrandbits(128), version=4)), self.emitted)
+            ids[emitted] = stamp
+            deliveries.append(Delivery(target, {**event, "id": stamp[0]}, stamp[1]))
+        self._last = ids
         return deliveries
+
+
+def _object(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    detail = event.get("detail")
+    found = detail.get("object") if isinstance(detail, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
 
 
 VERSIONED_DELETE_NOTE: Final = (
@@ -114,8 +121,10 @@ def deleted_entry(
     """A PutEvents entry for the `Object Deleted` event S3 sends for one delete.
 
     Lifecycle deletes name S3 as the requester and carry no source IP (S3's EventBridge docs).
+    Its sequencer is the next one S3's events get (`emulator.next_sequencer`): put while the
+    delete is S3's latest write on the key, it orders after every earlier event of the key.
     """
-    obj: dict[str, Any] = {"key": key, "sequencer": "0"}
+    obj: dict[str, Any] = {"key": key, "sequencer": next_sequencer()}
     if version_id:
         obj["version-id"] = version_id
     detail: dict[str, Any] = {
