@@ -40,7 +40,7 @@ def test_a_small_run_measures_every_phase_and_its_section_renders_them() -> None
             "total_wall_seconds": 1.0,
         }
     )
-    assert "## 11. The live stack" in text
+    assert "## 12. The live stack" in text
     assert f"| soak: MB per 1,000 events | {soak['mb_per_1000_events']:.1f} MB | ≤ 5: " in text
     assert f"| burst: puts per second, 2 writers | {burst['puts_per_second']:.0f} | ≥ 100: " in text
 
@@ -55,6 +55,6 @@ def test_a_failed_run_renders_as_not_measured() -> None:
             "total_wall_seconds": 1.0,
         }
     )
-    assert "## 11. The live stack" in text
+    assert "## 12. The live stack" in text
     assert "Not measured" in text
     assert "RuntimeError: the live stack did not start" in text
