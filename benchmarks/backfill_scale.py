@@ -174,7 +174,9 @@ def _one_run(connect: Callable[[], Any], resources: Any, run: dict[str, Any]) ->
     counts = result.to_dict()
     wanted = {"listed": run["keys"], "written": run["keys"], "errors": 0}
     if {k: counts[k] for k in wanted} != wanted or not result.complete:
-        raise RuntimeError(f"backfill of {run['prefix']} gave {counts}, expected {wanted}")
+        raise RuntimeError(
+            f"backfill of {run['prefix']} gave {counts}, expected {wanted}: {result.error_samples}"
+        )
     return float(run["keys"]) / seconds
 
 
