@@ -22,14 +22,12 @@ from pathlib import Path
 import pytest
 
 from tap.interrupts import STOP_AT_VARIABLE
+from tests.support.bounds import WAIT
 
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
 COMMAND = [str(TAP), "local", "--stack", "dev", "--objects", "30", "--no-cache", "-C", str(REPO)]
 """`--no-cache`: every run synthesizes, so there is a synthesis to interrupt."""
-WAIT = 300.0
-"""A bound on a run reaching its stop, or ending after the signal, so a broken run fails
-instead of hanging; never a measure of speed."""
 LISTEN = "0A"
 
 pytestmark = pytest.mark.slow

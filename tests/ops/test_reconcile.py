@@ -34,6 +34,7 @@ from tap_processor.backfill import FLOOR_SEQUENCER
 from tap_processor.event import ObjectChange, ObjectEvent
 from tap_processor.state import ObjectState, Status
 from tap_processor.store import ItemStore
+from tests.support.bounds import WAIT
 from tests.support.inventory import tamper, write_inventory
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
@@ -42,9 +43,6 @@ from tests.support.reconcile import disallowed_calls, items_by_key, latest
 pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
 
 ZERO = dict.fromkeys(DriftKind, 0)
-WAIT = 60.0
-"""A bound on waiting for another thread, so a broken implementation fails instead of hanging;
-never a measure of speed."""
 
 
 # -- the comparison itself -------------------------------------------------------------------
@@ -288,7 +286,7 @@ def _put_and_wait(run: KeptRun, bucket: str, keys: dict[str, bytes]) -> dict[str
             items.get(k, {}).get("version_id", {}).get("S") == v for k, v in versions.items()
         )
 
-    assert run.live.wait_until(recorded, timeout=10.0)
+    assert run.live.wait_until(recorded, timeout=WAIT)
     return versions
 
 
@@ -350,7 +348,7 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
     )
     s3.put_object(Bucket=bucket, Key=STALE[0], Body=b"a newer, longer body")
     _multipart(s3, bucket, STALE[1])
-    assert run.live.wait_idle(timeout=5.0)  # every event drained, and dropped
+    assert run.live.wait_idle(timeout=WAIT)  # every event drained, and dropped
     events.enable_rule(Name=rule)
     return before
 
