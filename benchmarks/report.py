@@ -559,9 +559,35 @@ def scaling_section(r: dict[str, Any]) -> list[str]:
         "source position) plus the program's component code: linear, but most of the cost.",
         "",
     ]
+    lines += _rules_lines(r.get("rules"), r["max_exponent"])
     if r["violations"]:
         lines += ["**Out of bounds:** " + "; ".join(r["violations"]), ""]
     return lines
+
+
+def _rules_lines(rules: dict[str, Any] | None, bound: float) -> list[str]:
+    """Each rule's growth: the three steepest per kind (results from before it was measured
+    have none)."""
+    if not rules:
+        return []
+    sizes = " and ".join(f"{n:,}" for n in rules["sizes"])
+    lines = [
+        "**Each rule.** Every rule of the pack run alone, in this process, on graphs of each kind "
+        f"of about {sizes} resources (each graph's index built beforehand); the least CPU time "
+        "of this thread over three runs, garbage collector paused, times under 2 ms counted as "
+        f"2 ms. Exponent of the growth, bound {bound}; the three steepest per kind "
+        "(tests/rules/test_rules_scale.py holds each rule to counted work instead):",
+        "",
+    ]
+    for kind, series in rules["kinds"].items():
+        steepest = sorted(series["rules"].items(), key=lambda item: -item[1]["exponent"])[:3]
+        shown = ", ".join(
+            f"{rule_id} {timed['exponent']:.2f} ({timed['seconds'][0] * 1000:.1f} -> "
+            f"{timed['seconds'][-1] * 1000:.1f} ms)"
+            for rule_id, timed in steepest
+        )
+        lines.append(f"- {kind}: {shown}")
+    return [*lines, ""]
 
 
 NOT_AHEAD = 0.95

@@ -11,6 +11,7 @@ every reference instead of stopping at a missing one.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import math
 import re
@@ -368,15 +369,81 @@ def monitor_share(buckets: int = 100) -> dict[str, Any]:
     }
 
 
+RULE_SIZES = (1_000, 10_000)
+RULE_FLOOR_SECONDS = 0.002
+"""A rule's CPU time below this at the smaller size is clock noise; it counts as this much."""
+
+
+def _best_of_three(action: Callable[[], object]) -> float:
+    """The least CPU time (this thread's) of three runs of `action`, with the garbage collector
+    paused: time spent waiting for a core on a busy machine is not counted."""
+    times = []
+    for _ in range(3):
+        gc.disable()
+        try:
+            start = time.thread_time()
+            action()
+            times.append(time.thread_time() - start)
+        finally:
+            gc.enable()
+    return min(times)
+
+
+def rule_times(sizes: Sequence[int] = RULE_SIZES, kinds: Sequence[str] = KINDS) -> dict[str, Any]:
+    """Each rule of the pack timed in process on generated graphs of two sizes, per kind, and
+    the exponent of its growth (tests/rules/test_rules_scale.py counts the same work instead)."""
+    from tap.rules import TAP_PACK
+    from tap.rules.engine import evaluate
+    from tap.rules.model import RuleContext
+    from tap.synth.graph import ResourceGraph
+
+    template = template_graph()
+    context = RuleContext(_dev_config())
+    result: dict[str, Any] = {"sizes": list(sizes), "kinds": {}}
+    for kind in kinds:
+        graphs = [ResourceGraph.model_validate(generate(template, kind, n)) for n in sizes]
+        counts = [len(g.resources) for g in graphs]
+        for graph in graphs:
+            evaluate(graph, context)  # each graph's index, built once, is not what is timed
+        rules = {}
+        for rule in TAP_PACK:
+            seconds = [
+                _best_of_three(lambda g=g, r=rule: evaluate(g, context, [r])) for g in graphs
+            ]
+            growth = seconds[-1] / max(seconds[0], RULE_FLOOR_SECONDS)
+            rules[rule.id] = {
+                "seconds": seconds,
+                "exponent": math.log(max(growth, 1e-9)) / math.log(counts[-1] / counts[0]),
+            }
+        result["kinds"][kind] = {"resources": counts, "rules": rules}
+        worst = max(rules, key=lambda rule_id: rules[rule_id]["exponent"])
+        progress(f"rules on {kind}: steepest {worst}, exponent {rules[worst]['exponent']:.2f}")
+    return result
+
+
+def _dev_config() -> Any:
+    from tap.validation import load_stack
+
+    return load_stack(ROOT, "dev")[1]
+
+
 def measure(*, runs: int = 3, synth_runs: int = 1) -> dict[str, Any]:
-    """Both series, with the exponents that exceed MAX_EXPONENT listed as violations."""
+    """Both series and each rule's growth, with the exponents that exceed MAX_EXPONENT listed
+    as violations."""
     check = check_scaling(runs=runs)
     synth = synth_scaling(runs=synth_runs)
     synth["monitor"] = monitor_share()
+    rules = rule_times()
     violations = [
         f"tap check --graph ({kind}): exponent {series['exponent_work']:.2f} > {MAX_EXPONENT}"
         for kind, series in check["kinds"].items()
         if series["exponent_work"] > MAX_EXPONENT
+    ]
+    violations += [
+        f"rule {rule_id} ({kind}): exponent {timed['exponent']:.2f} > {MAX_EXPONENT}"
+        for kind, series in rules["kinds"].items()
+        for rule_id, timed in series["rules"].items()
+        if timed["exponent"] > MAX_EXPONENT
     ]
     if synth["exponent_work"] > MAX_EXPONENT:
         violations.append(f"tap synth: exponent {synth['exponent_work']:.2f} > {MAX_EXPONENT}")
@@ -384,5 +451,6 @@ def measure(*, runs: int = 3, synth_runs: int = 1) -> dict[str, Any]:
         "max_exponent": MAX_EXPONENT,
         "check": check,
         "synth": synth,
+        "rules": rules,
         "violations": violations,
     }

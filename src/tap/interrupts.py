@@ -41,6 +41,11 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that interrupt a run; SIGTERM does exactly what Ctrl-C does."""
 RMTREE_ATTEMPTS = 3
 """A scratch directory is removed again if a thread wrote into it while it was being removed."""
+STOP_AT_VARIABLE = "TAP_TEST_STOP_AT"
+"""Test hook, read when this module is imported: `STAGE@N` (`STAGE` alone is `STAGE@1`) stops
+the process with SIGSTOP the N-th time the run names STAGE, and holds the thread that named it
+there once continued. A test waits for the stop (an event), signals, then sends SIGCONT: the
+signal lands in that stage however loaded the machine is (tests/cli/test_local_interrupt.py)."""
 
 Cleanup = Callable[[], str | None]
 """Undoes what a run left; it may return a few words on what the run had done (`re-submitted
@@ -67,9 +72,12 @@ class _State:
     waiter: threading.Event | None = None
     """Set instead of exiting while `wait_for_interrupt` expects Ctrl-C."""
     cleanups: dict[int, Cleanup] = field(default_factory=dict)
+    named: dict[str, int] = field(default_factory=dict)
+    """How many times each stage was named, while STOP_AT_VARIABLE is set."""
 
 
 _state = _State()
+_stop_at = os.environ.get(STOP_AT_VARIABLE)
 _tokens = itertools.count()
 
 
@@ -84,6 +92,19 @@ def install(report: Report) -> None:
 def set_stage(stage: str | None) -> None:
     """Name what the run is doing, for the interrupt line (e.g. `applying graph`)."""
     _state.stage = stage
+    if _stop_at is not None and stage is not None:
+        _stop_if_due(_stop_at, stage)
+
+
+def _stop_if_due(stop_at: str, stage: str) -> None:
+    """STOP_AT_VARIABLE's hook: stop here, then hold this thread until a signal ends the run."""
+    wanted, _, nth = stop_at.partition("@")
+    if stage != wanted:
+        return
+    _state.named[stage] = _state.named.get(stage, 0) + 1
+    if _state.named[stage] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGSTOP)
+        threading.Event().wait()
 
 
 def current_stage() -> str | None:

@@ -18,6 +18,7 @@ import tap.synth.cache
 from tap.cli.app import app
 from tap.config import EnvironmentConfig, Project
 from tap.synth import ResourceGraph
+from tests.support.bounds import WAIT
 from tests.support.imports import tap_imports
 from tests.support.local import mutate, without_action
 
@@ -121,7 +122,7 @@ def test_local_refuses_a_rate_outside_zero_to_one() -> None:
 
 def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
     """The kept emulator answers at the printed endpoint, with the printed credentials; an object
-    put there reaches the table within 5 s; Ctrl-C stops it cleanly."""
+    put there reaches the table; Ctrl-C stops it cleanly."""
     tap = Path(sys.executable).with_name("tap")
     process = subprocess.Popen(
         [str(tap), "local", "-C", str(REPO), "--objects", "5", "--keep-running"],
@@ -156,11 +157,12 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
         dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         assert len(dynamodb.scan(TableName=table)["Items"]) == 5
 
-        # Live: an object put to the printed endpoint is in the table within 5 s.
+        # Live: an object put to the printed endpoint reaches the table (the wait is bounded,
+        # never measured: a loaded machine is slower).
         session.client("s3", endpoint_url=endpoint).put_object(
             Bucket=bucket, Key="live/one.csv", Body=b"12345"
         )
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + WAIT
         found: list[dict[str, object]] = []
         while time.monotonic() < deadline and not found:
             found = [
@@ -169,10 +171,10 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
                 if i["key"]["S"] == "live/one.csv"
             ]
             time.sleep(0.1)
-        assert found, "the live stack did not record the object within 5 s"
+        assert found, f"the live stack did not record the object within {WAIT} s"
 
         process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=30)
+        _, rest = process.communicate(timeout=WAIT)
     finally:
         if process.poll() is None:
             process.kill()

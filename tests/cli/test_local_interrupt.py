@@ -1,11 +1,12 @@
-"""Ctrl-C anywhere in `tap local` exits 130 within 2 s, with one line, leaving nothing behind.
+"""Ctrl-C anywhere in `tap local` exits 130, with one line naming the stage, leaving nothing
+behind.
 
 The real `tap` script runs as a subprocess, with TMPDIR pointed at a directory this test owns.
-One uninterrupted run measures how long a run takes here (this machine's speed varies a lot);
-seven more are interrupted with SIGINT, the first 0.1 s after start and the others spread from
-15% to 90% of that duration, so they land from loading tap to delivery and verification.
-Before each SIGINT the child's listening sockets are read from /proc, so the emulator's port
-is known without trusting the output.
+Each run is brought to its stage by an event, never by a delay: with TAP_TEST_STOP_AT set
+(tap.interrupts.STOP_AT_VARIABLE) the run stops itself (SIGSTOP) the N-th time it names the
+stage, and the thread that named it stays there. The test waits for the stop (waitid), reads
+what the stopped run holds (its listening sockets from /proc, its TMPDIR), sends SIGINT and
+then SIGCONT, so the interrupt lands in that stage however busy the machine is.
 """
 
 from __future__ import annotations
@@ -14,24 +15,57 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections import Counter
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tap.interrupts import STOP_AT_VARIABLE
+from tests.support.bounds import WAIT
+
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
 COMMAND = [str(TAP), "local", "--stack", "dev", "--objects", "30", "--no-cache", "-C", str(REPO)]
-"""`--no-cache`: every run synthesizes, so interrupts land in the synthesis too (a cached graph
-makes that stage a few milliseconds long)."""
-FIRST_DELAY = 0.1
-"""Earlier than about 40 ms the interpreter itself is starting; see docs/local.md."""
-FRACTIONS = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
-EXIT_WITHIN = 2.0
+"""`--no-cache`: every run synthesizes, so there is a synthesis to interrupt."""
 LISTEN = "0A"
 
 pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a run is stopped: the `nth` time it names `stage`."""
+
+    stage: str
+    nth: int = 1
+    holds_files: bool = False
+    """Whether the run has written into TMPDIR by then (the processor artifact, unpacked)."""
+    keep_running: bool = False
+    """`--keep-running`: the emulator is a server on a port, which must close with the run."""
+
+    @property
+    def hook(self) -> str:
+        return self.stage if self.nth == 1 else f"{self.stage}@{self.nth}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}, --keep-running" if self.keep_running else self.stage
+
+
+STOPS = [
+    Stop("loading tap"),
+    Stop("synthesizing"),
+    Stop("starting emulator", 2, holds_files=True),
+    Stop("applying graph", 10, holds_files=True),
+    Stop("applying graph", 10, holds_files=True, keep_running=True),
+    Stop("uploading objects", 10, holds_files=True),
+    Stop("delivering events", 10, holds_files=True),
+    Stop("verifying", 1, holds_files=True),
+    Stop("reporting"),
+]
+"""Every stage `tap local` names, each mid-stage where it reports progress; once with the
+emulator listening on a port."""
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -58,79 +92,57 @@ def _listening(inodes: set[str] | None = None) -> set[int]:
     return ports
 
 
-def _spawn(tmpdir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        COMMAND,
-        cwd=REPO,
-        env={**os.environ, "TMPDIR": str(tmpdir), "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-class FinishedFirstError(Exception):
-    """The run completed before the interrupt was due (this machine was faster this time)."""
-
-
-def _interrupt_after(delay: float, tmpdir: Path) -> tuple[str, float, set[int]]:
-    """Interrupt a run `delay` s after it starts; check what it leaves; return its stage."""
-    tmpdir.mkdir()
-    process = _spawn(tmpdir)
+def _stopped(process: subprocess.Popen[bytes]) -> bool:
+    """Wait until the run stops itself (True) or ends (False), leaving it to be reaped."""
+    watchdog = threading.Timer(WAIT, process.kill)  # a run that does neither is killed
+    watchdog.start()
     try:
-        time.sleep(delay)
+        found = os.waitid(os.P_PID, process.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+    finally:
+        watchdog.cancel()
+    assert found is not None
+    return found.si_code == os.CLD_STOPPED
+
+
+@pytest.mark.parametrize("stop", STOPS, ids=[stop.id for stop in STOPS])
+def test_ctrl_c_at_any_moment_of_tap_local_exits_130_cleanly(stop: Stop, tmp_path: Path) -> None:
+    # GIVEN `tap local`, stopped the n-th time it names the stage
+    tmpdir, out, err = tmp_path / "tmp", tmp_path / "stdout", tmp_path / "stderr"
+    tmpdir.mkdir()
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*COMMAND, "--keep-running"] if stop.keep_running else COMMAND,
+            cwd=REPO,
+            env={
+                **os.environ,
+                "TMPDIR": str(tmpdir),
+                "COLUMNS": "200",
+                STOP_AT_VARIABLE: stop.hook,
+            },
+            stdout=stdout,
+            stderr=stderr,
+        )
+    try:
+        assert _stopped(process), f"it never stopped at {stop.hook}: {err.read_text()[-2000:]}"
         ports = _listening(_socket_inodes(process.pid))
-        if process.poll() is not None:
-            process.communicate()
-            raise FinishedFirstError
-        sent = time.monotonic()
+        held = sorted(p.name for p in tmpdir.iterdir())
+        # WHEN Ctrl-C comes there
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-        took = time.monotonic() - sent
+        process.send_signal(signal.SIGCONT)
+        process.wait(timeout=WAIT)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
-    output = out + err
+            process.wait()
+    # THEN it exits 130 with the one line naming the stage, no traceback and no report
+    output = out.read_text() + err.read_text()
     said = [line for line in output.splitlines() if "interrupt" in line.lower()]
-    if process.returncode == 0 and not said:
-        raise FinishedFirstError  # it ended between the check above and the signal
-    where = f"after {delay:.2f} s: {said}"
-    assert process.returncode == 130, f"{where}, exit {process.returncode}: {err[-2000:]}"
-    assert took < EXIT_WITHIN, f"{where}, exited {took:.2f} s after SIGINT"
-    assert len(said) == 1, f"{where}: {output[-2000:]}"
-    assert "Traceback" not in output, f"{where}: {output[-2000:]}"
-    assert not ports & _listening(), f"{where}: ports {ports} still listening"
-    assert not list(tmpdir.iterdir()), f"{where}: left {list(tmpdir.iterdir())}"
-    return said[0].removeprefix("interrupted").removeprefix(" during ").strip(), took, ports
-
-
-def test_ctrl_c_at_any_moment_of_tap_local_exits_130_cleanly(tmp_path: Path) -> None:
-    # GIVEN how long an uninterrupted run takes here (and that it too leaves nothing behind)
-    calibration = tmp_path / "calibration"
-    calibration.mkdir()
-    started = time.monotonic()
-    process = _spawn(calibration)
-    _, err = process.communicate(timeout=600)
-    duration = time.monotonic() - started
-    assert process.returncode == 0, err[-2000:]
-    assert not list(calibration.iterdir())
-    # WHEN seven runs are interrupted at points spread over such a run
-    delays = [FIRST_DELAY, *(fraction * duration for fraction in FRACTIONS)]
-    landed = {}
-    for index, planned in enumerate(delays):
-        for attempt in range(3):  # a faster run than the measured one: interrupt it earlier
-            delay = planned * 0.8**attempt
-            try:
-                stage, took, ports = _interrupt_after(delay, tmp_path / f"run-{index}-{attempt}")
-            except FinishedFirstError:
-                continue
-            landed[f"{delay:.2f}s"] = f"{stage or '-'} (exit after {took:.2f} s, ports {ports})"
-            break
-        else:
-            pytest.fail(f"three runs ended before {planned:.2f} s x 0.8^n")
-    # THEN each exited 130 with one line and left no port or temporary file (asserted above),
-    # and the interrupts landed in several different stages of the run.
-    print(f"uninterrupted run: {duration:.1f} s; interrupts landed: {landed}")
-    stages = Counter(value.split(" (")[0] for value in landed.values())
-    assert len(stages) >= 4, landed
+    assert process.returncode == 130, f"{stop.hook}: exit {process.returncode}: {output[-2000:]}"
+    assert said == [f"interrupted during {stop.stage}"], output[-2000:]
+    assert "Traceback" not in output, output[-2000:]
+    assert "tap local: dev" not in output, output[-2000:]  # the report's heading
+    # AND whatever it held is gone: its ports closed, TMPDIR empty
+    assert bool(held) == stop.holds_files, held
+    assert bool(ports) == stop.keep_running, ports
+    assert not ports & _listening(), f"ports {ports} still listening"
+    assert not list(tmpdir.iterdir()), f"left {list(tmpdir.iterdir())}"

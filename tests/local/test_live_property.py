@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tap.ops.reconcile import Reconciler
 from tap.ops.stack import resolve
 from tap.synth import ResourceGraph
+from tests.support.bounds import WAIT
 from tests.support.local import KeptRun, disagreements
 from tests.support.properties import examples
 
@@ -92,7 +93,7 @@ def test_concurrent_bursts_on_few_keys_leave_the_table_equal_to_s3(
         thread.join()
     assert [w.error for w in writers] == [None] * len(writers)
     # WHEN the live stack has delivered everything
-    assert run.live.wait_idle(timeout=120.0)
+    assert run.live.wait_idle(timeout=WAIT)
     # THEN reconcile reports no drift
     session = run.ops_session(resources)
     report = Reconciler(resources, session, environment="dev", prefix=prefix).run()

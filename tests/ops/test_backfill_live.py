@@ -18,6 +18,7 @@ from tap.ops.stack import StackResources, resolve
 from tap.synth import ResourceGraph
 from tap_processor.backfill import FLOOR_SEQUENCER
 from tests.support.backfill import current_entries, put_awkward_objects
+from tests.support.bounds import WAIT
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
 
@@ -35,7 +36,7 @@ def _with_rule_disabled(run: KeptRun, graph: ResourceGraph, put: Callable[[], No
     [rule] = [r.inputs["name"] for r in graph.by_type("aws:cloudwatch/eventRule:EventRule")]
     events.disable_rule(Name=rule)
     put()
-    assert live.wait_idle(timeout=5.0)  # every event of `put` drained, and dropped
+    assert live.wait_idle(timeout=WAIT)  # every event of `put` drained, and dropped
     events.enable_rule(Name=rule)
 
 
@@ -88,7 +89,7 @@ def test_backfill_writes_exactly_the_objects_uploaded_while_the_rule_was_disable
         item = _items(run)[f"{bucket}/plain.csv"]
         return item["version_id"]["S"] == put["VersionId"]
 
-    assert run.live.wait_until(recorded, timeout=10.0)
+    assert run.live.wait_until(recorded, timeout=WAIT)
     item = _items(run)[f"{bucket}/plain.csv"]
     assert item["size"]["N"] == str(len(b"changed after backfill"))
     assert item["sequencer"]["S"] != FLOOR_SEQUENCER
@@ -125,7 +126,7 @@ def test_an_event_that_lands_between_listing_and_writing_wins(
                 f"{bucket}/race.csv" in _items(run)
                 and _items(run)[f"{bucket}/race.csv"]["version_id"]["S"] == newer[0]
             ),
-            timeout=10.0,
+            timeout=WAIT,
         )
 
     result = _backfill(run, resources, on_listed=event_lands)

@@ -18,14 +18,12 @@ import pytest
 from tap.ops.backfill import Backfill, BackfillResult, ListedObject
 from tap.ops.session import OpsSession
 from tests.support.backfill import Listings, Writes, put_without_events, token_state
+from tests.support.bounds import WAIT
 from tests.support.deployed import DeployedStack
 
 pytestmark = pytest.mark.slow  # each test deploys the dev stack to an emulator
 
 ENVIRONMENT = "dev"
-WAIT = 60.0
-"""A bound on waiting for another thread, so a broken implementation fails instead of hanging;
-never a measure of speed."""
 
 
 def _backfill(

@@ -18,6 +18,7 @@ from tap.ops.reconcile import Reconciler
 from tap.ops.redrive import redrive
 from tap.ops.stack import StackResources, resolve
 from tap.synth import ResourceGraph
+from tests.support.bounds import WAIT
 from tests.support.local import KeptRun
 
 
@@ -42,16 +43,16 @@ def test_every_call_of_every_day2_command_is_allowed_by_the_operator_policy(
     # GIVEN events in both DLQs: writes throttled, then invokes throttled
     live.path.faults.fail_rate = 1.0
     s3.put_object(Bucket=bucket, Key="ops/throttled-write.csv", Body=b"1")
-    assert live.wait_idle(timeout=10.0)
+    assert live.wait_idle(timeout=WAIT)
     live.path.faults.fail_rate = 0.0
     live.path.faults.invoke_throttle_rate = 1.0
     s3.put_object(Bucket=bucket, Key="ops/throttled-invoke.csv", Body=b"22")
-    assert live.wait_idle(timeout=10.0)
+    assert live.wait_idle(timeout=WAIT)
     live.path.faults.invoke_throttle_rate = 0.0
     # AND a stale item (a manual edit)
     s3.put_object(Bucket=bucket, Key="ops/stale.csv", Body=b"333")
     assert live.wait_until(
-        lambda: any(i["key"]["S"] == "ops/stale.csv" for i in run.items()), timeout=5.0
+        lambda: any(i["key"]["S"] == "ops/stale.csv" for i in run.items()), timeout=WAIT
     )
     dynamodb = run.client("dynamodb")
     stale = next(i for i in run.items() if i["key"]["S"] == "ops/stale.csv")

@@ -38,6 +38,7 @@ from tap.ops.session import connect
 from tap.ops.stack import StackResources, resolve
 from tap.synth import ResourceGraph
 from tests.processor.support import load_event, with_object
+from tests.support.bounds import WAIT
 from tests.support.deployed import DeployedStack
 from tests.support.paths import REPO_ROOT
 from tests.support.reconcile import items_by_key, latest
@@ -46,8 +47,6 @@ from tests.support.shipped import data_bucket
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kept-emulator")]
 
 TAP = Path(sys.executable).with_name("tap")
-WAIT = 120.0
-"""Seconds any step may take before the test gives up (a bound, never a measurement)."""
 
 
 class Gate:

@@ -6,9 +6,9 @@ import json
 import shutil
 import tempfile
 import threading
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tap_processor.backfill import FLOOR_SEQUENCER
 from tap_processor.event import ObjectChange, ObjectEvent
 from tap_processor.state import ObjectState, Status
 from tap_processor.store import ItemStore
+from tests.support.bounds import WAIT
 from tests.support.inventory import tamper, write_inventory
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
@@ -285,7 +286,7 @@ def _put_and_wait(run: KeptRun, bucket: str, keys: dict[str, bytes]) -> dict[str
             items.get(k, {}).get("version_id", {}).get("S") == v for k, v in versions.items()
         )
 
-    assert run.live.wait_until(recorded, timeout=10.0)
+    assert run.live.wait_until(recorded, timeout=WAIT)
     return versions
 
 
@@ -347,7 +348,7 @@ def _induce_drift(run: KeptRun, graph: ResourceGraph, bucket: str) -> dict[str, 
     )
     s3.put_object(Bucket=bucket, Key=STALE[0], Body=b"a newer, longer body")
     _multipart(s3, bucket, STALE[1])
-    assert run.live.wait_idle(timeout=5.0)  # every event drained, and dropped
+    assert run.live.wait_idle(timeout=WAIT)  # every event drained, and dropped
     events.enable_rule(Name=rule)
     return before
 
@@ -560,38 +561,57 @@ def test_the_cli_reports_json_and_exit_codes_against_the_endpoint(
     assert result.stderr.startswith("error: cannot read the inventory: s3://tap-inventory-cli/")
 
 
-class _SlowAws:
-    """Answers the two reads of a re-read, each after a round trip's worth of waiting: an item
-    that is missing, and a key whose current version is present."""
+class _OverlappingAws:
+    """Answers the two reads of a re-read: an item that is missing, and a key whose current
+    version is present. Each thread's first read waits until `workers` threads hold one, so
+    the run goes on only once that many reads are in flight together; it counts the most ever
+    in flight."""
 
-    ROUND_TRIP = 0.02
-
-    def __init__(self) -> None:
+    def __init__(self, workers: int) -> None:
         self.threads: set[str] = set()
+        self.most_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._together = threading.Barrier(workers, timeout=WAIT)
+        self._waited = threading.local()
 
-    def client(self, _service: str) -> _SlowAws:
+    def client(self, _service: str) -> _OverlappingAws:
         return self
+
+    @contextmanager
+    def _request(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            if not getattr(self._waited, "done", False):
+                self._waited.done = True
+                self._together.wait()
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def get_item(self, **_: Any) -> dict[str, Any]:
         self.threads.add(threading.current_thread().name)
-        time.sleep(self.ROUND_TRIP)
-        return {}
+        with self._request():
+            return {}
 
     def list_object_versions(self, *, Prefix: str, **_: Any) -> dict[str, Any]:  # noqa: N803
-        time.sleep(self.ROUND_TRIP)
-        return {
-            "Versions": [
-                {"Key": Prefix, "VersionId": "v1", "IsLatest": True, "Size": 3, "ETag": '"e"'}
-            ]
-        }
+        with self._request():
+            return {
+                "Versions": [
+                    {"Key": Prefix, "VersionId": "v1", "IsLatest": True, "Size": 3, "ETag": '"e"'}
+                ]
+            }
 
 
-@pytest.mark.slow  # about 2 s of simulated round trips
 def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
     tmp_path: Path,
 ) -> None:
     """moto serves every request in one process, so the emulator cannot show the overlap of
-    round trips that AWS allows; simulated round trips do. The report must not depend on it."""
+    round trips that AWS allows; a fake whose reads wait for each other does, by a count: the
+    most reads in flight at once. The report must not depend on it."""
     from tests.support.shipped import shipped
 
     resources = resolve(shipped("dev")[0])
@@ -601,9 +621,9 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
         {"Key": f"k/{i:03d}", "VersionId": "v1", "Size": 3, "ETag": '"e"'} for i in range(48)
     ]
     join.add_listed([listed_row(bucket, e, present=True) for e in entries])
-    took, reports = {}, {}
+    reports = {}
     for workers in (1, 8):
-        aws = _SlowAws()
+        aws = _OverlappingAws(workers)
         reconciler = Reconciler(
             resources,
             aws,
@@ -616,17 +636,15 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
         def rereading(done: int, total: int | None, seen: list[Any] = seen) -> None:
             seen.append((done, total))
 
-        started = time.perf_counter()
         reconciler._settle(join, report, rereading)
-        took[workers] = time.perf_counter() - started
         reports[workers] = {**report.to_dict(), "elapsed_seconds": 0}
         assert report.candidates == 48
         assert seen == [*((d, None) for d in range(1, 49)), (48, 48)]
         assert len(aws.threads) == workers
+        assert aws.most_in_flight == workers  # all at once, and never more than asked for
     join.close()
 
     assert reports[8] == reports[1]
     assert [d["key"] for d in reports[1]["examples"]["missing_item"]] == sorted(
         d["key"] for d in reports[1]["examples"]["missing_item"]
     )
-    assert took[8] < 0.5 * took[1], took

@@ -35,6 +35,7 @@ from tap_processor.dead_letter import DeadLetterQueue
 from tap_processor.errors import MalformedEventError, RejectedEventError, UnsupportedEventError
 from tap_processor.event import redriven
 from tests.processor.support import load_event, with_object
+from tests.support.bounds import WAIT
 from tests.support.local import KeptRun
 from tests.support.paths import REPO_ROOT
 from tests.support.shipped import data_bucket
@@ -544,14 +545,14 @@ def test_events_throttled_into_both_dlqs_are_redriven_until_the_table_matches_s3
     live.put("redrive/a key with spaces.csv", b"x" * 11)
     live.put("redrive/ünïcödé ✓.txt", b"y" * 12)
     live.put("redrive/third", b"z" * 13)
-    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 3, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 3, timeout=WAIT)
     assert live.outcomes(before) == [Outcome.PROCESSOR_DLQ] * 3
     # AND invokes throttled at 100%: two events exhaust EventBridge's retries
     faults.fail_rate, faults.invoke_throttle_rate = 0.0, 1.0
     before = len(live.stack.records)
     live.put("redrive/fourth", b"w" * 14)
     live.put("redrive/third", b"z" * 15)  # a second version of a key already dead-lettered
-    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=WAIT)
     assert live.outcomes(before) == [Outcome.DELIVERY_DLQ] * 2
     faults.invoke_throttle_rate = 0.0
     # AND two events the handler rejects, invoked through the live stack's inbox
@@ -560,7 +561,7 @@ def test_events_throttled_into_both_dlqs_are_redriven_until_the_table_matches_s3
     before = len(live.stack.records)
     for event in ({"bad": 1}, load_event("invalid_missing_key")):
         sqs.send_message(QueueUrl=inbox, MessageBody=inbox_message(live.resources.alias_arn, event))
-    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=WAIT)
 
     delivery, processor = live.peek("delivery"), live.peek("processor")
     assert len(delivery) == 2
@@ -589,7 +590,7 @@ def test_events_throttled_into_both_dlqs_are_redriven_until_the_table_matches_s3
     assert report["causes"] == {"StoreError": 3}
 
     # THEN the table matches S3's current versions, key by key, and only the rejections remain
-    assert live.stack.wait_until(live.matches_s3, timeout=10), (
+    assert live.stack.wait_until(live.matches_s3, timeout=WAIT), (
         live.table_present(),
         live.s3_current(),
     )
@@ -616,7 +617,7 @@ def test_events_throttled_into_both_dlqs_are_redriven_until_the_table_matches_s3
     code, report = live.tap_redrive("processor", "--include-rejected")
     assert (code, report["resubmitted"], report["failed"]) == (0, 2, 0)
     assert report["received"] == 2 + report["returned"]  # back already, during the run
-    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) >= before + 2, timeout=WAIT)
     assert [r.result["outcome"] for r in live.stack.records[before:]] == ["rejected"] * 2
     back = live.peek("processor")
     assert sorted(json.loads(m["Body"])["reason"] for m in back) == [
@@ -636,11 +637,11 @@ def test_an_older_event_redriven_after_a_newer_one_does_not_regress_the_item(liv
     faults.fail_rate = 1.0
     before = len(live.stack.records)
     old = live.put(key, b"old")
-    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=WAIT)
     assert live.outcomes(before) == [Outcome.PROCESSOR_DLQ]
     faults.fail_rate = 0.0
     new = live.put(key, b"newer")
-    assert live.stack.wait_until(live.matches_s3, timeout=10)
+    assert live.stack.wait_until(live.matches_s3, timeout=WAIT)
     assert live.s3_current()[key][0] == new != old
 
     # WHEN an invoke fails (a session whose SendMessage to the inbox raises), nothing is lost
@@ -664,7 +665,7 @@ def test_an_older_event_redriven_after_a_newer_one_does_not_regress_the_item(liv
     before = len(live.stack.records)
     report: RedriveReport = redrive(session, live.resources, "processor", wait_seconds=0)
     assert (report.received, report.resubmitted, report.failed, report.remaining) == (1, 1, 0, 0)
-    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=WAIT)
 
     # THEN the handler judged it stale and the item still holds S3's current version
     assert live.stack.records[before].result["outcome"] == "stale"

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from tap.cli.app import app
 from tap.local.delivery import Outcome
 from tests.ops.test_redrive import Live, live, resources, use_credentials
+from tests.support.bounds import WAIT
 from tests.support.paths import REPO_ROOT
 from tests.support.properties import examples
 
@@ -55,7 +56,7 @@ def park(live: Live, key: str, body: bytes) -> str:
     faults.invoke_throttle_rate = 1.0
     before = len(live.stack.records)
     version = live.put(key, body)
-    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=10)
+    assert live.stack.wait_until(lambda: len(live.stack.records) > before, timeout=WAIT)
     assert live.outcomes(before) == [Outcome.DELIVERY_DLQ]
     faults.invoke_throttle_rate = 0.0
     return version
@@ -118,7 +119,7 @@ def test_repair_then_redrive_or_the_reverse_leaves_s3s_current_version(
     for step in (first, second):
         code, report = steps[step]()
         assert code == 0, report
-        assert live.stack.wait_idle(timeout=10)
+        assert live.stack.wait_idle(timeout=WAIT)
     # THEN the item is v2, as S3 lists it, and reconcile finds nothing
     assert live.table_present()[key][0] == v2
     assert live.matches_s3(), (live.table_present(), live.s3_current())
@@ -138,7 +139,7 @@ def test_items_tap_did_not_write_are_reported_repaired_and_never_freeze_their_ke
     # GIVEN keys recorded by their events, then items edited or written by hand
     for key in ("hand/no-sequencer.csv", "hand/junk-sequencer.csv", "hand/renamed.csv"):
         live.put(key, b"first")
-    assert live.stack.wait_until(live.matches_s3, timeout=10)
+    assert live.stack.wait_until(live.matches_s3, timeout=WAIT)
     table = {i["id"]["S"]: i for i in live.run.items()}
     no_sequencer = dict(table[f"{bucket}/hand/no-sequencer.csv"])
     del no_sequencer["sequencer"]
@@ -194,7 +195,7 @@ def test_items_tap_did_not_write_are_reported_repaired_and_never_freeze_their_ke
     # AND the next put to each of those keys is recorded, not dropped as stale
     for key in ("hand/no-sequencer.csv", "hand/junk-sequencer.csv", "hand/renamed.csv"):
         live.put(key, b"second, longer")
-    assert live.stack.wait_until(live.matches_s3, timeout=10), (
+    assert live.stack.wait_until(live.matches_s3, timeout=WAIT), (
         live.table_present(),
         live.s3_current(),
     )
@@ -216,7 +217,7 @@ def test_a_redriven_event_for_another_bucket_is_counted_rejected_and_never_writt
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
     # WHEN the delivery queue is redriven
     code, report = live.tap_redrive("delivery")
-    assert live.stack.wait_idle(timeout=10)
+    assert live.stack.wait_idle(timeout=WAIT)
     # THEN the stack's event is re-submitted, the other bucket's is counted rejected and left
     assert (code, report["resubmitted"], report["skipped_rejected"]) == (0, 1, 1)
     assert report["rejected_reasons"] == {"foreign_bucket": 1}
@@ -254,7 +255,7 @@ class Operator:
         moto emits an operation's event before it answers, so a pump that starts after this
         call sees it; two idle pumps after it mean it was delivered (or dead-lettered).
         """
-        assert self.live.stack.wait_idle(timeout=30)
+        assert self.live.stack.wait_idle(timeout=WAIT)
 
     def step(self, action: str, arg: str) -> None:
         live, key = self.live, self.prefix + arg
@@ -276,11 +277,11 @@ class Operator:
         elif action == "repair":
             code, report = tap_reconcile(live, "--repair", "--prefix", self.prefix)
             assert code in (0, 1), report
-            assert live.stack.wait_idle(timeout=10)
+            assert live.stack.wait_idle(timeout=WAIT)
         else:
             code, report = live.tap_redrive(arg)
             assert report["failed"] == 0, report
-            assert live.stack.wait_idle(timeout=10)
+            assert live.stack.wait_idle(timeout=WAIT)
 
     def mine(self, table: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in table.items() if k.startswith(self.prefix)}

@@ -114,24 +114,23 @@ def violations(
 @pytest.mark.slow  # a fresh interpreter
 def test_importing_the_adapter_starts_no_server_and_constructs_no_pack() -> None:
     probe = (
-        "import sys, threading, time\n"
+        "import sys, threading\n"
         "import pulumi_policy\n"
         "def refuse(*a, **k): raise SystemExit('PolicyPack constructed on import')\n"
         "pulumi_policy.PolicyPack.__init__ = refuse\n"
-        "before = threading.active_count(); started = time.monotonic()\n"
+        "before = threading.active_count()\n"
         f"sys.path.insert(0, {str(ADAPTER.parent)!r})\n"
         "import tap_policies\n"
-        "print(threading.active_count() - before, len(tap_policies.POLICIES), "
-        "round(time.monotonic() - started))\n"
+        "print(threading.active_count() - before, len(tap_policies.POLICIES))\n"
     )
+    # an import that served (blocked) would hit the timeout: a bound, never a measure of speed
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    new_threads, policies, seconds = map(int, done.stdout.split())
+    new_threads, policies = map(int, done.stdout.split())
     assert new_threads == 0
     assert policies == len(TAP_PACK)
-    assert seconds < 10
 
 
 def test_main_is_the_only_place_that_constructs_the_pack() -> None:
