@@ -7,15 +7,26 @@ ends the process.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from tap.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code, scratch_directory
+from tap.interrupts import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    STOP_AT_VARIABLE,
+    exit_code,
+    scratch_directory,
+)
+from tests.support.bounds import WAIT
+from tests.support.stops import stopped
 
 PRELUDE = """
 import os, signal, sys
@@ -175,3 +186,61 @@ def test_a_signal_sent_as_soon_as_the_wait_is_announced_ends_the_wait(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "served, then stopped\n"
+
+
+def _signal_thread(pid: int, tid: int, signum: int) -> int:
+    """tgkill(2): a signal to one thread of another process (signal.pthread_kill reaches only
+    this process's threads); glibc has had the wrapper since 2.30."""
+    return int(ctypes.CDLL(None, use_errno=True).tgkill(pid, tid, signum))
+
+
+def _thread_state(pid: int, tid: int) -> str:
+    """The one-letter state of a thread (R running, S sleeping, T stopped), from /proc."""
+    return Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_run_stopped_by_the_test_hook_ends_on_a_signal_another_thread_took(
+    tmp_path: Path,
+) -> None:
+    """TAP_TEST_STOP_AT stops the run the N-th time it names the stage and holds it there. A
+    signal sent while a process is stopped may be taken by any of its threads; only the main
+    one runs Python's handler, so the held thread must wake to let it (it slept for good once,
+    and tests/cli/test_local_interrupt.py hung)."""
+    script = PRELUDE + textwrap.dedent(
+        """
+        import threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        interrupts.set_stage("applying graph")
+        print("named applying graph once")
+        interrupts.set_stage("verifying")
+        interrupts.set_stage("applying graph")
+        print("not reached")
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env={**os.environ, STOP_AT_VARIABLE: "applying graph@2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # GIVEN the run stopped at the second `applying graph`, continued, its main thread held
+        assert stopped(process), process.communicate()
+        [other] = [int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid]
+        process.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + WAIT  # a bound on waiting for the event, not a measure
+        while _thread_state(process.pid, process.pid) != "S":  # it sleeps in the hook
+            assert time.monotonic() < deadline, "the held thread never waited"
+            time.sleep(0.01)
+        # WHEN SIGINT reaches the other thread, not the main one
+        assert _signal_thread(process.pid, other, signal.SIGINT) == 0
+        out, err = process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    # THEN the run ends as Ctrl-C ends it, in the stage it was held in
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert err == "interrupted during applying graph\n"
+    assert out == "named applying graph once\n"

@@ -46,6 +46,8 @@ STOP_AT_VARIABLE = "TAP_TEST_STOP_AT"
 the process with SIGSTOP the N-th time the run names STAGE, and holds the thread that named it
 there once continued. A test waits for the stop (an event), signals, then sends SIGCONT: the
 signal lands in that stage however loaded the machine is (tests/cli/test_local_interrupt.py)."""
+STOP_POLL_SECONDS = 0.05
+"""How often a thread held by the hook wakes, so the main thread runs a pending handler."""
 
 Cleanup = Callable[[], str | None]
 """Undoes what a run left; it may return a few words on what the run had done (`re-submitted
@@ -104,7 +106,11 @@ def _stop_if_due(stop_at: str, stage: str) -> None:
     _state.named[stage] = _state.named.get(stage, 0) + 1
     if _state.named[stage] == int(nth or 1):
         os.kill(os.getpid(), signal.SIGSTOP)
-        threading.Event().wait()
+        # A signal sent while the process is stopped may be taken by any of its threads; the
+        # main thread runs the handler only when it next wakes, so it must wake.
+        held = threading.Event()
+        while True:
+            held.wait(STOP_POLL_SECONDS)
 
 
 def current_stage() -> str | None:

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 
 from tap.interrupts import STOP_AT_VARIABLE
 from tests.support.bounds import WAIT
+from tests.support.stops import stopped
 
 REPO = Path(__file__).resolve().parents[2]
 TAP = Path(sys.executable).with_name("tap")
@@ -92,18 +92,6 @@ def _listening(inodes: set[str] | None = None) -> set[int]:
     return ports
 
 
-def _stopped(process: subprocess.Popen[bytes]) -> bool:
-    """Wait until the run stops itself (True) or ends (False), leaving it to be reaped."""
-    watchdog = threading.Timer(WAIT, process.kill)  # a run that does neither is killed
-    watchdog.start()
-    try:
-        found = os.waitid(os.P_PID, process.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
-    finally:
-        watchdog.cancel()
-    assert found is not None
-    return found.si_code == os.CLD_STOPPED
-
-
 @pytest.mark.parametrize("stop", STOPS, ids=[stop.id for stop in STOPS])
 def test_ctrl_c_at_any_moment_of_tap_local_exits_130_cleanly(stop: Stop, tmp_path: Path) -> None:
     # GIVEN `tap local`, stopped the n-th time it names the stage
@@ -123,7 +111,7 @@ def test_ctrl_c_at_any_moment_of_tap_local_exits_130_cleanly(stop: Stop, tmp_pat
             stderr=stderr,
         )
     try:
-        assert _stopped(process), f"it never stopped at {stop.hook}: {err.read_text()[-2000:]}"
+        assert stopped(process), f"it never stopped at {stop.hook}: {err.read_text()[-2000:]}"
         ports = _listening(_socket_inodes(process.pid))
         held = sorted(p.name for p in tmpdir.iterdir())
         # WHEN Ctrl-C comes there
