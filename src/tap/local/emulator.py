@@ -254,6 +254,12 @@ def answer_in_process(session: boto3.session.Session) -> None:
     session.events.register("before-send", stubber)  # type: ignore[arg-type]  # it answers
 
 
+_COPYING: Final = threading.Lock()
+"""Held while moto deep-copies a listing's versions and while moto's record of instances is
+dropped: dropping it from the live stack's pump while a server thread was deep-copying crashed
+the process (a segmentation fault in moto's key disposal, seen twice under load)."""
+
+
 def forget_tracked_models() -> None:
     """Empty moto's record of every model instance it made, as its own reset does.
 
@@ -265,7 +271,8 @@ def forget_tracked_models() -> None:
     """
     from moto.core import model_instances
 
-    model_instances.reset_model_data()
+    with _COPYING:
+        model_instances.reset_model_data()
 
 
 def _install_windowed_listing() -> Callable[[], None]:
@@ -303,9 +310,10 @@ def _install_windowed_listing() -> Callable[[], None]:
             backend = _ListingView(self, prefix, key_marker or prefix, max_keys + 2)
         elif prefix and key_marker is None and not version_id_marker:
             backend = _ListingView(self, prefix, prefix, None)
-        return original(
-            backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
-        )
+        with _COPYING:
+            return original(
+                backend, bucket_name, delimiter, key_marker, max_keys, prefix, version_id_marker
+            )
 
     S3Backend.list_object_versions = listing  # type: ignore[method-assign]
 
