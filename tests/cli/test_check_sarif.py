@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tap.cli.app import app
+from tap.facts.tokens import BUCKET, BUCKET_VERSIONING
 from tap.rules import TAP_PACK
 from tests.support.shipped import shipped
 
@@ -42,7 +43,7 @@ def _unversioned_prod_graph(path: Path) -> Path:
     document: dict[str, Any] = json.loads(shipped("prod")[0].to_json())
     suspended = 0
     for resource in document["resources"]:
-        if resource["type"] == "aws:s3/bucketVersioning:BucketVersioning":
+        if resource["type"] == BUCKET_VERSIONING:
             for props in (resource["inputs"], resource["outputs"]):
                 props["versioningConfiguration"]["status"] = "Suspended"
             suspended += 1
@@ -105,7 +106,7 @@ def test_a_finding_is_located_at_its_stack_file_line_and_its_resource(
     assert logical == {
         "name": "prod-data-bucket",
         "fullyQualifiedName": bucket.urn,
-        "kind": "aws:s3/bucket:Bucket",
+        "kind": BUCKET,
     }
 
 
