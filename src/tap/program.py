@@ -15,12 +15,13 @@ from tap.provider import build_provider
 def main() -> TapPipeline:
     """Build the running stack's pipeline; called by `__main__.py` and by `tap synth`."""
     config = from_pulumi()
-    provider = build_provider(config)
+    # Before any resource: a prebuilt zip with other bytes stops the run with nothing registered.
     artifact = program_artifact(
         runtime=config.processor.runtime,
         architecture=config.processor.architecture,
         environ=os.environ,
     )
+    provider = build_provider(config)
     pipeline = TapPipeline(
         config.environment,
         TapPipelineArgs(config=config, code_path=str(artifact.path)),

@@ -15,6 +15,7 @@ from tap.config.loading import read_stack_file, to_pulumi_config
 from tap.facts.tokens import FUNCTION
 from tap.program import main
 from tap.synth import ResourceGraph, run_program
+from tap.synth.errors import SynthError
 from tests.support.paths import STACKS
 
 pytestmark = pytest.mark.slow  # synthesizes every stack, normal and preview, itself
@@ -105,3 +106,15 @@ def test_the_program_deploys_the_prebuilt_zip_ci_names(
     assert function.inputs["code"]["path"] == str(zip_path)
     assert function.inputs["code"]["sha256"] == digest
     assert function.outputs["codeSha256"] == base64.b64encode(bytes.fromhex(digest)).decode()
+
+
+def test_the_program_stops_on_a_prebuilt_zip_with_other_bytes(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zip_path = tmp_path / "tap-processor.zip"
+    zip_path.write_bytes(b"not the recorded bytes")
+    monkeypatch.setenv("TAP_ARTIFACT", str(zip_path))
+    monkeypatch.setenv("TAP_ARTIFACT_SHA256", "0" * 64)
+
+    with pytest.raises(SynthError, match=r"not the recorded 0{64}; refusing to deploy it"):
+        synth(repo_root, "dev")
