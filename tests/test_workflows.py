@@ -256,20 +256,15 @@ def bad_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _tool(path: Path) -> str:
-    if not path.exists():
-        pytest.fail(f"{path} is missing: `make lint-workflows` (or `make test`) installs it")
-    return str(path)
+def _lint(tool: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a linter installed by `make lint-workflows` (which `make test` runs)."""
+    if not tool.exists():
+        pytest.fail(f"{tool} is missing: `make lint-workflows` (or `make test`) installs it")
+    return subprocess.run([str(tool), *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
 def test_actionlint_refuses_a_pull_request_title_in_a_shell(bad_repo: Path) -> None:
-    result = subprocess.run(
-        [_tool(ACTIONLINT), ".github/workflows/*.yml"],
-        cwd=bad_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _lint(ACTIONLINT, ".github/workflows/*.yml", cwd=bad_repo)
 
     assert result.returncode == 1
     assert "Checking 1 workflow file(s)" in result.stdout
@@ -277,13 +272,7 @@ def test_actionlint_refuses_a_pull_request_title_in_a_shell(bad_repo: Path) -> N
 
 
 def test_zizmor_refuses_the_injection_the_unpinned_action_and_the_trigger(bad_repo: Path) -> None:
-    result = subprocess.run(
-        [_tool(ZIZMOR), "--offline", "--format", "plain", ".github/workflows"],
-        cwd=bad_repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _lint(ZIZMOR, "--offline", "--format", "plain", ".github/workflows", cwd=bad_repo)
 
     assert result.returncode != 0
     found = set(re.findall(r"^\w+\[([\w-]+)\]", result.stdout, flags=re.MULTILINE))
@@ -292,20 +281,8 @@ def test_zizmor_refuses_the_injection_the_unpinned_action_and_the_trigger(bad_re
 
 def test_both_linters_pass_the_shipped_workflows() -> None:
     """What `make lint-workflows` runs, with the counts that show they read every file."""
-    actionlint = subprocess.run(
-        [_tool(ACTIONLINT), ".github/workflows/*.yml"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    zizmor = subprocess.run(
-        [_tool(ZIZMOR), "--offline", ".github/workflows"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    actionlint = _lint(ACTIONLINT, ".github/workflows/*.yml", cwd=REPO_ROOT)
+    zizmor = _lint(ZIZMOR, "--offline", ".github/workflows", cwd=REPO_ROOT)
 
     assert actionlint.returncode == 0, actionlint.stdout
     assert f"Checking {len(_all_workflows())} workflow file(s)" in actionlint.stdout
