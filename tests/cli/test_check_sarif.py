@@ -48,6 +48,7 @@ def _unversioned_prod_graph(path: Path) -> Path:
                 props["versioningConfiguration"]["status"] = "Suspended"
             suspended += 1
     assert suspended == 1
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document))
     return path
 
@@ -144,3 +145,33 @@ def test_the_schema_refuses_a_log_that_breaks_it(sarif_schema: dict[str, Any]) -
 
     with pytest.raises(jsonschema.ValidationError):
         _validate(sarif_schema, log)
+
+
+def test_a_graph_file_of_no_project_stack_is_its_own_location(
+    sarif_schema: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "no-project").mkdir()
+    graph = _unversioned_prod_graph(tmp_path / "graphs" / "prod-bad.json")
+    monkeypatch.chdir(tmp_path)
+
+    inside = runner.invoke(
+        app, ["check", "--graph", "graphs/prod-bad.json", "-C", "no-project", "-f", "sarif"]
+    )
+    monkeypatch.chdir(tmp_path / "no-project")
+    outside = runner.invoke(app, ["check", "--graph", str(graph), "-f", "sarif"])
+
+    locations = []
+    for result in (inside, outside):
+        assert result.exit_code == 1, result.output
+        log = json.loads(result.stdout)
+        _validate(sarif_schema, log)
+        [finding] = log["runs"][0]["results"]
+        [location] = finding["locations"]
+        locations.append(location["physicalLocation"])
+    assert locations == [
+        {
+            "artifactLocation": {"uri": "graphs/prod-bad.json", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 1},
+        },
+        {"artifactLocation": {"uri": graph.as_uri()}, "region": {"startLine": 1}},
+    ]
