@@ -6,6 +6,10 @@ rule's fix names (line 1 when the file has none), and names its resource as a lo
 (the URN, the logical name and the type). Results of one rule on one line differ only by
 resource, so each carries a fingerprint of stack, rule and URN: code scanning then keeps one
 alert per resource instead of folding them into one per line.
+
+The stack file, not the component's source, is the physical location: the same component
+passes in one stack and fails in another, and most fixes name a `tap:` key of that file (the
+component a fix names is in the help text).
 """
 
 from __future__ import annotations
