@@ -289,3 +289,49 @@ def test_both_linters_pass_the_shipped_workflows() -> None:
     assert zizmor.returncode == 0, zizmor.stdout
     assert "No findings to report." in zizmor.stdout
     assert zizmor.stderr.count("completed .github/workflows/") == len(_all_workflows())
+
+
+def _fake_gh(directory: Path, path: str, head_sha: str) -> str:
+    """A `gh` on PATH that answers `gh api repos/R/actions/runs/N --jq .path|.head_sha`."""
+    script = directory / "gh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1 $2" = "api repos/example-org/tap/actions/runs/$RUN_ID" ] || exit 3\n'
+        f'case "$4" in .path) echo "{path}";; .head_sha) echo "{head_sha}";; *) exit 4;; esac\n'
+    )
+    script.chmod(0o755)
+    return f"{directory}:{os.environ['PATH']}"
+
+
+def _find_commit(tmp_path: Path, run_id: str, path: str) -> subprocess.CompletedProcess[str]:
+    step = _step(_load("rollback.yml")["jobs"]["source"], "Read the run's")
+    search_path = _fake_gh(tmp_path, path, "a" * 40)
+    env = step["env"] | {"REPOSITORY": "example-org/tap", "RUN_ID": run_id, "PATH": search_path}
+    return _bash(step["run"], tmp_path, **env)
+
+
+def test_a_rollback_takes_the_commit_of_the_deploy_run_it_names(tmp_path: Path) -> None:
+    result = _find_commit(tmp_path, "123456", ".github/workflows/deploy.yml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _outputs(tmp_path) == {"commit": "a" * 40}
+    rollback = _load("rollback.yml")["jobs"]["rollback"]
+    assert rollback["with"]["commit"] == "${{ needs.source.outputs.commit }}"
+    assert rollback["with"]["artifact-run-id"] == "${{ inputs.run-id }}"
+
+
+@pytest.mark.parametrize(
+    ("run_id", "path", "message"),
+    [
+        ("123456", ".github/workflows/pull-request.yml", "is a run of .github/workflows/pull-"),
+        ("12; rm -rf /", ".github/workflows/deploy.yml", "run-id must be a number"),
+    ],
+)
+def test_a_rollback_refuses_a_run_that_is_no_deploy_run(
+    tmp_path: Path, run_id: str, path: str, message: str
+) -> None:
+    result = _find_commit(tmp_path, run_id, path)
+
+    assert result.returncode == 1
+    assert message in result.stdout
+    assert _outputs(tmp_path) == {}
