@@ -2,8 +2,8 @@
 steps run here as GitHub would run them, and both linters refuse a workflow that breaks the rules.
 
 No workflow runs on GitHub here: these tests read the files, run the bash of the steps that
-build and verify the artifact, and run actionlint and zizmor (`make lint-workflows` runs them
-on the shipped files).
+build and verify the artifact and find a rollback's commit, and run actionlint and zizmor
+(`make lint-workflows` runs them on the shipped files).
 """
 
 from __future__ import annotations
