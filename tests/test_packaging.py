@@ -360,3 +360,55 @@ def test_handler_imports_from_the_extracted_zip_alone(
     assert result.stdout.strip() == "tap_processor.handler"
     assert HANDLER == "process_handler.lambda_handler"
     assert f"{HANDLER.partition('.')[0]}.py" == packaging.ENTRY_MODULE
+
+
+def _prebuilt(sources: Path, tmp_path: Path) -> Artifact:
+    """A zip built from changed sources: bytes the checkout's own build would not give."""
+    (sources / "marker.py").write_text("BUILD = 'ci'\n")
+    return build_artifact(source_dir=sources, cache_dir=tmp_path / "ci", output_dir=tmp_path)
+
+
+def test_the_program_takes_the_prebuilt_zip_whose_sha256_matches(
+    sources: Path, tmp_path: Path
+) -> None:
+    prebuilt = _prebuilt(sources, tmp_path)
+    environ = {"TAP_ARTIFACT": str(prebuilt.path), "TAP_ARTIFACT_SHA256": prebuilt.sha256.upper()}
+
+    chosen = packaging.program_artifact(runtime="python3.12", architecture="arm64", environ=environ)
+
+    assert chosen.path == prebuilt.path
+    assert chosen.sha256 == hashlib.sha256(prebuilt.path.read_bytes()).hexdigest()
+    assert chosen.sha256 != build_artifact().sha256
+
+
+def test_the_program_refuses_a_prebuilt_zip_whose_bytes_changed(
+    sources: Path, tmp_path: Path
+) -> None:
+    prebuilt = _prebuilt(sources, tmp_path)
+    recorded = prebuilt.sha256
+    with prebuilt.path.open("ab") as zip_file:
+        zip_file.write(b"\0")
+    environ = {"TAP_ARTIFACT": str(prebuilt.path), "TAP_ARTIFACT_SHA256": recorded}
+
+    with pytest.raises(packaging.ArtifactMismatchError) as refused:
+        packaging.program_artifact(runtime="python3.12", architecture="arm64", environ=environ)
+
+    assert f"not the recorded {recorded}; refusing to deploy it" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TAP_ARTIFACT": "x.zip"}, "set both TAP_ARTIFACT and TAP_ARTIFACT_SHA256, or neither"),
+        ({"TAP_ARTIFACT_SHA256": "ab"}, "set both TAP_ARTIFACT and TAP_ARTIFACT_SHA256"),
+        (
+            {"TAP_ARTIFACT": "/nonexistent/a.zip", "TAP_ARTIFACT_SHA256": "ab"},
+            "cannot read the prebuilt artifact /nonexistent/a.zip: No such file or directory",
+        ),
+    ],
+)
+def test_a_half_named_or_missing_prebuilt_zip_is_refused(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(packaging.ArtifactMismatchError, match=message):
+        packaging.program_artifact(runtime="python3.12", architecture="arm64", environ=environ)

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -29,6 +29,10 @@ PACKAGE: Final = "tap_processor"
 LOCK_NAME: Final = "requirements.lock"
 SUPPORTED_RUNTIMES: Final = ("python3.12", "python3.13", "python3.14")
 PLATFORMS: Final = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+PREBUILT_VARIABLE: Final = "TAP_ARTIFACT"
+"""Path of a zip CI built once (`tap package`); the program deploys it instead of building."""
+PREBUILT_SHA256_VARIABLE: Final = "TAP_ARTIFACT_SHA256"
+"""The hex sha256 CI recorded for that zip; the program refuses a zip with other bytes."""
 
 ZIP_DATE_TIME: Final = (1980, 1, 1, 0, 0, 0)
 FILE_MODE: Final = 0o644
@@ -60,6 +64,10 @@ class SourceError(PackagingError):
 
 class DependencyInstallError(PackagingError):
     """pip could not install the locked dependencies for the Lambda platform."""
+
+
+class ArtifactMismatchError(PackagingError):
+    """A prebuilt zip is unreadable, or its bytes are not the ones CI recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,35 @@ def build_artifact(
     return Artifact(
         path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), cached=cached
     )
+
+
+def program_artifact(*, runtime: str, architecture: str, environ: Mapping[str, str]) -> Artifact:
+    """The zip the program deploys: the prebuilt one `$TAP_ARTIFACT` names, checked against
+    `$TAP_ARTIFACT_SHA256`, or else one built from this checkout."""
+    path, sha256 = environ.get(PREBUILT_VARIABLE), environ.get(PREBUILT_SHA256_VARIABLE)
+    if path is None and sha256 is None:
+        return build_artifact(runtime=runtime, architecture=architecture)
+    if not path or not sha256:
+        raise ArtifactMismatchError(
+            f"set both {PREBUILT_VARIABLE} and {PREBUILT_SHA256_VARIABLE}, or neither"
+        )
+    return prebuilt_artifact(Path(path), sha256)
+
+
+def prebuilt_artifact(path: Path, sha256: str) -> Artifact:
+    """A zip built elsewhere, whose bytes must hash to `sha256` (hex) before it is deployed."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ArtifactMismatchError(
+            f"cannot read the prebuilt artifact {path}: {error.strerror}"
+        ) from error
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256.strip().lower():
+        raise ArtifactMismatchError(
+            f"{path} has sha256 {digest}, not the recorded {sha256.strip()}; refusing to deploy it"
+        )
+    return Artifact(path=path.resolve(), sha256=digest, size=len(data), cached=True)
 
 
 def artifact_path(*, runtime: str = "python3.12", architecture: str = "arm64") -> Path:

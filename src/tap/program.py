@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pulumi
 
 from tap.config import from_pulumi
-from tap.packaging import build_artifact
+from tap.packaging import program_artifact
 from tap.pipeline import TapPipeline, TapPipelineArgs
 from tap.provider import build_provider
 
@@ -13,10 +15,13 @@ from tap.provider import build_provider
 def main() -> TapPipeline:
     """Build the running stack's pipeline; called by `__main__.py` and by `tap synth`."""
     config = from_pulumi()
-    provider = build_provider(config)
-    artifact = build_artifact(
-        runtime=config.processor.runtime, architecture=config.processor.architecture
+    # Before any resource: a prebuilt zip with other bytes stops the run with nothing registered.
+    artifact = program_artifact(
+        runtime=config.processor.runtime,
+        architecture=config.processor.architecture,
+        environ=os.environ,
     )
+    provider = build_provider(config)
     pipeline = TapPipeline(
         config.environment,
         TapPipelineArgs(config=config, code_path=str(artifact.path)),

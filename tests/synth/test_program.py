@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tap.config.loading import read_stack_file, to_pulumi_config
+from tap.facts.tokens import FUNCTION
 from tap.program import main
 from tap.synth import ResourceGraph, run_program
+from tap.synth.errors import SynthError
 from tests.support.paths import STACKS
 
 pytestmark = pytest.mark.slow  # synthesizes every stack, normal and preview, itself
@@ -81,3 +86,35 @@ def test_prod_replica_lives_in_the_replica_region(graphs: dict[str, ResourceGrap
         assert replica.outputs["arn"] == table.outputs["arn"].replace(
             f":{table.outputs['arn'].split(':')[3]}:", f":{region}:"
         )
+
+
+def test_the_program_deploys_the_prebuilt_zip_ci_names(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With TAP_ARTIFACT/TAP_ARTIFACT_SHA256 set (as the deploy jobs set them), the function's
+    code is that zip, not a build of the checkout."""
+    zip_path = tmp_path / "tap-processor.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr("process_handler.py", "def lambda_handler(event, context): ...\n")
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    monkeypatch.setenv("TAP_ARTIFACT", str(zip_path))
+    monkeypatch.setenv("TAP_ARTIFACT_SHA256", digest)
+
+    graph = synth(repo_root, "dev")
+
+    [function] = graph.by_type(FUNCTION)
+    assert function.inputs["code"]["path"] == str(zip_path)
+    assert function.inputs["code"]["sha256"] == digest
+    assert function.outputs["codeSha256"] == base64.b64encode(bytes.fromhex(digest)).decode()
+
+
+def test_the_program_stops_on_a_prebuilt_zip_with_other_bytes(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zip_path = tmp_path / "tap-processor.zip"
+    zip_path.write_bytes(b"not the recorded bytes")
+    monkeypatch.setenv("TAP_ARTIFACT", str(zip_path))
+    monkeypatch.setenv("TAP_ARTIFACT_SHA256", "0" * 64)
+
+    with pytest.raises(SynthError, match=r"not the recorded 0{64}; refusing to deploy it"):
+        synth(repo_root, "dev")

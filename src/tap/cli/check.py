@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from tap.cli.options import NoCache, ProjectDir, ReportFormat, ReportFormatOption
+from tap.cli.options import NoCache, ProjectDir
 from tap.cli.output import out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
 
 if TYPE_CHECKING:
     from tap.config import EnvironmentConfig
     from tap.rules import CheckResult
+    from tap.rules.sarif import StackSource, ToolInfo
+
+GITHUB_SERVER: Final = "GITHUB_SERVER_URL"
+GITHUB_REPOSITORY: Final = "GITHUB_REPOSITORY"
+"""Set by GitHub Actions: the SARIF log then links to the repository's docs/rules.md."""
+
+
+class CheckFormat(StrEnum):
+    """`tap check`'s report formats."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+CheckFormatOption = Annotated[
+    CheckFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="text for people; json (snake_case keys) for machines; sarif (SARIF 2.1.0) for "
+        "code scanning.",
+    ),
+]
 
 
 def check(
@@ -25,7 +52,7 @@ def check(
         Path | None,
         typer.Option("--graph", help="Check a graph written by `tap synth -f json` instead."),
     ] = None,
-    fmt: ReportFormatOption = ReportFormat.TEXT,
+    fmt: CheckFormatOption = CheckFormat.TEXT,
     no_cache: NoCache = False,
     project_dir: ProjectDir = Path(),
 ) -> None:
@@ -37,8 +64,14 @@ def check(
 
     with user_errors():
         results = _check_results(stack or [], all_stacks, graph_file, project_dir, not no_cache)
-    if fmt is ReportFormat.JSON:
+    if fmt is CheckFormat.JSON:
         write_json(results_document(results))
+    elif fmt is CheckFormat.SARIF:
+        from tap.rules.sarif import sarif_log
+
+        with user_errors():
+            sources = _stack_sources(project_dir, graph_file, [r.stack for r in results])
+        write_json(sarif_log(results, sources, _tool_info()))
     else:
         print_results(out(), results)
     if not all(r.passed for r in results):
@@ -82,3 +115,41 @@ def _graph_config(project_dir: Path, stack: str) -> EnvironmentConfig | None:
     if not (project_dir / "Pulumi.yaml").exists() or stack not in load_project(project_dir).files:
         return None
     return load_stack(project_dir, stack)[1]
+
+
+def _stack_sources(
+    project_dir: Path, graph_file: Path | None, stacks: Sequence[str]
+) -> dict[str, StackSource]:
+    """Each stack's file, which its SARIF results point at; a graph file with no stack file in
+    the project points at the graph file."""
+    from tap.config import load_project
+    from tap.config.loading import MAX_FILE_BYTES
+    from tap.rules.sarif import StackSource
+    from tap.textfile import read_text
+
+    files = load_project(project_dir).files if (project_dir / "Pulumi.yaml").exists() else {}
+    cwd = Path.cwd().resolve()
+    sources = {}
+    for stack in stacks:
+        if stack in files:
+            path = files[stack].path
+            text = read_text(path, limit=MAX_FILE_BYTES, what="a stack file")
+        else:  # a graph file whose stack the project does not hold
+            path, text = graph_file or project_dir, ""
+        absolute = path.resolve()
+        if absolute.is_relative_to(cwd):
+            sources[stack] = StackSource(absolute.relative_to(cwd).as_posix(), text)
+        else:
+            sources[stack] = StackSource(absolute.as_uri(), text, relative=False)
+    return sources
+
+
+def _tool_info() -> ToolInfo:
+    from importlib.metadata import version
+
+    from tap.rules.sarif import ToolInfo
+
+    server, repository = os.environ.get(GITHUB_SERVER), os.environ.get(GITHUB_REPOSITORY)
+    if not (server and repository):
+        return ToolInfo(version("tap"))
+    return ToolInfo(version("tap"), f"{server}/{repository}/blob/HEAD/docs/rules.md")

@@ -242,6 +242,12 @@ def is_root_stack(urn: str) -> bool:
     return len(parts) >= 4 and parts[2] == ROOT_STACK_TYPE
 
 
+def urn_type(urn: str) -> str:
+    """The type token a URN names: `urn:pulumi:S::P::parent$...$type::name` gives `type`."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
 def provider_urn(reference: str) -> str:
     """The URN in a provider reference: tap writes the URN, `pulumi stack export` `URN::id`."""
     # A URN has three `::` separators (stack, project, type, name); a reference adds the id.
