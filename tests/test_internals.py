@@ -230,15 +230,13 @@ def test_the_wire_still_tags_special_values_with_the_signatures_the_adapter_read
         tag = _private("pulumi.runtime.rpc", f"_special_{name}")
         assert isinstance(tag, str), f"pulumi.runtime.rpc._special_{name} is no string"
     wire = pulumi_adapter.wire_signatures()
-    # The SDK's own serializer tags an asset and an archive with what the adapter answers.
-    from google.protobuf.json_format import MessageToDict
-
-    values = {"asset": pulumi.StringAsset("x"), "archive": pulumi.AssetArchive({})}
-    wired = MessageToDict(asyncio.run(rpc.serialize_properties(values, {})))
-    tags = (wired["asset"][wire.sig_key], wired["archive"][wire.sig_key])
-    assert tags == (wire.asset, wire.archive), (
-        "pulumi.runtime.rpc._special_sig_key no longer tags what the SDK serializes"
-    )
+    source = inspect.getsource(rpc)
+    # The SDK's serializer still tags each kind with its signature, under the one key.
+    for name in ("asset_sig", "archive_sig", "resource_sig"):
+        assert f"_special_sig_key: _special_{name}" in source, (
+            f"pulumi.runtime.rpc no longer tags a value with _special_{name} under "
+            "_special_sig_key: adapt tap.internals.pulumi.wire_signatures"
+        )
     assert rpc.wrap_rpc_secret("v") == {wire.sig_key: wire.secret, "value": "v"}, (
         "pulumi.runtime.rpc._special_secret_sig no longer tags a secret on the wire"
     )
@@ -276,22 +274,44 @@ def test_serialize_properties_still_turns_plain_values_into_a_wire_struct() -> N
 
 
 @guards("pulumi.runtime.settings.get_root_resource")
-def test_the_root_resource_still_holds_the_stacks_exports_after_a_run() -> None:
+def test_the_root_resource_is_still_the_stack_that_holds_the_exports() -> None:
+    """Under the SDK's public mocks alone: no other surface tap adapts is on this path."""
     assert _parameters("pulumi.runtime.settings", "get_root_resource") == [], (
         "pulumi.runtime.settings.get_root_resource() changed its signature"
     )
-    from tap.synth.runner import run_program
+    from pulumi.runtime import Mocks
 
-    def program() -> None:
-        pulumi.export("n", 1)
-        pulumi.export("hidden", pulumi.Output.secret("s"))
-        pulumi.export("later", pulumi.Output.from_input("x").apply(lambda v: v + "y"))
+    class NoMocks(Mocks):
+        def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+            return "", {}
 
-    graph = run_program(
-        program, project="p", stack="s", config={}, account_id="111122223333", region="eu-west-1"
-    )
-    assert graph.outputs == {"n": 1, "hidden": "[secret]", "later": "xy"}, (
-        "pulumi.runtime.settings.get_root_resource() no longer holds the exports as `outputs`"
+        def call(self, args: Any) -> dict[str, Any]:
+            return {}
+
+    found: list[Any] = []
+
+    def in_fresh_context() -> None:
+        get_root_resource = _private("pulumi.runtime.settings", "get_root_resource")
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(NoMocks(), project="p", stack="s", preview=False)
+            pulumi.export("n", 1)
+            root = get_root_resource()
+            found.extend([type(root).__name__, dict(getattr(root, "outputs", None) or {})])
+            # Let the registrations the SDK started finish, so none is left unawaited.
+            pending = asyncio.all_tasks(loop)
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    worker = threading.Thread(target=contextvars.Context().run, args=(in_fresh_context,))
+    worker.start()
+    worker.join()
+    assert found == ["Stack", {"n": 1}], (
+        "pulumi.runtime.settings.get_root_resource() no longer answers the stack, its exports "
+        "under `outputs`: adapt tap.internals.pulumi.serialized_stack_exports"
     )
 
 
