@@ -9,7 +9,7 @@ object gets no item, so each run also finds, reads again and reports drift (0.1 
 Two patches of moto's private code, in the server process only, keep the emulator from
 dominating what is measured (both documented in results.md): ListObjectVersions deep-copies and
 sorts every version of the bucket for every page (quadratic in the bucket: hours at 10^5), so
-it goes through tap local's own listing adapter (`tap.local.emulator.windowed_version_listing`:
+it goes through tap local's own listing adapter (`tap.internals.moto.windowed_version_listing`:
 each page copies only the names it can answer, which gives the same listing), with moto's
 tracked copies dropped after each page; and DynamoDB Scan pages are written as JSON directly
 instead of through moto's shape serializer (about 2 ms per item).
@@ -52,7 +52,7 @@ def patch_moto() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.models import S3Backend
 
-    from tap.local.emulator import forget_tracked_models, windowed_version_listing
+    from tap.internals.moto import forget_tracked_models, windowed_version_listing
 
     # Each page copies only the names it can answer (tap local's own listing adapter), and
     # moto's tracked copies of each page's versions are dropped after it, as the live stack does.

@@ -17,7 +17,7 @@ from pulumi_policy import (
 
 from tap.config import ConfigError, ConfigReadError, EnvironmentConfig
 from tap.config.model import Suppression
-from tap.internals import unwrap_policy_proxy
+from tap.internals.pulumi_policy import unwrap_policy_proxy
 from tap.rules import TAP_PACK, Level, Rule, RuleContext, SuppressionError, check_graph
 from tap.rules.check import DASH
 from tap.rules.suppressions import check_suppressions

@@ -18,7 +18,7 @@ from tap.facts.tokens import (
     ROLE_POLICY,
     TABLE_REPLICA,
 )
-from tap.internals import moto_event_pattern_matches
+from tap.internals.moto import moto_event_pattern_matches
 from tap.rules import check_graph, rules_by_id
 from tap.rules.model import RuleContext, Status
 from tap.rules.samples import SAMPLE_BUCKET, sample_event

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap.internals import moto_event_pattern_matches
+from tap.internals.moto import moto_event_pattern_matches
 from tap.rules.event_pattern import EventPatternError, load, matches, matches_json
 
 KEYS = st.sampled_from(["source", "detail", "key", "size", "ip"])

@@ -18,7 +18,7 @@ from tap.config.errors import ConfigError, ConfigProblem, ConfigReadError
 from tap.config.model import EnvironmentConfig
 from tap.config.yamlfile import load_yaml, settle
 from tap.facts.markers import SECRET_MARK
-from tap.internals import explicit_config_keys
+from tap.internals.pulumi import explicit_config_keys
 from tap.textfile import TextFileError, read_text
 
 NAMESPACE = "tap"

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tap.internals import libyaml_parser
+from tap.internals.pyyaml import libyaml_parser
 
 MAX_DEPTH = 100
 """Deepest nesting accepted; a stack file needs about a dozen levels."""

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Final, overload
 
+from tap.internals.moto import observe_versioned_deletes
 from tap.local.delivery import EventRecord
 from tap.local.drive import DeliveryPath, write_runtime_logs
-from tap.local.emulator import Emulator, observe_versioned_deletes
+from tap.local.emulator import Emulator
 from tap.local.errors import GraphError
 from tap.local.observer import deleted_entry
 from tap.ops.inbox import inbox_name
@@ -180,8 +181,8 @@ class LiveStack:
         """Put the event S3 sends for a versioned delete moto emitted none for.
 
         Called while moto handles the delete, under the lock that applies S3's writes one at a
-        time (`emulator.s3_events_in_order`): the event is on the bus, with the next sequencer,
-        before any later write on the key emits its own.
+        time (`tap.internals.moto.s3_events_in_order`): the event is on the bus, with the next
+        sequencer, before any later write on the key emits its own.
         """
         entry = deleted_entry(
             bucket=bucket,

@@ -2,10 +2,10 @@
 
 moto gives every S3 event the same `id` and `sequencer`. Real S3 gives each event a unique id and
 a sequencer that increases per key. The emulator stamps each event as moto emits it, under the
-lock that makes S3's writes one at a time (`emulator.s3_events_in_order`), so sequencers follow
-S3's order whatever the number of writers; the observer gives each event a seeded id, the same
-for every rule it matched, so a run's report reads the same for the same seed. The report lists
-this as an emulator adaptation.
+lock that makes S3's writes one at a time (`tap.internals.moto.s3_events_in_order`), so
+sequencers follow S3's order whatever the number of writers; the observer gives each event a
+seeded id, the same for every rule it matched, so a run's report reads the same for the same
+seed. The report lists this as an emulator adaptation.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, Final
 
 from tap.facts.arns import bucket_arn
 from tap.facts.principals import S3_PRINCIPAL
+from tap.internals.moto import QueueTaker, next_sequencer
 from tap.local.appliers.context import ObserverTarget
-from tap.local.emulator import QueueTaker, next_sequencer
 
 STAMP_NOTE: Final = (
     "each S3 event gets its own id and a sequencer that increases in S3's order: S3 writes are "
@@ -121,8 +121,9 @@ def deleted_entry(
     """A PutEvents entry for the `Object Deleted` event S3 sends for one delete.
 
     Lifecycle deletes name S3 as the requester and carry no source IP (S3's EventBridge docs).
-    Its sequencer is the next one S3's events get (`emulator.next_sequencer`): put while the
-    delete is S3's latest write on the key, it orders after every earlier event of the key.
+    Its sequencer is the next one S3's events get (`tap.internals.moto.next_sequencer`): put
+    while the delete is S3's latest write on the key, it orders after every earlier event of the
+    key.
     """
     obj: dict[str, Any] = {"key": key, "sequencer": next_sequencer()}
     if version_id:

@@ -12,14 +12,15 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from tap.facts import tokens
 from tap.local.appliers import check_supported
-from tap.local.artifact import loaded_artifact
-from tap.local.deploy import deploy
-from tap.local.drive import drive
+from tap.local.artifact import LoadedArtifact, loaded_artifact
+from tap.local.deploy import Deployment, deploy
+from tap.local.drive import Driven, drive
 from tap.local.emulator import ACCOUNT_NOTE, Emulator, running_emulator
 from tap.local.errors import ArtifactError, GraphError, InvalidOptionsError
 from tap.local.function import IN_PROCESS_NOTE, HandlerFactory, artifact_handler
@@ -28,7 +29,7 @@ from tap.local.live import LIVE_NOTE, LiveStack, go_live
 from tap.local.observer import STAMP_NOTE
 from tap.local.options import LocalOptions
 from tap.local.report import LocalReport, build_report
-from tap.local.verify import IAM_NOTE, verify
+from tap.local.verify import IAM_NOTE, Verification, verify
 
 ProgressCallback = Callable[[int, int, str], None]
 """(done, total, stage): called as each stage advances; the library never prints."""
@@ -83,6 +84,64 @@ def run_local(
         return report
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a run needs before the emulator starts: the graph's resources, checked to be
+    supported, the stack's account and region, and the processor artifact's path."""
+
+    resources: list[GraphResource]
+    account_id: str
+    region: str
+    zip_path: Path
+
+
+def _plan(graph: Graph, options: LocalOptions) -> _Plan:
+    """Refuse what cannot run (options of another type, an unsupported resource, a graph with no
+    provider identity or function) before any emulator starts."""
+    if not isinstance(options, LocalOptions):
+        raise InvalidOptionsError(f"options must be LocalOptions, got {type(options).__name__}")
+    resources = list(graph.resources)
+    check_supported(resources)
+    account_id, region = stack_identity(resources)
+    return _Plan(resources, account_id, region, _artifact_path(resources, options))
+
+
+def _staged(progress: ProgressCallback) -> Callable[[str], Callable[[int, int], None]]:
+    """A stage's (done, total) callback, reporting under the stage's name."""
+    return lambda name: lambda done, total: progress(done, total, name)
+
+
+def _stages(
+    emulator: Emulator,
+    plan: _Plan,
+    options: LocalOptions,
+    artifact: LoadedArtifact,
+    progress: ProgressCallback,
+    factory: HandlerFactory,
+) -> tuple[Deployment, Driven, Verification]:
+    """Deploy the graph, drive the workload through it, and verify: the three stages in turn."""
+    stage = _staged(progress)
+    deployment = deploy(
+        emulator,
+        plan.resources,
+        artifact=plan.zip_path.read_bytes(),
+        on_resource=stage("applying graph"),
+    )
+    driven = drive(
+        emulator,
+        deployment,
+        options,
+        artifact=artifact,
+        factory=factory,
+        on_operation=stage("uploading objects"),
+        on_delivery=stage("delivering events"),
+    )
+    progress(0, 1, "verifying")
+    verification = verify(emulator, deployment, driven)
+    progress(1, 1, "verifying")
+    return deployment, driven, verification
+
+
 @contextmanager
 def local_run(
     graph: Graph,
@@ -94,45 +153,21 @@ def local_run(
     """`run_local`, yielding the report with the emulator still up, so a caller can read what
     S3, DynamoDB and SQS hold (in-process too); the emulator stops when the block ends, unless
     `options.keep_running`."""
-    if not isinstance(options, LocalOptions):
-        raise InvalidOptionsError(f"options must be LocalOptions, got {type(options).__name__}")
     started = time.perf_counter()
-    resources = list(graph.resources)
-    check_supported(resources)
-    account_id, region = stack_identity(resources)
-    zip_path = _artifact_path(resources, options)
+    plan = _plan(graph, options)
     progress = on_progress or (lambda _done, _total, _stage: None)
-
-    def stage(name: str) -> Callable[[int, int], None]:
-        return lambda done, total: progress(done, total, name)
-
     progress(0, 1, "starting emulator")
     with (
         running_emulator(
-            account_id=account_id, region=region, keep_running=options.keep_running
+            account_id=plan.account_id, region=plan.region, keep_running=options.keep_running
         ) as emulator,
         ExitStack() as held,
     ):
-        artifact = held.enter_context(loaded_artifact(zip_path))
+        artifact = held.enter_context(loaded_artifact(plan.zip_path))
         progress(1, 1, "starting emulator")
-        deployment = deploy(
-            emulator,
-            resources,
-            artifact=zip_path.read_bytes(),
-            on_resource=stage("applying graph"),
+        deployment, driven, verification = _stages(
+            emulator, plan, options, artifact, progress, handler_factory or artifact_handler
         )
-        driven = drive(
-            emulator,
-            deployment,
-            options,
-            artifact=artifact,
-            factory=handler_factory or artifact_handler,
-            on_operation=stage("uploading objects"),
-            on_delivery=stage("delivering events"),
-        )
-        progress(0, 1, "verifying")
-        verification = verify(emulator, deployment, driven)
-        progress(1, 1, "verifying")
         adaptations = (*STANDING_ADAPTATIONS, *deployment.adaptations, *driven.adaptations)
         if options.keep_running and emulator.endpoint is not None:
             # The live stack keeps the extracted artifact until it stops.

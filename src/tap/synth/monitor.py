@@ -6,9 +6,9 @@ import threading
 from typing import Any, Final
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs
-from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 
+from tap.internals.pulumi_mocks import MockMonitorBase
 from tap.synth.errors import DefaultProviderError, DuplicateUrnError, SynthError, UnknownInputError
 from tap.synth.fake_aws import FakeAws, provider_urn_of
 from tap.synth.graph import PROVIDER_TYPE_PREFIX, Resource, lifecycle_options
@@ -52,7 +52,7 @@ def _package_of(token: str) -> str:
     return token.split(":", 1)[0]
 
 
-class RecordingMonitor(MockMonitor):
+class RecordingMonitor(MockMonitorBase):
     """Answers the SDK from a FakeAws and keeps each resource's placement, deps and properties.
 
     Unlike the stock mock monitor it builds URNs as the engine does (full parent type chain,
@@ -174,7 +174,7 @@ class RecordingMonitor(MockMonitor):
             if urn in self._records:
                 raise DuplicateUrnError(urn)
             self._records[urn] = record
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+            self.remember_registration(urn, resource_id, state)
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id=resource_id, object=encode_struct(state)
         )
@@ -198,7 +198,7 @@ class RecordingMonitor(MockMonitor):
         if outputs:
             with self._lock:
                 self._component_outputs[request.urn] = to_json_value(outputs)
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+        return self.acknowledge_outputs(request)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
         """Reading an existing resource needs a real cloud; refuse it."""
@@ -212,7 +212,7 @@ class RecordingMonitor(MockMonitor):
     def Invoke(self, request: Any) -> Any:  # noqa: N802
         """Answer an invoke from the fake provider."""
         if request.tok == GET_RESOURCE_TOKEN:
-            return super().Invoke(request)  # type: ignore[no-untyped-call]
+            return self.answer_get_resource(request)
         try:
             if not request.provider:
                 self._refuse_default_provider(request.tok, "invoke")

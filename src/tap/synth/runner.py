@@ -13,13 +13,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final
 
 import pulumi
-from pulumi.runtime import rpc
-from pulumi.runtime.settings import get_root_resource
 
-from tap.internals import (
-    massage_outputs,
+from tap.internals.pulumi import (
     run_pulumi_program,
     seed_settings,
+    serialized_stack_exports,
     without_source_positions,
 )
 from tap.synth.errors import SynthError
@@ -169,9 +167,7 @@ def _call(program: Program) -> None:
 
 async def _stack_exports() -> dict[str, Any]:
     """The stack's `pulumi.export`s, resolved the way the engine would store them."""
-    root = get_root_resource()
-    exports = getattr(root, "outputs", None) or {}
-    struct = await rpc.serialize_properties(massage_outputs(dict(exports)), {})
+    struct = await serialized_stack_exports()
     exported: dict[str, Any] = to_json_value(decode_struct(struct))
     return exported
 

@@ -11,15 +11,17 @@ from typing import Any, Final
 import pulumi
 from google.protobuf import struct_pb2  # type: ignore[import-untyped,unused-ignore]
 from pulumi.output import Unknown as PulumiUnknown
-from pulumi.runtime import rpc
 
 from tap.facts.markers import SECRET_MARK, UNKNOWN_MARK
+from tap.internals.pulumi import is_wire_secret, unwrap_wire_secret, wire_signatures
 
-_SIG: Final = rpc._special_sig_key
-_SECRET_SIG: Final = rpc._special_secret_sig
-_ASSET_SIG: Final = rpc._special_asset_sig
-_ARCHIVE_SIG: Final = rpc._special_archive_sig
-_RESOURCE_SIG: Final = rpc._special_resource_sig
+_WIRE: Final = wire_signatures()
+_SIG: Final = _WIRE.sig_key
+_SECRET_SIG: Final = _WIRE.secret
+_ASSET_SIG: Final = _WIRE.asset
+_ARCHIVE_SIG: Final = _WIRE.archive
+_RESOURCE_SIG: Final = _WIRE.resource
+_WIRE_UNKNOWN: Final = _WIRE.unknown
 _MAX_EXACT_INT: Final = 2**53
 
 
@@ -51,12 +53,12 @@ class Secret:
 
 def is_unknown(value: object) -> bool:
     """Whether a decoded value (ours or the SDK's) is unknown."""
-    return value is UNKNOWN or isinstance(value, PulumiUnknown) or value == rpc.UNKNOWN
+    return value is UNKNOWN or isinstance(value, PulumiUnknown) or value == _WIRE_UNKNOWN
 
 
 def contains_secret(value: object) -> bool:
     """Whether a secret hides anywhere inside a value."""
-    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
+    if isinstance(value, Secret) or is_wire_secret(value):
         return True
     if isinstance(value, Mapping):
         return any(contains_secret(v) for v in value.values())
@@ -67,8 +69,8 @@ def contains_secret(value: object) -> bool:
 
 def secret_leaves(value: Any, *, inside: bool = False) -> set[str]:
     """The plaintext strings hidden under secret wrappers inside a value."""
-    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
-        inner = value.value if isinstance(value, Secret) else rpc.unwrap_rpc_secret(value)
+    if isinstance(value, Secret) or is_wire_secret(value):
+        inner = value.value if isinstance(value, Secret) else unwrap_wire_secret(value)
         return secret_leaves(inner, inside=True)
     if isinstance(value, Mapping):
         return set().union(*(secret_leaves(v, inside=inside) for v in value.values()))
@@ -92,8 +94,8 @@ def reveal(value: Any) -> Any:
     """The value with every secret wrapper removed (what a provider sees)."""
     if isinstance(value, Secret):
         return reveal(value.value)
-    if rpc.is_rpc_secret(value):
-        return reveal(rpc.unwrap_rpc_secret(value))
+    if is_wire_secret(value):
+        return reveal(unwrap_wire_secret(value))
     if isinstance(value, Mapping):
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -111,7 +113,7 @@ def decode_value(value: struct_pb2.Value) -> Any:
     """Decode one wire value: secrets, unknowns, assets and resource references included."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
-        return UNKNOWN if value.string_value == rpc.UNKNOWN else value.string_value
+        return UNKNOWN if value.string_value == _WIRE_UNKNOWN else value.string_value
     if kind == "number_value":
         number = value.number_value
         return int(number) if number.is_integer() and abs(number) < _MAX_EXACT_INT else number
@@ -135,7 +137,7 @@ def _decode_special(struct: struct_pb2.Struct) -> Any:
         # A provider sees a custom resource as its id and a component as its URN.
         if "id" in fields:
             resource_id = fields["id"].string_value
-            return UNKNOWN if resource_id in ("", rpc.UNKNOWN) else resource_id
+            return UNKNOWN if resource_id in ("", _WIRE_UNKNOWN) else resource_id
         return fields["urn"].string_value
     if sig == _ASSET_SIG:
         if "path" in fields:
@@ -170,7 +172,7 @@ def encode_value(value: Any) -> struct_pb2.Value:
     if value is None:
         wire.null_value = struct_pb2.NULL_VALUE
     elif is_unknown(value):
-        wire.string_value = rpc.UNKNOWN
+        wire.string_value = _WIRE_UNKNOWN
     elif isinstance(value, bool):
         wire.bool_value = value
     elif isinstance(value, int | float):
@@ -222,7 +224,7 @@ def file_sha256(path: str) -> str | None:
 
 def to_json_value(value: Any) -> Any:
     """The graph JSON form of a decoded value: secrets and unknowns become markers."""
-    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
+    if isinstance(value, Secret) or is_wire_secret(value):
         return SECRET_MARK
     if is_unknown(value):
         return UNKNOWN_MARK
