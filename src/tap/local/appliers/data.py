@@ -23,6 +23,11 @@ def kms_key(
             MultiRegion=inputs.get("multiRegion"),
             KeyUsage=inputs.get("keyUsage"),
             KeySpec=inputs.get("customerMasterKeySpec"),
+            Tags=[
+                {"TagKey": t["Key"], "TagValue": t["Value"]}
+                for t in tags_list({"tags": {**ctx.default_tags, **mapping(inputs, "tags")}})
+            ]
+            or None,
         )
     )["KeyMetadata"]
     if inputs.get("enableKeyRotation"):
