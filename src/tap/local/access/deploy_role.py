@@ -27,7 +27,6 @@ from tap.local.appliers import APPLIERS, Applied, Applier, ApplyContext, apply_g
 from tap.local.appliers.context import OBSERVER_PREFIX
 from tap.local.emulator import Credentials, Emulator, running_emulator
 from tap.local.graph import GraphResource
-from tap.naming import Names
 
 DEPLOY_POLICY_NAME: Final = "tap-deploy"
 """The deploy role's inline policy in the emulator."""
@@ -96,15 +95,21 @@ class DeployRoleProof:
         }
 
 
+def _path_and_name(arn: str) -> tuple[str, str]:
+    """(path, name) of an IAM role or policy ARN: `role/ci/deployer` is (`/ci/`, `deployer`)."""
+    kind_and_path, _, name = parse_arn(arn).resource.rpartition("/")
+    _, _, path = kind_and_path.partition("/")
+    return (f"/{path}/" if path else "/"), name
+
+
 def _create_deploy_role(
     emulator: Emulator, config: EnvironmentConfig, policy: PolicyDocument, boundary: PolicyDocument
 ) -> Credentials:
     """The boundary policy and the deploy role (trusting the emulator's caller), as the bootstrap
     creates them; then the role's temporary credentials from moto's STS."""
     iam = emulator.client("iam")
-    iam.create_policy(
-        PolicyName=Names.of(config).permissions_boundary, PolicyDocument=json.dumps(boundary)
-    )
+    path, name = _path_and_name(boundary_arn(config))
+    iam.create_policy(PolicyName=name, Path=path, PolicyDocument=json.dumps(boundary))
     caller = emulator.client("sts").get_caller_identity()["Arn"]
     trust = {
         "Version": "2012-10-17",
@@ -112,8 +117,8 @@ def _create_deploy_role(
             {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"}
         ],
     }
-    role_name = parse_arn(config.deploy_role_arn).resource.rsplit("/", 1)[-1]
-    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    path, role_name = _path_and_name(config.deploy_role_arn)
+    iam.create_role(RoleName=role_name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(
         RoleName=role_name, PolicyName=DEPLOY_POLICY_NAME, PolicyDocument=json.dumps(policy)
     )
