@@ -47,8 +47,15 @@ def test_the_deploy_role_deploys_dev_with_no_call_denied(proof: DeployRoleProof)
     assert proof.evaluators == ("principalmapper", "lambda-preflight")
     assert proof.unauthorized == ()
     assert proof.disagreements == ()
-    assert (len(proof.calls), len(proof.reads), len(proof.role_grants)) == (42, 77, 9)
-    assert sum(j.count for j in proof.calls) == 42
+    assert proof.caller_arn == "arn:aws:sts::111122223333:assumed-role/tap-deployer/tap-dev-deploy"
+    assert (len(proof.calls), len(proof.reads), len(proof.role_grants)) == (44, 77, 9)
+    assert sum(j.count for j in proof.calls) == 44
+    implied = {(j.call.action, j.call.resource_type) for j in proof.calls if j.call.implied}
+    assert implied == {
+        ("iam:PassRole", tokens.FUNCTION),
+        ("kms:DescribeKey", tokens.TABLE),
+        ("kms:CreateGrant", tokens.TABLE),
+    }
 
 
 def test_the_report_holds_the_calls_that_matter_with_the_keys_they_set(
@@ -101,3 +108,21 @@ def test_a_role_without_the_boundary_is_refused(artifact_path: Path) -> None:
     denied = {j.call.action for j in proof.unauthorized}
     assert "iam:CreateRole" in denied
     assert "iam:PutRolePolicy" in denied
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_other_stacks_deploy_through_their_own_role_with_no_call_denied(
+    stack: str, artifact_path: Path
+) -> None:
+    """prod adds the replica region: its table replica (with the item actions AWS requires
+    there), its replica key and the replication service-linked role."""
+    graph, config = shipped(stack)
+    with_boundary = mutate(
+        graph, tokens.ROLE, lambda i: {**i, "permissionsBoundary": boundary_arn(config)}
+    )
+    proof = prove_deploy_role(with_boundary.resources, config, artifact=artifact_path.read_bytes())
+    assert proof.unauthorized == ()
+    assert proof.disagreements == ()
+    actions = {j.call.action for j in proof.calls}
+    replicated = {"dynamodb:CreateTableReplica", "kms:ReplicateKey", "iam:CreateServiceLinkedRole"}
+    assert (actions >= replicated) is (stack == "prod")

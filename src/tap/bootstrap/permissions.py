@@ -14,6 +14,7 @@ from tap.components.batch_operations import INVOKE_ACTIONS, MANIFEST_ACTIONS, RE
 from tap.config.model import EnvironmentConfig
 from tap.facts import tokens
 from tap.facts.arns import bucket_arn, build_arn, parse_arn, partition_of
+from tap.facts.implied import REPLICA_ACTIONS, REPLICATION_ROLE
 from tap.facts.principals import DYNAMODB_REPLICATION_PRINCIPAL, LAMBDA_PRINCIPAL
 from tap.facts.provider_reads import UNSCOPED_ACTIONS, reads_of
 from tap.iam import VERSION, Statement, allow
@@ -232,12 +233,14 @@ def _data_statements(scope: _Scope) -> list[Statement]:
             [scope.arn("sqs", n.delivery_dlq), scope.arn("sqs", n.processor_dlq)],
         ),
     ]
-    if scope.config.table.replica_regions:
+    replicas = [scope.arn("dynamodb", f"table/{n.table}", r) for r in scope.regions[1:]]
+    if replicas:
+        statements.append(allow("AddTableReplicas", REPLICA_ACTIONS, replicas))
         statements.append(
             allow(
                 "ReplicationServiceLinkedRole",
                 ["iam:CreateServiceLinkedRole"],
-                [scope.arn("iam", "role/aws-service-role/*", region="")],
+                [scope.arn("iam", REPLICATION_ROLE, region="")],
                 condition={"StringEquals": {"iam:AWSServiceName": DYNAMODB_REPLICATION_PRINCIPAL}},
             )
         )

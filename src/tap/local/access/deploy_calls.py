@@ -14,6 +14,8 @@ from typing import Any
 
 from tap.calls import PASSES_ROLE, iam_action, resource_arn
 from tap.facts.arns import build_arn, is_arn, partition_of
+from tap.facts.implied import REPLICA_ACTIONS, REPLICATION_ROLE, TABLE_KEY_ACTIONS
+from tap.facts.principals import DYNAMODB_REPLICATION_PRINCIPAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class DeployCall:
     """Condition keys the request itself sets, as sorted (key, value) pairs."""
     resource_type: str = ""
     """The graph type whose applier or provider read made the call."""
+    implied: bool = False
+    """Authorised as part of another call (`IMPLIED_BY`), not a request of its own."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -34,6 +38,7 @@ class DeployCall:
             "resource": self.resource,
             "context": dict(self.context),
             "resource_type": self.resource_type,
+            "implied": self.implied,
         }
 
 
@@ -91,6 +96,45 @@ def request_context(action: str, params: Mapping[str, Any]) -> dict[str, str]:
     return context
 
 
+def _table_key(region: str, account: str, sse: object) -> list[DeployCall]:
+    key = sse.get("KMSMasterKeyId") if isinstance(sse, Mapping) else None
+    if not isinstance(key, str):
+        return []
+    arn = resource_arn("kms", {"KeyId": key}, region=region, account_id=account)
+    return [DeployCall(a, arn, (), implied=True) for a in TABLE_KEY_ACTIONS]
+
+
+def implied_calls(
+    action: str, params: Mapping[str, Any], region: str, account: str
+) -> list[DeployCall]:
+    """What AWS authorises as the caller within one call: the CMK a table is encrypted with,
+    what adding a replica needs in its region, the tags and region of a replicated key."""
+    implied: list[DeployCall] = []
+    if action in ("dynamodb:CreateTable", "dynamodb:UpdateTable"):
+        implied += _table_key(region, account, params.get("SSESpecification"))
+    for update in params.get("ReplicaUpdates") or [] if action == "dynamodb:UpdateTable" else []:
+        create = update.get("Create") if isinstance(update, Mapping) else None
+        if not isinstance(create, Mapping):
+            continue
+        where = str(create["RegionName"])
+        table = _arn("dynamodb", where, account, f"table/{params['TableName']}")
+        implied += [DeployCall(a, table, (), implied=True) for a in REPLICA_ACTIONS]
+        implied += _table_key(where, account, create)
+        implied.append(
+            DeployCall(
+                "iam:CreateServiceLinkedRole",
+                _arn("iam", where, account, REPLICATION_ROLE, regional=False),
+                (("iam:AWSServiceName", DYNAMODB_REPLICATION_PRINCIPAL),),
+                implied=True,
+            )
+        )
+    if action == "kms:ReplicateKey":
+        tags = request_context("kms:CreateKey", params)
+        context = tuple(sorted({**tags, "aws:RequestedRegion": params["ReplicaRegion"]}.items()))
+        implied.append(DeployCall("kms:CreateKey", "*", context, implied=True))
+    return implied
+
+
 @dataclass
 class DeployRecorder:
     """Records every call of the clients it is hooked to (`hook`), with the client's region."""
@@ -121,11 +165,17 @@ class DeployRecorder:
             key = resource_arn("kms", {"KeyId": params["TargetKeyId"]}, region=region,
                                account_id=self.account_id)  # fmt: skip
             calls.append(DeployCall(action, key, (), self.resource_type))
+        calls += [
+            DeployCall(c.action, c.resource, c.context, self.resource_type, implied=True)
+            for c in implied_calls(action, params, region, self.account_id)
+        ]
         parameter, service_principal = PASSES_ROLE.get(action, ("", ""))
         passed = params.get(parameter)
         if isinstance(passed, str):
             pass_context = (("iam:PassedToService", service_principal),)
-            calls.append(DeployCall("iam:PassRole", passed, pass_context, self.resource_type))
+            calls.append(
+                DeployCall("iam:PassRole", passed, pass_context, self.resource_type, implied=True)
+            )
         with self._lock:
             self._calls.extend(calls)
 

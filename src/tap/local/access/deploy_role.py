@@ -56,6 +56,8 @@ class DeployRoleProof:
     """Every call the apply made, every provider read, and every grant of a created role."""
 
     role_arn: str
+    caller_arn: str
+    """Who the emulator says made the calls: the assumed deploy role's session."""
     calls: tuple[JudgedDeployCall, ...]
     """The apply's calls, judged against the deploy policy."""
     reads: tuple[JudgedDeployCall, ...]
@@ -86,6 +88,7 @@ class DeployRoleProof:
         """JSON-ready form."""
         return {
             "role_arn": self.role_arn,
+            "caller_arn": self.caller_arn,
             "evaluators": list(self.evaluators),
             "calls": [j.to_dict() for j in self.calls],
             "reads": [j.to_dict() for j in self.reads],
@@ -275,9 +278,9 @@ def prove_deploy_role(
     account, region = config.account_id, config.region
     with running_emulator(account_id=account, region=region) as emulator:
         recorder = DeployRecorder(account)
-        deployer = emulator.as_principal(
-            _create_deploy_role(emulator, config, policy, boundary), on_client=recorder.hook
-        )
+        credentials = _create_deploy_role(emulator, config, policy, boundary)
+        caller = emulator.as_principal(credentials).client("sts").get_caller_identity()["Arn"]
+        deployer = emulator.as_principal(credentials, on_client=recorder.hook)
         ctx = ApplyContext(deployer, artifact, default_tags=default_tags(resources))
         apply_graph(ctx, list(resources), appliers=_recorded(recorder))
         recorded = recorder.calls
@@ -295,6 +298,7 @@ def prove_deploy_role(
     boundary_judges = evaluators_for([boundary])
     return DeployRoleProof(
         role_arn=config.deploy_role_arn,
+        caller_arn=caller,
         calls=_judge_all(deploy_judges, calls, base, held),
         reads=_judge_all(deploy_judges, reads, base, held),
         role_grants=_judge_all(boundary_judges, grants, base, held),

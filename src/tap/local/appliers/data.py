@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tap.facts.arns import build_arn, partition_of
+from tap.facts.arns import build_arn, parse_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str, tags_list
 from tap.local.graph import GraphResource
+
+
+def _kms_tags(ctx: ApplyContext, inputs: Mapping[str, Any]) -> list[dict[str, str]] | None:
+    """The key's tags with the provider's default tags, as KMS spells them; None when none."""
+    tags = tags_list({"tags": {**ctx.default_tags, **mapping(inputs, "tags")}})
+    return [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags] or None
 
 
 def kms_key(
@@ -23,11 +29,7 @@ def kms_key(
             MultiRegion=inputs.get("multiRegion"),
             KeyUsage=inputs.get("keyUsage"),
             KeySpec=inputs.get("customerMasterKeySpec"),
-            Tags=[
-                {"TagKey": t["Key"], "TagValue": t["Value"]}
-                for t in tags_list({"tags": {**ctx.default_tags, **mapping(inputs, "tags")}})
-            ]
-            or None,
+            Tags=_kms_tags(ctx, inputs),
         )
     )["KeyMetadata"]
     if inputs.get("enableKeyRotation"):
@@ -38,18 +40,28 @@ def kms_key(
 def kms_replica_key(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """A KMS replica key: replicated into its `region`."""
+    """A KMS replica key: replicated into its `region`, with the provider's tags.
+
+    moto finds the primary key by its id only (an ARN raises KeyError) and drops ReplicateKey's
+    Tags, so the id is passed and the replica tagged afterwards (an adaptation).
+    """
     primary = required_str(inputs, "primaryKeyArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
     kms = ctx.emulator.client("kms", primary.split(":")[3])
+    tags = _kms_tags(ctx, inputs)
     replica = kms.replicate_key(
         **compact(
-            KeyId=primary,
+            KeyId=parse_arn(primary).resource.split("/", 1)[1],
             ReplicaRegion=region,
             Policy=inputs.get("policy"),
             Description=inputs.get("description"),
+            Tags=tags,
         )
     )["ReplicaKeyMetadata"]
+    replica_kms = ctx.emulator.client("kms", region)
+    if tags and not replica_kms.list_resource_tags(KeyId=replica["KeyId"])["Tags"]:
+        replica_kms.tag_resource(KeyId=replica["KeyId"], Tags=tags)
+        ctx.adapt("moto drops ReplicateKey's tags: each replica key is tagged after it is made")
     return {"id": replica["KeyId"], "keyId": replica["KeyId"], "arn": replica["Arn"]}
 
 
