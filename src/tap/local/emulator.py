@@ -7,7 +7,6 @@ A run that nothing outside the process needs to reach drives moto's backends in-
 
 from __future__ import annotations
 
-import copy
 import functools
 import heapq
 import importlib
@@ -130,6 +129,8 @@ class Emulator:
         Its clients sign with `credentials`; `on_client(client, region)` sees each one as it is
         made (to hook a call recorder). Stopping it stops nothing: the backends are this one's.
         """
+        import copy
+
         other = copy.copy(self)
         other.credentials = credentials
         other._clients = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tap.facts.arns import build_arn, parse_arn, partition_of
+from tap.facts.arns import build_arn, partition_of
 from tap.local.appliers.context import ApplyContext
 from tap.local.appliers.values import compact, mapping, optional_int, required_str, tags_list
 from tap.local.graph import GraphResource
@@ -40,10 +40,10 @@ def kms_key(
 def kms_replica_key(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """A KMS replica key: replicated into its `region`, with the provider's tags.
+    """A KMS replica key: replicated into its `region`.
 
-    moto finds the primary key by its id only (an ARN raises KeyError) and drops ReplicateKey's
-    Tags, so the id is passed and the replica tagged afterwards (an adaptation).
+    ReplicateKey takes the primary's key id or ARN; moto finds a key only by its id (an ARN is
+    a KeyError inside moto), so the applier passes the id, which AWS accepts as well.
     """
     primary = required_str(inputs, "primaryKeyArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
@@ -51,7 +51,7 @@ def kms_replica_key(
     tags = _kms_tags(ctx, inputs)
     replica = kms.replicate_key(
         **compact(
-            KeyId=parse_arn(primary).resource.split("/", 1)[1],
+            KeyId=primary.rsplit("key/", 1)[-1],
             ReplicaRegion=region,
             Policy=inputs.get("policy"),
             Description=inputs.get("description"),
@@ -60,6 +60,7 @@ def kms_replica_key(
     )["ReplicaKeyMetadata"]
     replica_kms = ctx.emulator.client("kms", region)
     if tags and not replica_kms.list_resource_tags(KeyId=replica["KeyId"])["Tags"]:
+        # moto drops ReplicateKey's Tags; AWS tags the replica with them.
         replica_kms.tag_resource(KeyId=replica["KeyId"], Tags=tags)
         ctx.adapt("moto drops ReplicateKey's tags: each replica key is tagged after it is made")
     return {"id": replica["KeyId"], "keyId": replica["KeyId"], "arn": replica["Arn"]}
