@@ -96,7 +96,12 @@ PROVIDER_READS: Final[dict[str, ProviderReads]] = {
         ("sqs:GetQueueAttributes",), "internal/service/sqs/queue_policy.go"
     ),
     tokens.ROLE: ProviderReads(
-        ("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"),
+        (
+            "iam:GetRole",
+            "iam:ListRolePolicies",  # inline_policy: each one read with GetRolePolicy
+            "iam:GetRolePolicy",
+            "iam:ListAttachedRolePolicies",
+        ),
         "internal/service/iam/role.go",
     ),
     tokens.ROLE_POLICY: ProviderReads(
@@ -107,11 +112,10 @@ PROVIDER_READS: Final[dict[str, ProviderReads]] = {
     ),
     tokens.FUNCTION: ProviderReads(
         (
-            "lambda:GetFunction",
+            "lambda:GetFunction",  # its Concurrency answers reserved_concurrent_executions
+            "lambda:GetFunctionConfiguration",  # the waiters after create and update
             "lambda:GetFunctionCodeSigningConfig",
-            "lambda:GetFunctionConcurrency",
-            "lambda:GetRuntimeManagementConfig",
-            "lambda:ListVersionsByFunction",
+            "lambda:ListVersionsByFunction",  # the latest published version
         ),
         "internal/service/lambda/function.go",
     ),
