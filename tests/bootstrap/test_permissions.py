@@ -247,3 +247,48 @@ def test_principalmapper_finds_the_path_an_over_broad_deploy_role_would_have() -
     )
     graph, deploy, admin = _graph(broad)
     assert is_connected(graph, deploy, admin)
+
+
+def _lint(deploy_document: dict[str, Any], boundary_document: dict[str, Any]) -> list[str]:
+    """cfn-lint's findings (rule ids) on a template holding the two documents as the bootstrap
+    attaches them: the deploy policy inline on a role, the boundary as a managed policy."""
+    from cfnlint.api import ManualArgs, lint
+
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Boundary": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {"PolicyDocument": boundary_document},
+            },
+            "DeployRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [{"PolicyName": "tap-deploy", "PolicyDocument": deploy_document}],
+                },
+            },
+        },
+    }
+    matches = lint(json.dumps(template), config=ManualArgs(regions=[DEV.region]))
+    return [f"{m.rule.id} {m.message[:80]}" for m in matches]
+
+
+def test_every_action_granted_or_denied_is_one_aws_knows() -> None:
+    """cfn-lint's W3037 checks each action against AWS's service authorization data, so a
+    misspelt action (or provider read) in either document is named; every shipped stack's pass."""
+    for stack in STACKS:
+        config = shipped(stack)[1]
+        assert _lint(deploy_policy(config), boundary_policy(config)) == [], stack
+    misspelt = deploy_policy(DEV)
+    misspelt["Statement"][0]["Action"].append("s3:GetBucketAclz")
+    assert [f.split()[0] for f in _lint(misspelt, boundary_policy(DEV))] == ["W3037"]
