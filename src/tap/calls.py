@@ -14,7 +14,7 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 from tap.facts.arns import bucket_arn, build_arn, is_arn, partition_of
-from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
+from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL, LAMBDA_PRINCIPAL
 
 
 class CallSource(StrEnum):
@@ -56,11 +56,31 @@ IAM_ACTIONS: Final = {
     "lambda:Invoke": "lambda:InvokeFunction",
     "lambda:InvokeAsync": "lambda:InvokeFunction",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    "s3:PutBucketNotificationConfiguration": "s3:PutBucketNotification",
+    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+    "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "s3:GetBucketCors": "s3:GetBucketCORS",
+    "s3:GetBucketAccelerateConfiguration": "s3:GetAccelerateConfiguration",
+    "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
 }
 """API operations authorised by an IAM action of another name (the Service Authorization pages:
 S3's, and SQS's batch operations, which IAM checks as their one-message action); every other
 operation is authorised by the action of its own name."""
-PASSES_ROLE: Final = {"s3:CreateJob": ("RoleArn", BATCH_OPERATIONS_PRINCIPAL)}
+PASSES_ROLE: Final = {
+    "s3:CreateJob": ("RoleArn", BATCH_OPERATIONS_PRINCIPAL),
+    "lambda:CreateFunction": ("Role", LAMBDA_PRINCIPAL),
+    "lambda:UpdateFunctionConfiguration": ("Role", LAMBDA_PRINCIPAL),
+}
 """Operations that hand a service a role: the parameter naming the role, and the service it is
 passed to. The caller also needs iam:PassRole on that role, which IAM checks as part of the
 operation with `iam:PassedToService` set to that service."""
@@ -68,9 +88,13 @@ BUCKET_LEVEL: Final = frozenset({"s3:ListBucketVersions", "s3:ListBucket"})
 """S3 actions on the bucket itself; object actions act on `bucket/key`."""
 
 
+IAM_PREFIXES: Final = {"monitoring": "cloudwatch"}
+"""Services whose IAM prefix is not their signing name (CloudWatch signs as `monitoring`)."""
+
+
 def iam_action(prefix: str, operation: str) -> str:
     """The IAM action that authorises an API operation, e.g. `s3:ListBucketVersions`."""
-    action = f"{prefix}:{operation}"
+    action = f"{IAM_PREFIXES.get(prefix, prefix)}:{operation}"
     return IAM_ACTIONS.get(action, action)
 
 

@@ -144,6 +144,15 @@ class Names:
         return self._name("batch-operations", Limit.IAM_ROLE)
 
     @property
+    def permissions_boundary(self) -> str:
+        """The managed policy every role the stack creates must carry as its boundary."""
+        return self._name("boundary", Limit.IAM_POLICY)
+
+    def pattern(self) -> str:
+        """`<prefix>-*-<env>-<region>`: every composed name of this environment (IAM wildcard)."""
+        return f"{self.prefix}-*-{self.env}-{region_token(self.region)}"
+
+    @property
     def log_group(self) -> str:
         """The processor's log group, where Lambda writes by default."""
         return f"/aws/lambda/{self.function}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tap import interrupts
+from tap.cli.deploy_role import DeployAs, DeployAsOption, as_deploy_role
 from tap.cli.options import NoCache, ProjectDir, StackOption
 from tap.cli.output import err, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
@@ -19,32 +20,41 @@ if TYPE_CHECKING:
     from tap.synth import ResourceGraph
 
 
+Objects = Annotated[int, typer.Option(min=1, help="Objects to upload.")]
+FailRate = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
+]
+DuplicateRate = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
+]
+Reorder = Annotated[bool, typer.Option(help="Shuffle delivery order.")]
+InvokeThrottleRate = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
+        "(retried, then dead-lettered).",
+    ),
+]
+Seed = Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")]
+KeepRunning = Annotated[bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")]
+JsonOutput = Annotated[
+    bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
+]
+
+
 def local(
     stack: StackOption = "dev",
-    objects: Annotated[int, typer.Option(min=1, help="Objects to upload.")] = 50,
-    fail_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
-    ] = 0.0,
-    duplicate_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
-    ] = 0.0,
-    reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
-    invoke_throttle_rate: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
-            "(retried, then dead-lettered).",
-        ),
-    ] = 0.0,
-    seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,
-    keep_running: Annotated[
-        bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
-    ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
-    ] = False,
+    objects: Objects = 50,
+    fail_rate: FailRate = 0.0,
+    duplicate_rate: DuplicateRate = 0.0,
+    reorder: Reorder = False,
+    invoke_throttle_rate: InvokeThrottleRate = 0.0,
+    seed: Seed = 0,
+    keep_running: KeepRunning = False,
+    json_output: JsonOutput = False,
+    deploy_as: DeployAsOption = DeployAs.OPERATOR,
     project_dir: ProjectDir = Path(),
     no_cache: NoCache = False,
 ) -> None:
@@ -53,6 +63,9 @@ def local(
 
     with user_errors():
         require_extra("local", "tap local")
+    if deploy_as is DeployAs.DEPLOY_ROLE:
+        as_deploy_role(stack, project_dir, no_cache=no_cache, json_output=json_output)
+        return
     # The `local` extra's modules: imported only after the check, so a base install gets a line.
     from tap.cli.local_view import progress_bar, summary
     from tap.local import LocalOptions, run_local

@@ -55,6 +55,8 @@ class Credentials:
 
     access_key_id: str
     secret_access_key: str
+    session_token: str | None = None
+    """Set for temporary credentials (an assumed role's)."""
 
 
 @functools.cache
@@ -105,6 +107,7 @@ class Emulator:
         self._stopped = False
         self._clients: dict[tuple[str, str], Any] = {}
         self._sessions: dict[str, boto3.session.Session] = {}
+        self._on_client: Callable[[Any, str], None] | None = None
 
     @property
     def port(self) -> int | None:
@@ -116,8 +119,27 @@ class Emulator:
         return new_session(
             aws_access_key_id=self.credentials.access_key_id,
             aws_secret_access_key=self.credentials.secret_access_key,
+            aws_session_token=self.credentials.session_token,
             region_name=region or self.region,
         )
+
+    def as_principal(
+        self, credentials: Credentials, *, on_client: Callable[[Any, str], None] | None = None
+    ) -> Emulator:
+        """The same emulator reached with another principal's credentials (an assumed role's).
+
+        Its clients sign with `credentials`; `on_client(client, region)` sees each one as it is
+        made (to hook a call recorder). Stopping it stops nothing: the backends are this one's.
+        """
+        import copy
+
+        other = copy.copy(self)
+        other.credentials = credentials
+        other._clients = {}
+        other._sessions = {}
+        other._on_client = on_client
+        other._stop = lambda: None
+        return other
 
     def in_process_session(self) -> boto3.session.Session:
         """A session like `session`, whose clients, made for AWS's own endpoints, are answered by
@@ -147,6 +169,8 @@ class Emulator:
                 endpoint_url=self.endpoint,
                 config=_CLIENT_CONFIG,
             )
+            if self._on_client is not None:
+                self._on_client(cached, where)
         return cached
 
     def queue_taker(self) -> QueueTaker:

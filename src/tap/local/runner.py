@@ -54,6 +54,12 @@ def stack_identity(resources: Sequence[GraphResource]) -> tuple[str, str]:
 def _artifact_path(resources: Sequence[GraphResource], options: LocalOptions) -> Path:
     if options.artifact_path is not None:
         return Path(options.artifact_path)
+    return processor_artifact(resources)
+
+
+def processor_artifact(resources: Sequence[GraphResource]) -> Path:
+    """The processor zip for the graph's first function's runtime and architecture (built once
+    per content, under .tap/artifacts)."""
     functions = [r for r in resources if r.type == tokens.FUNCTION]
     if not functions:
         raise GraphError("the graph has no Lambda function to run")

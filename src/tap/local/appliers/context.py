@@ -49,6 +49,8 @@ class ApplyContext:
     applied: dict[str, Applied] = field(default_factory=dict)
     observers: list[ObserverTarget] = field(default_factory=list)
     adaptations: list[str] = field(default_factory=list)
+    default_tags: dict[str, str] = field(default_factory=dict)
+    """The provider's default tags, which the bridged provider sends with every create."""
 
     def client(self, service: str, inputs: Mapping[str, Any] | None = None) -> Any:
         """A client in the resource's own region (`region` input) or the stack's."""

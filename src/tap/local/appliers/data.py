@@ -11,6 +11,12 @@ from tap.local.appliers.values import compact, mapping, optional_int, required_s
 from tap.local.graph import GraphResource
 
 
+def _kms_tags(ctx: ApplyContext, inputs: Mapping[str, Any]) -> list[dict[str, str]] | None:
+    """The key's tags with the provider's default tags, as KMS spells them; None when none."""
+    tags = tags_list({"tags": {**ctx.default_tags, **mapping(inputs, "tags")}})
+    return [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags] or None
+
+
 def kms_key(
     ctx: ApplyContext, _resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
@@ -23,6 +29,7 @@ def kms_key(
             MultiRegion=inputs.get("multiRegion"),
             KeyUsage=inputs.get("keyUsage"),
             KeySpec=inputs.get("customerMasterKeySpec"),
+            Tags=_kms_tags(ctx, inputs),
         )
     )["KeyMetadata"]
     if inputs.get("enableKeyRotation"):
@@ -33,18 +40,29 @@ def kms_key(
 def kms_replica_key(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """A KMS replica key: replicated into its `region`."""
+    """A KMS replica key: replicated into its `region`.
+
+    ReplicateKey takes the primary's key id or ARN; moto finds a key only by its id (an ARN is
+    a KeyError inside moto), so the applier passes the id, which AWS accepts as well.
+    """
     primary = required_str(inputs, "primaryKeyArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
     kms = ctx.emulator.client("kms", primary.split(":")[3])
+    tags = _kms_tags(ctx, inputs)
     replica = kms.replicate_key(
         **compact(
-            KeyId=primary,
+            KeyId=primary.rsplit("key/", 1)[-1],
             ReplicaRegion=region,
             Policy=inputs.get("policy"),
             Description=inputs.get("description"),
+            Tags=tags,
         )
     )["ReplicaKeyMetadata"]
+    replica_kms = ctx.emulator.client("kms", region)
+    if tags and not replica_kms.list_resource_tags(KeyId=replica["KeyId"])["Tags"]:
+        # moto drops ReplicateKey's Tags; AWS tags the replica with them.
+        replica_kms.tag_resource(KeyId=replica["KeyId"], Tags=tags)
+        ctx.adapt("moto drops ReplicateKey's tags: each replica key is tagged after it is made")
     return {"id": replica["KeyId"], "keyId": replica["KeyId"], "arn": replica["Arn"]}
 
 
