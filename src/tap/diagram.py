@@ -9,47 +9,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from tap.facts import tokens
+from tap.resources import DECLARED
 
 if TYPE_CHECKING:  # only annotations: the CLI reads DiagramFormat without loading pydantic
     from tap.synth.graph import Resource, ResourceGraph
 
 _BOXES: Final[Mapping[str, tuple[str, str]]] = {
-    tokens.BUCKET: ("S3 bucket", "box"),
-    tokens.TABLE: ("DynamoDB items table", "db"),
-    tokens.QUEUE: ("SQS DLQ", "queue"),
-    tokens.FUNCTION: ("Lambda processor", "box"),
-    tokens.TOPIC: ("SNS alarm topic", "box"),
-    tokens.EVENT_RULE: ("EventBridge rule", "event"),
+    d.token: (d.box.label, d.box.shape) for d in DECLARED.values() if d.box is not None
 }
 """Types drawn as one box per resource, labelled with the physical name: (label, shape)."""
 
 DRAWING: Final[Mapping[str, str]] = {
-    **{type_: f"a box per {label}" for type_, (label, _) in _BOXES.items()},
-    tokens.TABLE_REPLICA: "a box per replica, labelled with its region, fed by its table",
-    tokens.EVENT_TARGET: "arrows from its rule to the function it invokes and to its DLQ",
-    tokens.LAMBDA_ALIAS: "the name on the invoke arrow",
-    tokens.INVOKE_CONFIG: "the function's 'retries exhausted' arrow to its DLQ",
-    tokens.METRIC_ALARM: "one box counting the alarms that notify a topic",
-    tokens.PERMISSION: "not drawn: implied by the invoke arrow",
-    tokens.AWS_PROVIDER: "not drawn: no part of the data path",
-    tokens.BUCKET_OWNERSHIP_CONTROLS: "not drawn: a setting of its bucket",
-    tokens.PUBLIC_ACCESS_BLOCK: "not drawn: a setting of its bucket",
-    tokens.BUCKET_VERSIONING: "not drawn: a setting of its bucket",
-    tokens.BUCKET_ENCRYPTION: "not drawn: a setting of its bucket",
-    tokens.BUCKET_LIFECYCLE: "not drawn: a setting of its bucket",
-    tokens.BUCKET_POLICY: "not drawn: a setting of its bucket",
-    tokens.BUCKET_NOTIFICATION: "not drawn: the bucket's arrow to its rule stands for it",
-    tokens.QUEUE_POLICY: "not drawn: a setting of its queue",
-    tokens.ROLE: "not drawn: the function's permissions",
-    tokens.ROLE_POLICY: "not drawn: the function's permissions",
-    tokens.LOG_GROUP: "not drawn: the function's logs",
-    tokens.DASHBOARD: "not drawn: a view, no part of the data path",
-    tokens.TOPIC_SUBSCRIPTION: "not drawn: who the alarm topic notifies",
-    tokens.KMS_KEY: "not drawn: encrypts the boxes, no part of the data path",
-    tokens.KMS_REPLICA_KEY: "not drawn: encrypts the replicas, no part of the data path",
-    tokens.KMS_ALIAS: "not drawn: a name for the key",
+    d.token: d.drawing for d in DECLARED.values() if d.drawing is not None
 }
-"""How each resource type the program creates shows up in the diagram, or why it does not."""
+"""How each custom resource type shows up in the diagram, or why it does not (`tap.resources`)."""
 
 
 class DiagramFormat(StrEnum):

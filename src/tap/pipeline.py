@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 
+from tap import resources
 from tap.components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedRule
 from tap.components.batch_operations import BatchOperationsRole, BatchOperationsRoleArgs
 from tap.components.bucket import DataBucket, DataBucketArgs
@@ -32,6 +34,8 @@ class TapPipelineArgs:
 class TapPipeline(pulumi.ComponentResource):
     """S3 → EventBridge → Lambda → DynamoDB, with DLQs, alarms and (in prod) a replica."""
 
+    TYPE: ClassVar[str] = resources.PIPELINE.token
+
     bucket_names: pulumi.Output[dict[str, str]]
     table_name: pulumi.Output[str]
     table_arn: pulumi.Output[str]
@@ -47,7 +51,7 @@ class TapPipeline(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TapPipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:pipeline:TapPipeline", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         config = args.config
         names = Names.of(config)
         child = pulumi.ResourceOptions(parent=self)

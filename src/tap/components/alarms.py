@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
+from tap import resources
 from tap.config.model import Alarms
 
 
@@ -70,13 +72,15 @@ class _Watch:
 class PipelineAlarms(pulumi.ComponentResource):
     """Alarms that fire on the first failure anywhere, notifying one topic."""
 
+    TYPE: ClassVar[str] = resources.PIPELINE_ALARMS.token
+
     topic: aws.sns.Topic
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
 
     def __init__(
         self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:alarms:PipelineAlarms", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
             f"{name}-topic", name=args.topic_name, kms_master_key_id=args.kms_key_arn, opts=child

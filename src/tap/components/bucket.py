@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.config.model import Bucket, LifecycleRule, Transition
 
 
@@ -77,13 +78,15 @@ def lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRu
 class DataBucket(pulumi.ComponentResource):
     """The data bucket and every sub-resource that makes it safe and event-emitting."""
 
+    TYPE: ClassVar[str] = resources.DATA_BUCKET.token
+
     bucket: aws.s3.Bucket
     notification: aws.s3.BucketNotification
 
     def __init__(
         self, name: str, args: DataBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:bucket:DataBucket", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
         self.bucket = aws.s3.Bucket(

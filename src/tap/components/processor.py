@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.config.model import AsyncRetry, Processor
 from tap.facts.principals import LAMBDA_PRINCIPAL
 from tap_processor.env import BUCKET_NAMES, DLQ_URL, ENVIRONMENT, TABLE_NAME
@@ -47,6 +48,8 @@ class ProcessorFunctionArgs:
 class ProcessorFunction(pulumi.ComponentResource):
     """The processor, published with a `live` alias that events target."""
 
+    TYPE: ClassVar[str] = resources.PROCESSOR_FUNCTION.token
+
     function: aws.lambda_.Function
     alias: aws.lambda_.Alias
     role: aws.iam.Role
@@ -54,7 +57,7 @@ class ProcessorFunction(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ProcessorFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:processor:ProcessorFunction", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
         self.log_group = aws.cloudwatch.LogGroup(
