@@ -33,13 +33,17 @@ def kms_key(
 def kms_replica_key(
     ctx: ApplyContext, resource: GraphResource, inputs: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    """A KMS replica key: replicated into its `region`."""
+    """A KMS replica key: replicated into its `region`.
+
+    ReplicateKey takes the primary's key id or ARN; moto finds a key only by its id (an ARN is
+    a KeyError inside moto), so the applier passes the id, which AWS accepts as well.
+    """
     primary = required_str(inputs, "primaryKeyArn", resource.urn)
     region = required_str(inputs, "region", resource.urn)
     kms = ctx.emulator.client("kms", primary.split(":")[3])
     replica = kms.replicate_key(
         **compact(
-            KeyId=primary,
+            KeyId=primary.rsplit("key/", 1)[-1],
             ReplicaRegion=region,
             Policy=inputs.get("policy"),
             Description=inputs.get("description"),
