@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 from tap.local import LocalOptions, local_run
@@ -96,7 +96,7 @@ def test_a_table_replica_with_the_key_passes_tap_local_and_kms_holds_the_replica
 
 
 @given(flags=flag_combinations)
-@settings(max_examples=examples(6))
+@settings(max_examples=examples(8))
 def test_tap_local_passes_every_flag_combination_tap_check_passes(
     flags: Flags, artifact_path: Path
 ) -> None:
@@ -104,6 +104,7 @@ def test_tap_local_passes_every_flag_combination_tap_check_passes(
     drives with nothing lost, duplicated or unauthorized."""
     with tempfile.TemporaryDirectory() as scratch:
         graph, _, passed = checked(flags, Path(scratch))
+    event(f"tap check {'passed' if passed else 'refused'} the stack")
     if not passed:
         return  # `tap local` owes nothing to a stack `tap check` refuses
     options = LocalOptions(objects=3, artifact_path=artifact_path)
