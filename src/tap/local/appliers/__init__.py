@@ -7,6 +7,7 @@ from typing import Any, Final, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap.errors import TapError
 from tap.local.appliers import compute, data, events, monitoring, storage
 from tap.local.appliers.context import Applied, Applier, ApplyContext, ObserverTarget
 from tap.local.errors import ApplyError, UnsupportedResourceError
@@ -66,10 +67,12 @@ def apply_graph(
         inputs = ctx.translation.apply(dict(resource.inputs))
         try:
             outputs = appliers[resource.type](ctx, resource, inputs)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise ApplyError(resource.urn, str(error)) from error
-        except BotoCoreError as error:
-            raise ApplyError(resource.urn, str(error)) from error
+        except TapError:
+            raise
+        except Exception as error:  # in-process moto raises its own failures as Python errors
+            raise ApplyError(resource.urn, f"{type(error).__name__}: {error}") from error
         ctx.translation.learn(resource.outputs, outputs)
         ctx.applied[resource.urn] = Applied(resource, inputs, outputs)
         if on_resource is not None:
