@@ -25,6 +25,7 @@ from tap.validation import validate_project
 from tests.support.flags import Flags, flag_combinations
 from tests.support.local import KeptRun, disagreements
 from tests.support.properties import examples
+from tests.support.shipped import STACKS, shipped
 
 pytestmark = pytest.mark.slow  # each test synthesizes a stack and runs it on the emulator
 
@@ -93,6 +94,18 @@ def test_a_table_replica_with_the_key_passes_tap_local_and_kms_holds_the_replica
     replica = west.describe_key(KeyId=replicas[0]["Arn"])["KeyMetadata"]
     assert replica["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
     assert replica["KeyId"] == primary["KeyId"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_passes_tap_local(stack: str, artifact_path: Path) -> None:
+    """`tap check` passes each shipped stack, so `tap local` must run it (prod's replica key
+    crashed it)."""
+    graph, config = shipped(stack)
+    assert check_graph(graph, RuleContext(config), config.suppressions).passed
+
+    with local_run(graph, LocalOptions(objects=2, artifact_path=artifact_path)) as (report, _):
+        assert report.ok, report.to_dict()
+        assert report.uploaded == 2
 
 
 @given(flags=flag_combinations)
