@@ -105,14 +105,14 @@ def component(token: str) -> ResourceType:
     return ResourceType(token, Kind.COMPONENT)
 
 
-def _setting(token: str, applier: str, *, of: str = "its bucket") -> ResourceType:
+def _setting(token: str, applier: str) -> ResourceType:
     """An S3 sub-resource: its id is the bucket's name, and it is a setting, not a box."""
     return ResourceType(
         token,
         Kind.CREATED,
         applier,
         id_input="bucket",
-        drawing=f"not drawn: a setting of {of}",
+        drawing="not drawn: a setting of its bucket",
         weight=Weight(2, "estimate"),
     )
 
