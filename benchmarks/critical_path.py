@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tap.facts import tokens
+from tap.resources import Kind, of_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
@@ -67,37 +68,12 @@ SOURCES: dict[str, Source] = {
     ),
 }
 
-# seconds, source id, for every type a stack creates (the provider is configured, not created);
-# every figure is a typical value, not a guarantee.
+# seconds, source id, for every type a stack creates (the provider is configured, not created),
+# from each type's declaration in tap.resources; every figure is a typical value, not a guarantee.
 WEIGHTS: dict[str, tuple[float, str]] = {
-    tokens.TABLE: (20, "ddb-create"),
-    tokens.TABLE_REPLICA: (300, "ddb-replica"),
-    tokens.KMS_KEY: (3, "estimate"),
-    tokens.KMS_REPLICA_KEY: (10, "kms-replica"),
-    tokens.KMS_ALIAS: (1, "estimate"),
-    tokens.ROLE: (10, "iam-consistency"),
-    tokens.ROLE_POLICY: (5, "iam-consistency"),
-    tokens.FUNCTION: (20, "lambda-states"),
-    tokens.LAMBDA_ALIAS: (2, "estimate"),
-    tokens.PERMISSION: (2, "estimate"),
-    tokens.INVOKE_CONFIG: (2, "estimate"),
-    tokens.LOG_GROUP: (1, "estimate"),
-    tokens.EVENT_RULE: (2, "estimate"),
-    tokens.EVENT_TARGET: (2, "estimate"),
-    tokens.METRIC_ALARM: (1, "estimate"),
-    tokens.DASHBOARD: (1, "estimate"),
-    tokens.QUEUE: (2, "sqs-create"),
-    tokens.QUEUE_POLICY: (2, "estimate"),
-    tokens.TOPIC: (2, "estimate"),
-    tokens.TOPIC_SUBSCRIPTION: (2, "estimate"),
-    tokens.BUCKET: (3, "estimate"),
-    tokens.BUCKET_OWNERSHIP_CONTROLS: (2, "estimate"),
-    tokens.PUBLIC_ACCESS_BLOCK: (2, "estimate"),
-    tokens.BUCKET_VERSIONING: (2, "estimate"),
-    tokens.BUCKET_ENCRYPTION: (2, "estimate"),
-    tokens.BUCKET_LIFECYCLE: (2, "estimate"),
-    tokens.BUCKET_POLICY: (2, "estimate"),
-    tokens.BUCKET_NOTIFICATION: (2, "estimate"),
+    d.token: (d.weight.seconds, d.weight.source)
+    for d in of_kind(Kind.CREATED)
+    if d.weight is not None
 }
 # depends_on edges AWS itself requires: (what must exist first, what is created) -> why.
 REQUIRED_ORDER: dict[tuple[str, str], str] = {

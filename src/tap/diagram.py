@@ -9,47 +9,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from tap.facts import tokens
+from tap.resources import DECLARED
 
 if TYPE_CHECKING:  # only annotations: the CLI reads DiagramFormat without loading pydantic
     from tap.synth.graph import Resource, ResourceGraph
 
 _BOXES: Final[Mapping[str, tuple[str, str]]] = {
-    tokens.BUCKET: ("S3 bucket", "box"),
-    tokens.TABLE: ("DynamoDB items table", "db"),
-    tokens.QUEUE: ("SQS DLQ", "queue"),
-    tokens.FUNCTION: ("Lambda processor", "box"),
-    tokens.TOPIC: ("SNS alarm topic", "box"),
-    tokens.EVENT_RULE: ("EventBridge rule", "event"),
+    d.token: (d.box.label, d.box.shape) for d in DECLARED.values() if d.box is not None
 }
 """Types drawn as one box per resource, labelled with the physical name: (label, shape)."""
 
 DRAWING: Final[Mapping[str, str]] = {
-    **{type_: f"a box per {label}" for type_, (label, _) in _BOXES.items()},
-    tokens.TABLE_REPLICA: "a box per replica, labelled with its region, fed by its table",
-    tokens.EVENT_TARGET: "arrows from its rule to the function it invokes and to its DLQ",
-    tokens.LAMBDA_ALIAS: "the name on the invoke arrow",
-    tokens.INVOKE_CONFIG: "the function's 'retries exhausted' arrow to its DLQ",
-    tokens.METRIC_ALARM: "one box counting the alarms that notify a topic",
-    tokens.PERMISSION: "not drawn: implied by the invoke arrow",
-    tokens.AWS_PROVIDER: "not drawn: no part of the data path",
-    tokens.BUCKET_OWNERSHIP_CONTROLS: "not drawn: a setting of its bucket",
-    tokens.PUBLIC_ACCESS_BLOCK: "not drawn: a setting of its bucket",
-    tokens.BUCKET_VERSIONING: "not drawn: a setting of its bucket",
-    tokens.BUCKET_ENCRYPTION: "not drawn: a setting of its bucket",
-    tokens.BUCKET_LIFECYCLE: "not drawn: a setting of its bucket",
-    tokens.BUCKET_POLICY: "not drawn: a setting of its bucket",
-    tokens.BUCKET_NOTIFICATION: "not drawn: the bucket's arrow to its rule stands for it",
-    tokens.QUEUE_POLICY: "not drawn: a setting of its queue",
-    tokens.ROLE: "not drawn: the function's permissions",
-    tokens.ROLE_POLICY: "not drawn: the function's permissions",
-    tokens.LOG_GROUP: "not drawn: the function's logs",
-    tokens.DASHBOARD: "not drawn: a view, no part of the data path",
-    tokens.TOPIC_SUBSCRIPTION: "not drawn: who the alarm topic notifies",
-    tokens.KMS_KEY: "not drawn: encrypts the boxes, no part of the data path",
-    tokens.KMS_REPLICA_KEY: "not drawn: encrypts the replicas, no part of the data path",
-    tokens.KMS_ALIAS: "not drawn: a name for the key",
+    d.token: d.drawing for d in DECLARED.values() if d.drawing is not None
 }
-"""How each resource type the program creates shows up in the diagram, or why it does not."""
+"""How each custom resource type shows up in the diagram, or why it does not (`tap.resources`)."""
 
 
 class DiagramFormat(StrEnum):
@@ -99,68 +72,97 @@ def _physical(resource: Resource) -> str:
     return resource.name
 
 
-def build_diagram(graph: ResourceGraph) -> Diagram:
-    """Boxes for buckets, rules, the function, table, replicas, queues and alarms; arrows from
-    the graph's recorded dependencies."""
-    nodes: dict[str, Node] = {}
-    edges: list[Edge] = []
-    by_urn = {r.urn: r for r in graph.resources}
+class _Drawing:
+    """The nodes and edges drawn so far from one graph."""
 
-    def deps(resource: Resource, type_: str) -> list[Resource]:
-        return [by_urn[u] for u in resource.dependencies if u in by_urn and by_urn[u].type == type_]
+    def __init__(self, graph: ResourceGraph) -> None:
+        self.graph = graph
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.by_urn = {r.urn: r for r in graph.resources}
 
-    def add(resource: Resource, label: str, shape: str) -> str:
+    def deps(self, resource: Resource, type_: str) -> list[Resource]:
+        """The resources of `type_` that `resource` depends on."""
+        found = (self.by_urn.get(u) for u in resource.dependencies)
+        return [r for r in found if r is not None and r.type == type_]
+
+    def add(self, resource: Resource, label: str, shape: str) -> str:
+        """A box for `resource`; its node id."""
         node = Node(_node_id(resource), label, shape)
-        nodes[node.id] = node
+        self.nodes[node.id] = node
         return node.id
 
-    for type_, (label, shape) in _BOXES.items():
-        for r in graph.by_type(type_):
-            add(r, f"{label}<br/>{_physical(r)}", shape)
-    for r in graph.by_type(tokens.EVENT_RULE):
-        rule_id = _node_id(r)
+    def arrows(self, source: Resource, type_: str, label: str, *, failure: bool = False) -> None:
+        """An arrow from `source` to each resource of `type_` it depends on."""
+        self.edges.extend(
+            Edge(_node_id(source), _node_id(t), label, failure=failure)
+            for t in self.deps(source, type_)
+        )
+
+
+def _draw_routing(drawing: _Drawing) -> None:
+    """Bucket → rule (its detail-types), rule → function (the alias) and → delivery DLQ."""
+    for r in drawing.graph.by_type(tokens.EVENT_RULE):
         pattern = json.loads(str(r.inputs.get("eventPattern", "{}")))
         events = " / ".join(pattern.get("detail-type", []))
-        edges.extend(Edge(_node_id(b), rule_id, events) for b in deps(r, tokens.BUCKET))
-    for t in graph.by_type(tokens.EVENT_TARGET):
-        for rule in deps(t, tokens.EVENT_RULE):
-            for alias in deps(t, tokens.LAMBDA_ALIAS):
-                for fn in deps(alias, tokens.FUNCTION):
+        drawing.edges.extend(
+            Edge(_node_id(b), _node_id(r), events) for b in drawing.deps(r, tokens.BUCKET)
+        )
+    for t in drawing.graph.by_type(tokens.EVENT_TARGET):
+        for rule in drawing.deps(t, tokens.EVENT_RULE):
+            for alias in drawing.deps(t, tokens.LAMBDA_ALIAS):
+                for fn in drawing.deps(alias, tokens.FUNCTION):
                     name = alias.inputs.get("name", "alias")
-                    edges.append(Edge(_node_id(rule), _node_id(fn), f"invoke ({name})"))
-            edges.extend(
+                    drawing.edges.append(Edge(_node_id(rule), _node_id(fn), f"invoke ({name})"))
+            drawing.edges.extend(
                 Edge(_node_id(rule), _node_id(q), "delivery failures", failure=True)
-                for q in deps(t, tokens.QUEUE)
+                for q in drawing.deps(t, tokens.QUEUE)
             )
-    for fn in graph.by_type(tokens.FUNCTION):
-        edges.extend(
-            Edge(_node_id(fn), _node_id(t), "conditional PutItem") for t in deps(fn, tokens.TABLE)
-        )
-        edges.extend(
-            Edge(_node_id(fn), _node_id(q), "rejected events", failure=True)
-            for q in deps(fn, tokens.QUEUE)
-        )
-    for cfg in graph.by_type(tokens.INVOKE_CONFIG):
-        for fn in deps(cfg, tokens.FUNCTION):
-            edges.extend(
+
+
+def _draw_processing(drawing: _Drawing) -> None:
+    """Function → table, → its DLQ (rejected events, and retries exhausted)."""
+    for fn in drawing.graph.by_type(tokens.FUNCTION):
+        drawing.arrows(fn, tokens.TABLE, "conditional PutItem")
+        drawing.arrows(fn, tokens.QUEUE, "rejected events", failure=True)
+    for cfg in drawing.graph.by_type(tokens.INVOKE_CONFIG):
+        for fn in drawing.deps(cfg, tokens.FUNCTION):
+            drawing.edges.extend(
                 Edge(_node_id(fn), _node_id(q), "retries exhausted", failure=True)
-                for q in deps(cfg, tokens.QUEUE)
+                for q in drawing.deps(cfg, tokens.QUEUE)
             )
-    for replica in graph.by_type(tokens.TABLE_REPLICA):
+
+
+def _draw_replicas_and_alarms(drawing: _Drawing) -> None:
+    """A box per replica fed by its table; one box counting the alarms that notify a topic."""
+    for replica in drawing.graph.by_type(tokens.TABLE_REPLICA):
         region = replica.inputs.get("region", "?")
-        replica_id = add(replica, f"Replica table<br/>{region}", "db")
-        edges.extend(
-            Edge(_node_id(t), replica_id, "global table") for t in deps(replica, tokens.TABLE)
+        replica_id = drawing.add(replica, f"Replica table<br/>{region}", "db")
+        drawing.edges.extend(
+            Edge(_node_id(t), replica_id, "global table")
+            for t in drawing.deps(replica, tokens.TABLE)
         )
-    alarms = graph.by_type(tokens.METRIC_ALARM)
-    for topic in graph.by_type(tokens.TOPIC):
+    alarms = drawing.graph.by_type(tokens.METRIC_ALARM)
+    for topic in drawing.graph.by_type(tokens.TOPIC):
         watching = [a for a in alarms if topic.urn in a.dependencies]
         if watching:
             alarm_node = Node("alarms", f"{len(watching)} CloudWatch alarms", "box")
-            nodes[alarm_node.id] = alarm_node
-            edges.append(Edge(alarm_node.id, _node_id(topic), "notify"))
-    unique_edges = tuple(dict.fromkeys(edges))
-    return Diagram(f"tap {graph.stack}", tuple(nodes.values()), unique_edges)
+            drawing.nodes[alarm_node.id] = alarm_node
+            drawing.edges.append(Edge(alarm_node.id, _node_id(topic), "notify"))
+
+
+def build_diagram(graph: ResourceGraph) -> Diagram:
+    """Boxes for buckets, rules, the function, table, replicas, queues and alarms; arrows from
+    the graph's recorded dependencies."""
+    drawing = _Drawing(graph)
+    for type_, (label, shape) in _BOXES.items():
+        for r in graph.by_type(type_):
+            drawing.add(r, f"{label}<br/>{_physical(r)}", shape)
+    _draw_routing(drawing)
+    _draw_processing(drawing)
+    _draw_replicas_and_alarms(drawing)
+    unique_edges = tuple(dict.fromkeys(drawing.edges))
+    return Diagram(f"tap {graph.stack}", tuple(drawing.nodes.values()), unique_edges)
 
 
 _MERMAID_SHAPES = {"box": ('["', '"]'), "queue": ('[("', '")]'), "db": ('[("', '")]'),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 
+from tap import resources
 from tap.components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedRule
 from tap.components.batch_operations import BatchOperationsRole, BatchOperationsRoleArgs
 from tap.components.bucket import DataBucket, DataBucketArgs
@@ -32,6 +34,8 @@ class TapPipelineArgs:
 class TapPipeline(pulumi.ComponentResource):
     """S3 → EventBridge → Lambda → DynamoDB, with DLQs, alarms and (in prod) a replica."""
 
+    TYPE: ClassVar[str] = resources.PIPELINE.token
+
     bucket_names: pulumi.Output[dict[str, str]]
     table_name: pulumi.Output[str]
     table_arn: pulumi.Output[str]
@@ -47,30 +51,71 @@ class TapPipeline(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TapPipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:pipeline:TapPipeline", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         config = args.config
         names = Names.of(config)
-        child = pulumi.ResourceOptions(parent=self)
-
-        key = None
-        replica_keys: dict[str, pulumi.Output[str]] = {}
-        if config.kms_key:
-            key = EncryptionKey(
-                f"{name}-key",
-                EncryptionKeyArgs(
-                    account_id=config.account_id,
-                    region=config.region,
-                    alias=names.kms_alias,
-                    replica_regions=config.table.replica_regions,
-                    protect=config.production,
-                    dead_letter_queue_names=(names.delivery_dlq,),
-                ),
-                opts=child,
-            )
-            replica_keys = {region: k.arn for region, k in key.replicas.items()}
+        key = self._key(name, config, names)
         key_arn = key.key.arn if key else None
+        buckets = self._buckets(name, config, names, key_arn)
+        table = self._table(name, config, names, key)
+        queues = FailureQueues(
+            f"{name}-queues",
+            FailureQueuesArgs(
+                delivery_dlq_name=names.delivery_dlq,
+                processor_dlq_name=names.processor_dlq,
+                kms_key_arn=key_arn,
+            ),
+            opts=self._child(),
+        )
+        processor = self._processor(name, args, names, table, buckets, queues, key_arn)
+        batch_role = self._batch_operations_role(name, config, names, processor)
+        routes = self._routes(name, config, names, buckets, processor, queues)
+        queues.admit_rules([routing.rule.arn for routing in routes.values()])
+        alarms = self._alarms(name, config, names, queues, routes, processor, table, key_arn)
 
-        buckets = {
+        self.bucket_names = pulumi.Output.all(
+            **{k: b.bucket.bucket for k, b in buckets.items()}
+        ).apply(dict)
+        self.table_name = table.table.name
+        self.table_arn = table.table.arn
+        self.function_name = processor.function.name
+        self.alias_arn = processor.alias.arn
+        self.rule_arns = pulumi.Output.all(**{k: r.rule.arn for k, r in routes.items()}).apply(dict)
+        self.delivery_dlq_url = queues.delivery_dlq.url
+        self.processor_dlq_url = queues.processor_dlq.url
+        self.alarm_topic_arn = alarms.topic.arn
+        self.batch_operations_role_arn = batch_role.role.arn if batch_role else None
+        self.register_outputs(self.exports())
+
+    def _child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self)
+
+    def _key(self, name: str, config: EnvironmentConfig, names: Names) -> EncryptionKey | None:
+        """The environment's key (with a replica per replica region), unless `kmsKey` is off."""
+        if not config.kms_key:
+            return None
+        return EncryptionKey(
+            f"{name}-key",
+            EncryptionKeyArgs(
+                account_id=config.account_id,
+                region=config.region,
+                alias=names.kms_alias,
+                replica_regions=config.table.replica_regions,
+                protect=config.production,
+                dead_letter_queue_names=(names.delivery_dlq,),
+            ),
+            opts=self._child(),
+        )
+
+    def _buckets(
+        self,
+        name: str,
+        config: EnvironmentConfig,
+        names: Names,
+        key_arn: pulumi.Output[str] | None,
+    ) -> dict[str, DataBucket]:
+        """A DataBucket per configured bucket, by its logical name."""
+        return {
             b.name: DataBucket(
                 f"{name}-{b.name}",
                 DataBucketArgs(
@@ -79,31 +124,41 @@ class TapPipeline(pulumi.ComponentResource):
                     kms_key_arn=key_arn,
                     protect=config.production,
                 ),
-                opts=child,
+                opts=self._child(),
             )
             for b in config.buckets
         }
-        table = ItemsTable(
+
+    def _table(
+        self, name: str, config: EnvironmentConfig, names: Names, key: EncryptionKey | None
+    ) -> ItemsTable:
+        """The items table, its replicas encrypted with the key's replicas."""
+        replica_keys = {region: k.arn for region, k in key.replicas.items()} if key else {}
+        return ItemsTable(
             f"{name}-items",
             ItemsTableArgs(
                 table_name=names.table,
                 region=config.region,
                 settings=config.table,
-                kms_key_arn=key_arn,
+                kms_key_arn=key.key.arn if key else None,
                 replica_kms_key_arns=replica_keys,
             ),
-            opts=child,
+            opts=self._child(),
         )
-        queues = FailureQueues(
-            f"{name}-queues",
-            FailureQueuesArgs(
-                delivery_dlq_name=names.delivery_dlq,
-                processor_dlq_name=names.processor_dlq,
-                kms_key_arn=key_arn,
-            ),
-            opts=child,
-        )
-        processor = ProcessorFunction(
+
+    def _processor(
+        self,
+        name: str,
+        args: TapPipelineArgs,
+        names: Names,
+        table: ItemsTable,
+        buckets: dict[str, DataBucket],
+        queues: FailureQueues,
+        key_arn: pulumi.Output[str] | None,
+    ) -> ProcessorFunction:
+        """The processor, writing the table, reading the buckets, failing into its DLQ."""
+        config = args.config
+        return ProcessorFunction(
             f"{name}-processor",
             ProcessorFunctionArgs(
                 function_name=names.function,
@@ -118,24 +173,40 @@ class TapPipeline(pulumi.ComponentResource):
                 dlq=queues.processor_dlq,
                 kms_key_arn=key_arn,
             ),
-            opts=child,
+            opts=self._child(),
         )
+
+    def _batch_operations_role(
+        self, name: str, config: EnvironmentConfig, names: Names, processor: ProcessorFunction
+    ) -> BatchOperationsRole | None:
+        """The S3 Batch Operations role, only with `backfill.batchOperations`."""
         backfill = config.backfill
-        batch_role = None
-        if backfill.batch_operations and backfill.manifest_bucket and backfill.report_bucket:
-            batch_role = BatchOperationsRole(
-                f"{name}-batch-operations",
-                BatchOperationsRoleArgs(
-                    role_name=names.batch_operations_role,
-                    alias=processor.alias,
-                    manifest_bucket=backfill.manifest_bucket,
-                    report_bucket=backfill.report_bucket,
-                    report_prefix=backfill.report_prefix,
-                    partition=partition_of(config.region),
-                ),
-                opts=child,
-            )
-        routes = {
+        if not (backfill.batch_operations and backfill.manifest_bucket and backfill.report_bucket):
+            return None
+        return BatchOperationsRole(
+            f"{name}-batch-operations",
+            BatchOperationsRoleArgs(
+                role_name=names.batch_operations_role,
+                alias=processor.alias,
+                manifest_bucket=backfill.manifest_bucket,
+                report_bucket=backfill.report_bucket,
+                report_prefix=backfill.report_prefix,
+                partition=partition_of(config.region),
+            ),
+            opts=self._child(),
+        )
+
+    def _routes(
+        self,
+        name: str,
+        config: EnvironmentConfig,
+        names: Names,
+        buckets: dict[str, DataBucket],
+        processor: ProcessorFunction,
+        queues: FailureQueues,
+    ) -> dict[str, EventRouting]:
+        """An EventRouting per bucket and route, keyed `<bucket>-<route>`."""
+        return {
             f"{b.name}-{r.name}": EventRouting(
                 f"{name}-{b.name}-{r.name}",
                 EventRoutingArgs(
@@ -147,13 +218,25 @@ class TapPipeline(pulumi.ComponentResource):
                     delivery_dlq=queues.delivery_dlq,
                     retry=config.failure_handling.delivery,
                 ),
-                opts=child,
+                opts=self._child(),
             )
             for b in config.buckets
             for r in b.routes
         }
-        queues.admit_rules([routing.rule.arn for routing in routes.values()])
-        alarms = PipelineAlarms(
+
+    def _alarms(
+        self,
+        name: str,
+        config: EnvironmentConfig,
+        names: Names,
+        queues: FailureQueues,
+        routes: dict[str, EventRouting],
+        processor: ProcessorFunction,
+        table: ItemsTable,
+        key_arn: pulumi.Output[str] | None,
+    ) -> PipelineAlarms:
+        """Alarms on every failure path of the queues, routes, processor and table."""
+        return PipelineAlarms(
             f"{name}-alarms",
             PipelineAlarmsArgs(
                 settings=config.alarms,
@@ -170,22 +253,8 @@ class TapPipeline(pulumi.ComponentResource):
                 table=table.table,
                 kms_key_arn=key_arn,
             ),
-            opts=child,
+            opts=self._child(),
         )
-
-        self.bucket_names = pulumi.Output.all(
-            **{k: b.bucket.bucket for k, b in buckets.items()}
-        ).apply(dict)
-        self.table_name = table.table.name
-        self.table_arn = table.table.arn
-        self.function_name = processor.function.name
-        self.alias_arn = processor.alias.arn
-        self.rule_arns = pulumi.Output.all(**{k: r.rule.arn for k, r in routes.items()}).apply(dict)
-        self.delivery_dlq_url = queues.delivery_dlq.url
-        self.processor_dlq_url = queues.processor_dlq.url
-        self.alarm_topic_arn = alarms.topic.arn
-        self.batch_operations_role_arn = batch_role.role.arn if batch_role else None
-        self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, pulumi.Output[object]]:
         """The stack outputs, by their exported names."""

@@ -45,13 +45,11 @@ MINIMAL_INPUTS: dict[str, dict[str, Any]] = {
     "aws:cloudwatch/eventTarget:EventTarget": {"rule": "r", "targetId": "t"},
     "aws:cloudwatch/dashboard:Dashboard": {"dashboardName": "d"},
     "aws:sns/topicSubscription:TopicSubscription": {"topic": "arn:t", "protocol": "email"},
-    "aws:sns/topicPolicy:TopicPolicy": {"arn": "arn:t"},
     "aws:kms/replicaKey:ReplicaKey": {
         "primaryKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-1",
         "region": "us-west-2",
     },
     "aws:kms/alias:Alias": {"name": "alias/x", "targetKeyId": "k"},
-    "aws:kms/keyPolicy:KeyPolicy": {"keyId": "k", "policy": "{}"},
 }
 SUB_RESOURCE_INPUTS = {"bucket": "b"}
 

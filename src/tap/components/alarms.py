@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
+from tap import resources
 from tap.config.model import Alarms
 
 
@@ -70,13 +72,15 @@ class _Watch:
 class PipelineAlarms(pulumi.ComponentResource):
     """Alarms that fire on the first failure anywhere, notifying one topic."""
 
+    TYPE: ClassVar[str] = resources.PIPELINE_ALARMS.token
+
     topic: aws.sns.Topic
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
 
     def __init__(
         self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:alarms:PipelineAlarms", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
             f"{name}-topic", name=args.topic_name, kms_master_key_id=args.kms_key_arn, opts=child
@@ -121,53 +125,62 @@ class PipelineAlarms(pulumi.ComponentResource):
 
 
 def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
-    watches = [
+    """Every alarmed metric, in the order the alarms are created."""
+    queues = [_queue_watch(label, queue) for label, queue in args.queues]
+    rules = [watch for watched in args.rules for watch in _rule_watches(watched)]
+    return [*queues, *rules, *_processor_watches(args.function), _table_watch(args.table)]
+
+
+def _queue_watch(label: str, queue: aws.sqs.Queue) -> _Watch:
+    return _Watch(
+        f"{label}-depth",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"QueueName": queue.name},
+        f"Messages are waiting in the {label}: events failed and need a redrive",
+        f"alarm-{label}-depth",
+        statistic="Maximum",
+    )
+
+
+def _rule_watches(watched: WatchedRule) -> list[_Watch]:
+    rule = {"RuleName": watched.rule.name}
+    return [
         _Watch(
-            f"{label}-depth",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": queue.name},
-            f"Messages are waiting in the {label}: events failed and need a redrive",
-            f"alarm-{label}-depth",
-            statistic="Maximum",
-        )
-        for label, queue in args.queues
+            f"{watched.key}-failed-invocations",
+            "AWS/Events",
+            "FailedInvocations",
+            rule,
+            "EventBridge failed to invoke the processor",
+            "alarm-failed-invocations",
+        ),
+        _Watch(
+            f"{watched.key}-sent-to-dlq",
+            "AWS/Events",
+            "InvocationsSentToDlq",
+            rule,
+            "EventBridge gave up on events and dead-lettered them",
+            "alarm-sent-to-dlq",
+        ),
+        _Watch(
+            f"{watched.key}-dlq-send-failed",
+            "AWS/Events",
+            "InvocationsFailedToBeSentToDlq",
+            rule,
+            "EventBridge could not dead-letter failed events: data lost",
+            "alarm-dlq-send-failed",
+        ),
     ]
-    for watched in args.rules:
-        rule = {"RuleName": watched.rule.name}
-        watches += [
-            _Watch(
-                f"{watched.key}-failed-invocations",
-                "AWS/Events",
-                "FailedInvocations",
-                rule,
-                "EventBridge failed to invoke the processor",
-                "alarm-failed-invocations",
-            ),
-            _Watch(
-                f"{watched.key}-sent-to-dlq",
-                "AWS/Events",
-                "InvocationsSentToDlq",
-                rule,
-                "EventBridge gave up on events and dead-lettered them",
-                "alarm-sent-to-dlq",
-            ),
-            _Watch(
-                f"{watched.key}-dlq-send-failed",
-                "AWS/Events",
-                "InvocationsFailedToBeSentToDlq",
-                rule,
-                "EventBridge could not dead-letter failed events: data lost",
-                "alarm-dlq-send-failed",
-            ),
-        ]
-    function = {"FunctionName": args.function.name}
-    watches += [
+
+
+def _processor_watches(function: aws.lambda_.Function) -> list[_Watch]:
+    dimensions = {"FunctionName": function.name}
+    return [
         _Watch(
             "processor-errors",
             "AWS/Lambda",
             "Errors",
-            function,
+            dimensions,
             "The processor raised",
             "alarm-processor-errors",
         ),
@@ -175,7 +188,7 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
             "processor-throttles",
             "AWS/Lambda",
             "Throttles",
-            function,
+            dimensions,
             "Invocations throttled",
             "alarm-processor-throttles",
         ),
@@ -183,81 +196,79 @@ def _watches(args: PipelineAlarmsArgs) -> list[_Watch]:
             "processor-destination-failures",
             "AWS/Lambda",
             "DestinationDeliveryFailures",
-            function,
+            dimensions,
             "Lambda could not deliver a failed event to the on-failure destination: data at risk",
             "alarm-processor-destination-failures",
         ),
-        _Watch(
-            "items-throttled-writes",
-            "AWS/DynamoDB",
-            "ThrottledRequests",
-            {"TableName": args.table.name, "Operation": "PutItem"},
-            "Writes to the items table are throttled",
-            "alarm-items-throttled-writes",
-        ),
     ]
-    return watches
+
+
+def _table_watch(table: aws.dynamodb.Table) -> _Watch:
+    return _Watch(
+        "items-throttled-writes",
+        "AWS/DynamoDB",
+        "ThrottledRequests",
+        {"TableName": table.name, "Operation": "PutItem"},
+        "Writes to the items table are throttled",
+        "alarm-items-throttled-writes",
+    )
+
+
+ROUTING_METRICS = (
+    "MatchedEvents",
+    "FailedInvocations",
+    "InvocationsSentToDlq",
+    "InvocationsFailedToBeSentToDlq",
+)
+"""What the dashboard's routing widget shows for each rule."""
+
+Metrics = list[list[pulumi.Input[str]]]
+
+
+def _widget(title: str, region: str, metrics: Metrics) -> dict[str, object]:
+    """A 12x6 metric widget of five-minute sums."""
+    return {
+        "type": "metric",
+        "width": 12,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "region": region,
+            "stat": "Sum",
+            "period": 300,
+            "metrics": metrics,
+        },
+    }
 
 
 def _dashboard_body(args: PipelineAlarmsArgs) -> pulumi.Output[str]:
-    def widget(title: str, metrics: list[list[pulumi.Input[str]]]) -> dict[str, object]:
-        return {
-            "type": "metric",
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": title,
-                "region": args.region,
-                "stat": "Sum",
-                "period": 300,
-                "metrics": metrics,
-            },
-        }
-
+    """The processor, routing, dead-letter queue and items table widgets."""
     fn = args.function.name
+    table = args.table.name
+    processor: Metrics = [
+        ["AWS/Lambda", metric, "FunctionName", fn]
+        for metric in ("Invocations", "Errors", "Throttles", "DestinationDeliveryFailures")
+    ]
+    routing: Metrics = [
+        ["AWS/Events", metric, "RuleName", w.rule.name]
+        for w in args.rules
+        for metric in ROUTING_METRICS
+    ]
+    queues: Metrics = [
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.name]
+        for _, q in args.queues
+    ]
+    items: Metrics = [
+        ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table],
+        ["AWS/DynamoDB", "ThrottledRequests", "TableName", table, "Operation", "PutItem"],
+    ]
     widgets = [
-        widget(
-            "Processor",
-            [
-                ["AWS/Lambda", "Invocations", "FunctionName", fn],
-                ["AWS/Lambda", "Errors", "FunctionName", fn],
-                ["AWS/Lambda", "Throttles", "FunctionName", fn],
-                ["AWS/Lambda", "DestinationDeliveryFailures", "FunctionName", fn],
-            ],
-        ),
-        widget(
-            "Routing",
-            [
-                ["AWS/Events", metric, "RuleName", w.rule.name]
-                for w in args.rules
-                for metric in (
-                    "MatchedEvents",
-                    "FailedInvocations",
-                    "InvocationsSentToDlq",
-                    "InvocationsFailedToBeSentToDlq",
-                )
-            ],
-        ),
-        widget(
-            "Dead-letter queues",
-            [
-                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.name]
-                for _, q in args.queues
-            ],
-        ),
-        widget(
-            "Items table",
-            [
-                ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", args.table.name],
-                [
-                    "AWS/DynamoDB",
-                    "ThrottledRequests",
-                    "TableName",
-                    args.table.name,
-                    "Operation",
-                    "PutItem",
-                ],
-            ],
-        ),
+        _widget(title, args.region, metrics)
+        for title, metrics in (
+            ("Processor", processor),
+            ("Routing", routing),
+            ("Dead-letter queues", queues),
+            ("Items table", items),
+        )
     ]
     return pulumi.Output.json_dumps({"widgets": widgets})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.facts.arns import bucket_arn
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
@@ -37,12 +38,14 @@ class BatchOperationsRoleArgs:
 class BatchOperationsRole(pulumi.ComponentResource):
     """Trusted by S3 Batch Operations; invokes the alias, reads manifests, writes reports."""
 
+    TYPE: ClassVar[str] = resources.BATCH_OPERATIONS_ROLE.token
+
     role: aws.iam.Role
 
     def __init__(
         self, name: str, args: BatchOperationsRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:backfill:BatchOperationsRole", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             f"{name}-role",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.config.model import Bucket, LifecycleRule, Transition
 
 
@@ -77,13 +78,15 @@ def lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRu
 class DataBucket(pulumi.ComponentResource):
     """The data bucket and every sub-resource that makes it safe and event-emitting."""
 
+    TYPE: ClassVar[str] = resources.DATA_BUCKET.token
+
     bucket: aws.s3.Bucket
     notification: aws.s3.BucketNotification
 
     def __init__(
         self, name: str, args: DataBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:bucket:DataBucket", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
         self.bucket = aws.s3.Bucket(
@@ -114,34 +117,9 @@ class DataBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled" if settings.versioning else "Suspended"},
             opts=child,
         )
-        kms = settings.encryption.algorithm == "aws:kms"
-        if kms and args.kms_key_arn is None:
-            raise ValueError(f"bucket {args.bucket_name} uses aws:kms but has no key")
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm=settings.encryption.algorithm,
-                        kms_master_key_id=args.kms_key_arn if kms else None,
-                    ),
-                    # Bucket keys cut KMS requests (and cost) by orders of magnitude.
-                    bucket_key_enabled=kms,
-                )
-            ],
-            opts=child,
-        )
+        self.encryption = self._encryption(name, args)
         if settings.lifecycle_rules:
-            self.lifecycle = aws.s3.BucketLifecycleConfiguration(
-                f"{name}-lifecycle",
-                bucket=bucket_id,
-                # Sorted: the order in the stack file means nothing to S3, so it must not
-                # show up as a diff in `pulumi preview`.
-                rules=[lifecycle_rule(r) for r in sorted(settings.lifecycle_rules, key=_rule_id)],
-                # Rules on noncurrent versions only make sense once versioning is in place.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
-            )
+            self.lifecycle = self._lifecycle(name, settings)
         objects = self.bucket.arn.apply(lambda arn: f"{arn}/*")
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -155,3 +133,39 @@ class DataBucket(pulumi.ComponentResource):
             f"{name}-eventbridge", bucket=bucket_id, eventbridge=True, opts=child
         )
         self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})
+
+    def _encryption(
+        self, name: str, args: DataBucketArgs
+    ) -> aws.s3.BucketServerSideEncryptionConfiguration:
+        """Default encryption: the environment's key with a bucket key, or SSE-S3."""
+        settings = args.settings
+        kms = settings.encryption.algorithm == "aws:kms"
+        if kms and args.kms_key_arn is None:
+            raise ValueError(f"bucket {args.bucket_name} uses aws:kms but has no key")
+        return aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm=settings.encryption.algorithm,
+                        kms_master_key_id=args.kms_key_arn if kms else None,
+                    ),
+                    # Bucket keys cut KMS requests (and cost) by orders of magnitude.
+                    bucket_key_enabled=kms,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _lifecycle(self, name: str, settings: Bucket) -> aws.s3.BucketLifecycleConfiguration:
+        """The configured lifecycle rules, once versioning is in place."""
+        return aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.id,
+            # Sorted: the order in the stack file means nothing to S3, so it must not
+            # show up as a diff in `pulumi preview`.
+            rules=[lifecycle_rule(r) for r in sorted(settings.lifecycle_rules, key=_rule_id)],
+            # Rules on noncurrent versions only make sense once versioning is in place.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
+        )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.facts.arns import build_arn
 from tap.facts.principals import CLOUDWATCH_PRINCIPAL, EVENTS_PRINCIPAL
 
@@ -108,13 +109,15 @@ class EncryptionKey(pulumi.ComponentResource):
     environment adds its first replica. Multi-Region costs nothing extra until replicated.
     """
 
+    TYPE: ClassVar[str] = resources.ENCRYPTION_KEY.token
+
     key: aws.kms.Key
     replicas: dict[str, aws.kms.ReplicaKey]
 
     def __init__(
         self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:key:EncryptionKey", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.config.model import AsyncRetry, Processor
 from tap.facts.principals import LAMBDA_PRINCIPAL
 from tap_processor.env import BUCKET_NAMES, DLQ_URL, ENVIRONMENT, TABLE_NAME
@@ -47,6 +48,8 @@ class ProcessorFunctionArgs:
 class ProcessorFunction(pulumi.ComponentResource):
     """The processor, published with a `live` alias that events target."""
 
+    TYPE: ClassVar[str] = resources.PROCESSOR_FUNCTION.token
+
     function: aws.lambda_.Function
     alias: aws.lambda_.Alias
     role: aws.iam.Role
@@ -54,13 +57,12 @@ class ProcessorFunction(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ProcessorFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:processor:ProcessorFunction", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        settings = args.settings
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=args.log_group_name,
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=args.settings.log_retention_days,
             opts=child,
         )
         self.role = aws.iam.Role(
@@ -70,6 +72,41 @@ class ProcessorFunction(pulumi.ComponentResource):
             assume_role_policy=iam.service_trust(LAMBDA_PRINCIPAL),
             opts=child,
         )
+        self.role_policy = aws.iam.RolePolicy(
+            f"{name}-permissions",
+            name="handler-needs",
+            role=self.role.id,
+            policy=self._handler_needs(args),
+            opts=child,
+        )
+        self.function = self._function(name, args)
+        self.alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=ALIAS,
+            function_name=self.function.name,
+            function_version=self.function.version,
+            opts=child,
+        )
+        self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            maximum_retry_attempts=args.retry.maximum_retry_attempts,
+            maximum_event_age_in_seconds=args.retry.maximum_event_age_seconds,
+            destination_config={"on_failure": {"destination": args.dlq.arn}},
+            # Lambda validates the destination against the role's permissions at create time.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
+        )
+        self.register_outputs(
+            {
+                "functionName": self.function.name,
+                "aliasArn": self.alias.arn,
+                "roleArn": self.role.arn,
+            }
+        )
+
+    def _handler_needs(self, args: ProcessorFunctionArgs) -> pulumi.Output[str]:
+        """The role's policy: what the handler declares it needs, on these resources only."""
         granted = needs(dlq_uses_cmk=args.kms_key_arn is not None)
         log_streams = self.log_group.arn.apply(lambda arn: f"{arn}:*")
         resources: dict[ResourceKind, list[iam.Input]] = {
@@ -80,14 +117,12 @@ class ProcessorFunction(pulumi.ComponentResource):
         }
         if args.kms_key_arn is not None:
             resources[ResourceKind.KMS_KEY] = [args.kms_key_arn]
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-permissions",
-            name="handler-needs",
-            role=self.role.id,
-            policy=iam.needs_policy(granted, resources),
-            opts=child,
-        )
-        self.function = aws.lambda_.Function(
+        return iam.needs_policy(granted, resources)
+
+    def _function(self, name: str, args: ProcessorFunctionArgs) -> aws.lambda_.Function:
+        """The published function, logging JSON to its own log group, traced."""
+        settings = args.settings
+        return aws.lambda_.Function(
             f"{name}-function",
             name=args.function_name,
             role=self.role.arn,
@@ -118,28 +153,4 @@ class ProcessorFunction(pulumi.ComponentResource):
             tracing_config={"mode": "Active"},
             # The log group must exist first, or Lambda creates one with no retention.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
-        )
-        self.alias = aws.lambda_.Alias(
-            f"{name}-alias",
-            name=ALIAS,
-            function_name=self.function.name,
-            function_version=self.function.version,
-            opts=child,
-        )
-        self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=self.function.name,
-            qualifier=self.alias.name,
-            maximum_retry_attempts=args.retry.maximum_retry_attempts,
-            maximum_event_age_in_seconds=args.retry.maximum_event_age_seconds,
-            destination_config={"on_failure": {"destination": args.dlq.arn}},
-            # Lambda validates the destination against the role's permissions at create time.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
-        )
-        self.register_outputs(
-            {
-                "functionName": self.function.name,
-                "aliasArn": self.alias.arn,
-                "roleArn": self.role.arn,
-            }
         )

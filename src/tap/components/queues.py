@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from tap import iam
+from tap import iam, resources
 from tap.facts.principals import EVENTS_PRINCIPAL
 
 RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: two weeks to inspect and redrive
@@ -29,13 +30,15 @@ class FailureQueuesArgs:
 class FailureQueues(pulumi.ComponentResource):
     """Two standard DLQs: one per failure path, so an alarm says which path failed."""
 
+    TYPE: ClassVar[str] = resources.FAILURE_QUEUES.token
+
     delivery_dlq: aws.sqs.Queue
     processor_dlq: aws.sqs.Queue
 
     def __init__(
         self, name: str, args: FailureQueuesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:queues:FailureQueues", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         self._name = name
         self.delivery_dlq = self._queue(f"{name}-delivery-dlq", args.delivery_dlq_name, args)
         self.processor_dlq = self._queue(f"{name}-processor-dlq", args.processor_dlq_name, args)

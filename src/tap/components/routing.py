@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
+from tap import resources
 from tap.config.model import DeliveryRetry, Route
 from tap.facts.principals import EVENTS_PRINCIPAL
 
@@ -57,6 +58,8 @@ class EventRoutingArgs:
 class EventRouting(pulumi.ComponentResource):
     """Rule, target and invoke permission for one route."""
 
+    TYPE: ClassVar[str] = resources.EVENT_ROUTING.token
+
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
     permission: aws.lambda_.Permission
@@ -64,7 +67,7 @@ class EventRouting(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EventRoutingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:routing:EventRouting", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-rule",

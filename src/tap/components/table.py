@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
+from tap import resources
 from tap.config.model import Table
 
 HASH_KEY = "id"
@@ -32,13 +34,15 @@ class ItemsTableArgs:
 class ItemsTable(pulumi.ComponentResource):
     """On-demand table keyed by object id, with streams, PITR, protection and replicas."""
 
+    TYPE: ClassVar[str] = resources.ITEMS_TABLE.token
+
     table: aws.dynamodb.Table
     replicas: dict[str, aws.dynamodb.TableReplica]
 
     def __init__(
         self, name: str, args: ItemsTableArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("tap:table:ItemsTable", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         settings = args.settings
         for region in settings.replica_regions:
             if region == args.region:

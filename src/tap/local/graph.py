@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tap.local.errors import GraphError
+from tap.resources import STACK
 
 
 class GraphResource(Protocol):
@@ -73,7 +74,7 @@ def dependency_order(resources: Sequence[GraphResource]) -> list[GraphResource]:
 
 def _is_root_stack(urn: str) -> bool:
     parts = urn.split("::")
-    return len(parts) >= 4 and parts[2] == "pulumi:pulumi:Stack"
+    return len(parts) >= 4 and parts[2] == STACK.token
 
 
 MIN_TRANSLATED_LENGTH = 6

@@ -1,6 +1,7 @@
 """A fake AWS provider: the ids, ARNs and computed outputs AWS would return, deterministically.
 
-Each resource type is one entry in `RESOURCE_TYPES`; a type without an entry is an error.
+Each created type's declaration in `tap.resources` names its answer here (`RESOURCE_TYPES`);
+a type without one is an error.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tap.facts.arns import (
     queue_url,
     unqualified_function_arn,
 )
+from tap.resources import Kind, ResourceType, of_kind
 from tap.synth.errors import (
     MissingInputError,
     UnknownInputError,
@@ -304,10 +306,6 @@ def _topic_subscription(request: ResourceRequest) -> Computed:
     return arn, {"arn": arn, "ownerId": request.account_id}
 
 
-def _topic_policy(request: ResourceRequest) -> Computed:
-    return request.text("arn"), {"owner": request.account_id}
-
-
 def _key_id(request: ResourceRequest, *, multi_region: bool) -> str:
     key = stable_uuid("kms-key", request.name, request.account_id, request.region)
     return f"mrk-{key.replace('-', '')}" if multi_region else key
@@ -331,38 +329,20 @@ def _kms_alias(request: ResourceRequest) -> Computed:
     return name, {"name": name, "arn": request.arn("kms", name), "targetKeyArn": target_arn}
 
 
-RESOURCE_TYPES: Final[dict[str, FakeResourceType]] = {
-    tokens.BUCKET: FakeResourceType(_bucket, tagged=True),
-    tokens.BUCKET_OWNERSHIP_CONTROLS: FakeResourceType(_same_as("bucket")),
-    tokens.PUBLIC_ACCESS_BLOCK: FakeResourceType(_same_as("bucket")),
-    tokens.BUCKET_VERSIONING: FakeResourceType(_same_as("bucket")),
-    tokens.BUCKET_ENCRYPTION: FakeResourceType(_same_as("bucket")),
-    tokens.BUCKET_LIFECYCLE: FakeResourceType(_same_as("bucket")),
-    tokens.BUCKET_POLICY: FakeResourceType(_same_as("bucket")),
-    tokens.BUCKET_NOTIFICATION: FakeResourceType(_same_as("bucket")),
-    tokens.TABLE: FakeResourceType(_table, tagged=True),
-    tokens.TABLE_REPLICA: FakeResourceType(_table_replica, tagged=True),
-    tokens.QUEUE: FakeResourceType(_queue, tagged=True),
-    tokens.QUEUE_POLICY: FakeResourceType(_same_as("queueUrl")),
-    tokens.ROLE: FakeResourceType(_role, tagged=True),
-    tokens.ROLE_POLICY: FakeResourceType(_role_policy),
-    tokens.LOG_GROUP: FakeResourceType(_log_group, tagged=True),
-    tokens.FUNCTION: FakeResourceType(_function, tagged=True),
-    tokens.LAMBDA_ALIAS: FakeResourceType(_lambda_alias),
-    tokens.PERMISSION: FakeResourceType(_permission),
-    tokens.INVOKE_CONFIG: FakeResourceType(_invoke_config),
-    tokens.EVENT_RULE: FakeResourceType(_event_rule, tagged=True),
-    tokens.EVENT_TARGET: FakeResourceType(_event_target),
-    tokens.METRIC_ALARM: FakeResourceType(_metric_alarm, tagged=True),
-    tokens.DASHBOARD: FakeResourceType(_dashboard),
-    tokens.TOPIC: FakeResourceType(_topic, tagged=True),
-    tokens.TOPIC_SUBSCRIPTION: FakeResourceType(_topic_subscription),
-    tokens.TOPIC_POLICY: FakeResourceType(_topic_policy),
-    tokens.KMS_KEY: FakeResourceType(_kms_key, tagged=True),
-    tokens.KMS_REPLICA_KEY: FakeResourceType(_kms_replica_key, tagged=True),
-    tokens.KMS_ALIAS: FakeResourceType(_kms_alias),
-    tokens.KMS_KEY_POLICY: FakeResourceType(_same_as("keyId")),
+def _fake_of(declared: ResourceType) -> FakeResourceType:
+    """The answer `declared` names: its `_<fake>` function here, or the id is one input."""
+    if declared.id_input is not None:
+        return FakeResourceType(_same_as(declared.id_input), tagged=declared.tagged)
+    compute = globals().get(f"_{declared.fake}")
+    if not callable(compute):
+        raise LookupError(f"{declared.token} declares fake outputs '_{declared.fake}': none here")
+    return FakeResourceType(compute, tagged=declared.tagged)
+
+
+RESOURCE_TYPES: Final[Mapping[str, FakeResourceType]] = {
+    declared.token: _fake_of(declared) for declared in of_kind(Kind.CREATED)
 }
+"""Every created type's answer, found from its declaration in `tap.resources`."""
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
-"""One explicit applier per resource type the program uses; a type without one is an error."""
+"""One applier per declared resource type (`tap.resources`); a type without one is an error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap.facts import tokens
+from tap.errors import TapError
 from tap.local.appliers import compute, data, events, monitoring, storage
 from tap.local.appliers.context import Applied, Applier, ApplyContext, ObserverTarget
 from tap.local.errors import ApplyError, UnsupportedResourceError
 from tap.local.graph import GraphResource, dependency_order
+from tap.resources import DECLARED, NO_OP, ResourceType
 
 
 def no_op(
@@ -21,46 +22,26 @@ def no_op(
     return {}
 
 
-APPLIERS: Final[Mapping[str, Applier]] = {
-    "pulumi:pulumi:Stack": no_op,
-    tokens.AWS_PROVIDER: no_op,
-    "tap:pipeline:TapPipeline": no_op,
-    "tap:key:EncryptionKey": no_op,
-    "tap:bucket:DataBucket": no_op,
-    "tap:table:ItemsTable": no_op,
-    "tap:queues:FailureQueues": no_op,
-    "tap:processor:ProcessorFunction": no_op,
-    "tap:routing:EventRouting": no_op,
-    "tap:alarms:PipelineAlarms": no_op,
-    tokens.KMS_KEY: data.kms_key,
-    tokens.KMS_REPLICA_KEY: data.kms_replica_key,
-    tokens.KMS_ALIAS: data.kms_alias,
-    tokens.BUCKET: storage.bucket,
-    tokens.BUCKET_OWNERSHIP_CONTROLS: storage.ownership_controls,
-    tokens.PUBLIC_ACCESS_BLOCK: storage.public_access_block,
-    tokens.BUCKET_VERSIONING: storage.versioning,
-    tokens.BUCKET_ENCRYPTION: (storage.encryption),
-    tokens.BUCKET_LIFECYCLE: storage.lifecycle,
-    tokens.BUCKET_POLICY: storage.policy,
-    tokens.BUCKET_NOTIFICATION: storage.notification,
-    tokens.TABLE: data.table,
-    tokens.TABLE_REPLICA: data.table_replica,
-    tokens.QUEUE: data.queue,
-    tokens.QUEUE_POLICY: data.queue_policy,
-    tokens.LOG_GROUP: compute.log_group,
-    tokens.ROLE: compute.role,
-    tokens.ROLE_POLICY: compute.role_policy,
-    tokens.FUNCTION: compute.function,
-    tokens.LAMBDA_ALIAS: compute.alias,
-    tokens.INVOKE_CONFIG: compute.event_invoke_config,
-    tokens.PERMISSION: compute.permission,
-    tokens.EVENT_RULE: events.rule,
-    tokens.EVENT_TARGET: events.target,
-    tokens.TOPIC: monitoring.topic,
-    tokens.TOPIC_SUBSCRIPTION: monitoring.subscription,
-    tokens.METRIC_ALARM: monitoring.alarm,
-    tokens.DASHBOARD: monitoring.dashboard,
+_MODULES: Final = {
+    m.__name__.rsplit(".", 1)[-1]: m for m in (compute, data, events, monitoring, storage)
 }
+
+
+def _applier_of(declared: ResourceType) -> Applier:
+    """The function `declared` names (`<module>.<function>` here), or `no_op`."""
+    if declared.applier == NO_OP:
+        return no_op
+    module, _, function = declared.applier.partition(".")
+    applier = getattr(_MODULES.get(module), function, None)
+    if not callable(applier):
+        raise LookupError(f"{declared.token} declares applier '{declared.applier}': none here")
+    return cast(Applier, applier)
+
+
+APPLIERS: Final[Mapping[str, Applier]] = {
+    declared.token: _applier_of(declared) for declared in DECLARED.values()
+}
+"""Every declared type's applier, found from its declaration in `tap.resources`."""
 
 
 def check_supported(
@@ -86,10 +67,12 @@ def apply_graph(
         inputs = ctx.translation.apply(dict(resource.inputs))
         try:
             outputs = appliers[resource.type](ctx, resource, inputs)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             raise ApplyError(resource.urn, str(error)) from error
-        except BotoCoreError as error:
-            raise ApplyError(resource.urn, str(error)) from error
+        except TapError:
+            raise
+        except Exception as error:  # in-process moto raises its own failures as Python errors
+            raise ApplyError(resource.urn, f"{type(error).__name__}: {error}") from error
         ctx.translation.learn(resource.outputs, outputs)
         ctx.applied[resource.urn] = Applied(resource, inputs, outputs)
         if on_resource is not None:
