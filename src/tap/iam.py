@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from tap.facts.tokens import ROLE
 from tap_processor.permissions import HandlerNeed, ResourceKind
 
 VERSION = "2012-10-17"
@@ -86,3 +87,18 @@ def needs_policy(
         arns: Sequence[Input] = ["*"] if kind == ResourceKind.ANY else resources[kind]
         statements.append(allow(_SID[kind], actions, arns))
     return document(*statements)
+
+
+def boundary_on_every_role(boundary_arn: str) -> pulumi.ResourceTransformation:
+    """A transformation giving every IAM role beneath the resource it is set on this boundary.
+
+    Set once on the pipeline, so no component can create a role without it.
+    """
+
+    def attach(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        props = dict(args.props)
+        if args.type_ == ROLE:
+            props["permissions_boundary"] = boundary_arn
+        return pulumi.ResourceTransformationResult(props, args.opts)
+
+    return attach
