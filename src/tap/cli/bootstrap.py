@@ -112,12 +112,12 @@ def bootstrap(
     from tap.config import ConfigError
     from tap.validation import load_stack
 
-    try:
-        project, config = load_stack(project_dir, stack)
-    except ConfigError as exc:
-        plain.report(sys.stderr, exc)  # the lines `tap validate` prints; nothing to render from
-        raise typer.Exit(EXIT_USAGE) from None
     with user_errors():
+        try:
+            project, config = load_stack(project_dir, stack)
+        except ConfigError as exc:
+            plain.report(sys.stderr, exc)  # the lines `tap validate` prints; nothing to render
+            raise typer.Exit(EXIT_USAGE) from None
         options = BootstrapOptions(
             _trust(trust, github_repo, create_oidc_provider, principal), state_backend
         )
