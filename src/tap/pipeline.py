@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pulumi
 
-from tap import iam
 from tap.components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedRule
 from tap.components.batch_operations import BatchOperationsRole, BatchOperationsRoleArgs
 from tap.components.bucket import DataBucket, DataBucketArgs
@@ -48,13 +47,8 @@ class TapPipeline(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TapPipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        config = args.config
-        if config.permissions_boundary_arn:
-            boundary = [iam.boundary_on_every_role(config.permissions_boundary_arn)]
-            opts = pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(transformations=boundary)
-            )
         super().__init__("tap:pipeline:TapPipeline", name, None, opts)
+        config = args.config
         names = Names.of(config)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from tap.config import from_pulumi
+from tap.iam import boundary_on_every_role
 from tap.packaging import build_artifact
 from tap.pipeline import TapPipeline, TapPipelineArgs
 from tap.provider import build_provider
@@ -17,10 +18,15 @@ def main() -> TapPipeline:
     artifact = build_artifact(
         runtime=config.processor.runtime, architecture=config.processor.architecture
     )
+    boundary = config.permissions_boundary_arn
     pipeline = TapPipeline(
         config.environment,
         TapPipelineArgs(config=config, code_path=str(artifact.path)),
-        opts=pulumi.ResourceOptions(provider=provider),
+        opts=pulumi.ResourceOptions(
+            provider=provider,
+            # Every IAM role beneath the pipeline, whichever component creates it.
+            transformations=[boundary_on_every_role(boundary)] if boundary else None,
+        ),
     )
     for name, value in pipeline.exports().items():
         pulumi.export(name, value)

@@ -65,43 +65,56 @@ def _dump(template: dict[str, object], fmt: TemplateFormat) -> str:
     return str(yaml.safe_dump(plain_data, sort_keys=False, width=1 << 16))
 
 
+RequiredStack = Annotated[
+    str, typer.Option("--stack", "-s", metavar="STACK", help="Stack (environment) name.")
+]
+TrustOption = Annotated[
+    TrustKind,
+    typer.Option(
+        "--trust",
+        help="github-oidc: GitHub Actions jobs of --github-repo in the GitHub environment "
+        "named after the stack; principal: --principal with tap:externalId.",
+    ),
+]
+GitHubRepo = Annotated[
+    str | None, typer.Option("--github-repo", metavar="ORG/REPO", help="The repository.")
+]
+CreateOidcProvider = Annotated[
+    bool,
+    typer.Option(
+        "--create-oidc-provider",
+        help="Create the account's GitHub OIDC provider too (else it must exist).",
+    ),
+]
+PrincipalOption = Annotated[
+    str | None,
+    typer.Option("--principal", metavar="ARN", help="The IAM role, user or account trusted."),
+]
+StateBackend = Annotated[
+    bool,
+    typer.Option(
+        "--state-backend",
+        help="Add the Pulumi state bucket and the KMS key for --secrets-provider awskms://.",
+    ),
+]
+FormatOption = Annotated[
+    TemplateFormat, typer.Option("--format", "-f", help="The template's format.")
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write the template to this file."),
+]
+
+
 def bootstrap(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")],
-    trust: Annotated[
-        TrustKind,
-        typer.Option(
-            "--trust",
-            help="github-oidc: GitHub Actions jobs of --github-repo in the GitHub environment "
-            "named after the stack; principal: --principal with tap:externalId.",
-        ),
-    ],
-    github_repo: Annotated[
-        str | None, typer.Option("--github-repo", metavar="ORG/REPO", help="The repository.")
-    ] = None,
-    create_oidc_provider: Annotated[
-        bool,
-        typer.Option(
-            "--create-oidc-provider",
-            help="Create the account's GitHub OIDC provider too (else it must exist).",
-        ),
-    ] = False,
-    principal: Annotated[
-        str | None,
-        typer.Option("--principal", metavar="ARN", help="The IAM role, user or account trusted."),
-    ] = None,
-    state_backend: Annotated[
-        bool,
-        typer.Option(
-            "--state-backend",
-            help="Add the Pulumi state bucket and the KMS key for --secrets-provider awskms://.",
-        ),
-    ] = False,
-    fmt: Annotated[
-        TemplateFormat, typer.Option("--format", "-f", help="The template's format.")
-    ] = TemplateFormat.YAML,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the template to this file.")
-    ] = None,
+    stack: RequiredStack,
+    trust: TrustOption,
+    github_repo: GitHubRepo = None,
+    create_oidc_provider: CreateOidcProvider = False,
+    principal: PrincipalOption = None,
+    state_backend: StateBackend = False,
+    fmt: FormatOption = TemplateFormat.YAML,
+    output: OutputOption = None,
     project_dir: ProjectDir = Path(),
 ) -> None:
     """Render the CloudFormation template an account administrator deploys once per account:

@@ -205,8 +205,8 @@ TAP_PACK: tuple[Rule, ...] = (
         "The deploy role may create a role only with the account's permissions boundary "
         "attached; a role without it fails to deploy, and a role with another boundary could "
         "hold more than the boundary allows.",
-        "set tap:permissionsBoundaryArn to the policy tap bootstrap created; TapPipeline "
-        "attaches it to every role (tap.iam.boundary_on_every_role)",
+        "set tap:permissionsBoundaryArn to the policy tap bootstrap created; tap.program "
+        "gives it to every role under TapPipeline (tap.iam.boundary_on_every_role)",
     ),
     Rule(
         dynamodb.dynamodb_table_point_in_time_recovery,
