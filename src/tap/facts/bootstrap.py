@@ -40,7 +40,6 @@ ASSUME_ROLE: Final = "sts:AssumeRole"
 ASSUME_ROLE_WITH_WEB_IDENTITY: Final = "sts:AssumeRoleWithWebIdentity"
 EXTERNAL_ID_KEY: Final = "sts:ExternalId"
 PRINCIPAL_ARN_KEY: Final = "aws:PrincipalArn"
-SECURE_TRANSPORT_KEY: Final = "aws:SecureTransport"
 
 INLINE_ROLE_POLICY_LIMIT: Final = 10_240
 """IAM's quota on a role's inline policies, in characters without whitespace (IAM quotas)."""
