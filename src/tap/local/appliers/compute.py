@@ -42,6 +42,7 @@ def role(
             AssumeRolePolicyDocument=required_str(inputs, "assumeRolePolicy", resource.urn),
             Description=inputs.get("description"),
             Path=inputs.get("path"),
+            PermissionsBoundary=inputs.get("permissionsBoundary"),
         )
     )["Role"]
     return {"id": name, "name": name, "arn": created["Arn"], "uniqueId": created["RoleId"]}
