@@ -7,6 +7,8 @@ from typing import Any
 
 import pulumi
 
+# Plain data, so it lives in the facts layer; components keep calling tap.iam's name.
+from tap.facts.policies import deny_insecure_transport as deny_insecure_transport  # noqa: PLC0414
 from tap.facts.tokens import ROLE
 from tap_processor.permissions import HandlerNeed, ResourceKind
 
@@ -38,20 +40,6 @@ def allow(
     if condition:
         stmt["Condition"] = dict(condition)
     return stmt
-
-
-def deny_insecure_transport(
-    actions: Sequence[str], resources: Sequence[Input], *, sid: str = "DenyInsecureTransport"
-) -> Statement:
-    """Deny every request that does not use TLS."""
-    return {
-        "Sid": sid,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": list(actions),
-        "Resource": list(resources),
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 def service_trust(service: str) -> pulumi.Output[str]:

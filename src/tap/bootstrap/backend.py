@@ -13,7 +13,7 @@ from tap.facts.bootstrap import (
     CFN_KMS_ALIAS,
     CFN_KMS_KEY,
 )
-from tap.iam import deny_insecure_transport
+from tap.facts.policies import deny_insecure_transport
 from tap.naming import Names
 
 STATE_KEY = "StateKey"
