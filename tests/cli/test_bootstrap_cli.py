@@ -133,3 +133,12 @@ def test_an_unknown_stack_is_refused_with_exit_2() -> None:
 
     assert result.exit_code == 2
     assert "no stack 'qa'" in result.stderr
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "bootstrap.yaml"
+    result = run_bootstrap(REPO_ROOT, "dev", *TRUSTS["github-oidc"], "-o", str(target))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {target}: No such file or directory"]
+    assert result.stdout == ""
