@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tap.cli.app import app
+from tap.config import EnvironmentConfig
+from tap.validation import load_stack
 from tests.support.paths import REPO_ROOT
 
 TRUSTS = {
@@ -24,6 +27,12 @@ TRUSTS = {
     "principal": ["--trust", "principal", "--principal", "arn:aws:iam::210987654321:role/ci"],
 }
 """Each trust option `tap bootstrap` offers, as its command-line arguments."""
+
+
+@cache
+def stack_config(stack: str) -> EnvironmentConfig:
+    """A shipped stack's validated config, as `tap bootstrap` loads it (no synthesis)."""
+    return load_stack(REPO_ROOT, stack)[1]
 
 
 def run_bootstrap(project: Path, stack: str, *args: str) -> Result:

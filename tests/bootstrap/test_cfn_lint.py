@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bootstrap.conftest import TRUSTS, project_for, run_bootstrap
+from tests.bootstrap.conftest import TRUSTS, project_for, run_bootstrap, stack_config
 from tests.support.paths import REPO_ROOT
-from tests.support.shipped import STACKS, shipped
+from tests.support.shipped import STACKS
 
 pytestmark = pytest.mark.slow  # cfn-lint loads its schemas (about 10 s) and lints 18 templates
 
@@ -36,7 +36,7 @@ def test_the_template_lints_clean(
     assert result.exit_code == 0, result.stderr
 
     assert "AWS::IAM::Role" in result.stdout
-    assert _lint(result.stdout, shipped(stack)[1].region) == []
+    assert _lint(result.stdout, stack_config(stack).region) == []
 
 
 def test_the_linter_reports_a_broken_template() -> None:

@@ -44,8 +44,8 @@ from tap.bootstrap.permissions import boundary_policy, deploy_policy
 from tap.bootstrap.trust import GitHubOidcTrust, PrincipalTrust, reassume_policy, trust_policy
 from tap.config import EnvironmentConfig
 from tap.local.access.evaluators import evaluators_for, judge
-from tests.bootstrap.conftest import TRUSTS, project_for, run_bootstrap
-from tests.support.shipped import STACKS, shipped
+from tests.bootstrap.conftest import TRUSTS, project_for, run_bootstrap, stack_config
+from tests.support.shipped import STACKS
 
 pytestmark = pytest.mark.slow  # the emulator, and a CloudFormation stack per case
 
@@ -56,7 +56,7 @@ STACK = "tap-bootstrap"
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
     """An emulated account whose id is the stack's, so every ARN matches the template's."""
-    config: EnvironmentConfig = shipped(request.node.callspec.params["stack"])[1]
+    config: EnvironmentConfig = stack_config(request.node.callspec.params["stack"])
     monkeypatch.setenv("MOTO_ACCOUNT_ID", config.account_id)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
@@ -178,7 +178,7 @@ def test_the_emulator_deploys_the_template_and_holds_what_it_says(
     )
     assert result.exit_code == 0, result.stderr
     template = yaml.safe_load(result.stdout)
-    config = shipped(stack)[1]
+    config = stack_config(stack)
     if trust == "principal":
         config = config.model_copy(update={"external_id": config.external_id or "tap-dev-deploy"})
         chosen: Any = PrincipalTrust(TRUSTS[trust][-1])
@@ -199,7 +199,7 @@ def test_the_emulator_deploys_the_template_and_holds_what_it_says(
 
 def test_the_state_bucket_refuses_requests_without_tls() -> None:
     """The bucket policy's deny, judged by both evaluators (moto ignores aws:SecureTransport)."""
-    config = shipped("prod")[1]
+    config = stack_config("prod")
     backend = Backend.of(config)
     document = bucket_policy(config, backend)
     evaluators = evaluators_for([document])

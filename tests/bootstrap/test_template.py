@@ -15,13 +15,13 @@ from tap.bootstrap.steps import next_steps
 from tap.bootstrap.template import BootstrapOptions, render_template
 from tap.bootstrap.trust import GitHubOidcTrust, PrincipalTrust, trust_policy
 from tap.config import EnvironmentConfig
-from tests.support.shipped import shipped
+from tests.bootstrap.conftest import stack_config
 
 GITHUB = GitHubOidcTrust("acme/tap")
 
 
 def _config(stack: str, **changes: Any) -> EnvironmentConfig:
-    return shipped(stack)[1].model_copy(update=changes)
+    return stack_config(stack).model_copy(update=changes)
 
 
 def _types(template: dict[str, Any]) -> dict[str, str]:

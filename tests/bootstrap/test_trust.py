@@ -34,14 +34,14 @@ from tap.facts.bootstrap import (
     PRINCIPAL_ARN_KEY,
 )
 from tap.local.access.evaluators import evaluators_for, judge
-from tests.support.shipped import shipped
+from tests.bootstrap.conftest import stack_config
 
 REPO = "acme/tap"
 CI_ROLE = "arn:aws:iam::210987654321:role/ci"
 
 
 def _config(stack: str) -> EnvironmentConfig:
-    return shipped(stack)[1]
+    return stack_config(stack)
 
 
 def _admits(statement: dict[str, Any], kind: str, caller: str) -> bool:
