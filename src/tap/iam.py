@@ -7,6 +7,9 @@ from typing import Any
 
 import pulumi
 
+# Plain data, so it lives in the facts layer; components keep calling tap.iam's name.
+from tap.facts.policies import deny_insecure_transport as deny_insecure_transport  # noqa: PLC0414
+from tap.facts.tokens import ROLE
 from tap_processor.permissions import HandlerNeed, ResourceKind
 
 VERSION = "2012-10-17"
@@ -37,20 +40,6 @@ def allow(
     if condition:
         stmt["Condition"] = dict(condition)
     return stmt
-
-
-def deny_insecure_transport(
-    actions: Sequence[str], resources: Sequence[Input], *, sid: str = "DenyInsecureTransport"
-) -> Statement:
-    """Deny every request that does not use TLS."""
-    return {
-        "Sid": sid,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": list(actions),
-        "Resource": list(resources),
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 def service_trust(service: str) -> pulumi.Output[str]:
@@ -86,3 +75,18 @@ def needs_policy(
         arns: Sequence[Input] = ["*"] if kind == ResourceKind.ANY else resources[kind]
         statements.append(allow(_SID[kind], actions, arns))
     return document(*statements)
+
+
+def boundary_on_every_role(boundary_arn: str) -> pulumi.ResourceTransformation:
+    """A transformation giving every IAM role beneath the resource it is set on this boundary.
+
+    Set once on the pipeline, so no component can create a role without it.
+    """
+
+    def attach(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        props = dict(args.props)
+        if args.type_ == ROLE:
+            props["permissions_boundary"] = boundary_arn
+        return pulumi.ResourceTransformationResult(props, args.opts)
+
+    return attach

@@ -190,6 +190,16 @@ class Names:
         """Alias of the environment's customer-managed key."""
         return "alias/" + compose(self.prefix, "", self.env, self.region, int(Limit.KMS_ALIAS))
 
+    @property
+    def state_bucket(self) -> str:
+        """The Pulumi state bucket `tap bootstrap --state-backend` creates."""
+        return self._name("pulumi-state", Limit.S3_BUCKET)
+
+    @property
+    def secrets_key_alias(self) -> str:
+        """Alias of the key Pulumi encrypts the stack's secrets with (`awskms://`)."""
+        return "alias/" + self._name("pulumi-secrets", Limit.KMS_ALIAS)
+
     def all(self, config: EnvironmentConfig) -> dict[str, str]:
         """Every name of `config`'s environment, keyed by what it names."""
         names = {

@@ -7,6 +7,7 @@ import os
 import pulumi
 
 from tap.config import from_pulumi
+from tap.iam import boundary_on_every_role
 from tap.packaging import program_artifact
 from tap.pipeline import TapPipeline, TapPipelineArgs
 from tap.provider import build_provider
@@ -22,10 +23,15 @@ def main() -> TapPipeline:
         environ=os.environ,
     )
     provider = build_provider(config)
+    boundary = config.permissions_boundary_arn
     pipeline = TapPipeline(
         config.environment,
         TapPipelineArgs(config=config, code_path=str(artifact.path)),
-        opts=pulumi.ResourceOptions(provider=provider),
+        opts=pulumi.ResourceOptions(
+            provider=provider,
+            # Every IAM role beneath the pipeline, whichever component creates it.
+            transformations=[boundary_on_every_role(boundary)] if boundary else None,
+        ),
     )
     for name, value in pipeline.exports().items():
         pulumi.export(name, value)

@@ -59,6 +59,13 @@ def _imported(*args: str, cwd: Path = REPO, codes: tuple[int, ...] = (0,)) -> se
             id="validate",
         ),
         pytest.param(("validate", "--help"), {"typer"}, SUBSYSTEMS, id="validate-help"),
+        # the template is data from config: no program, no emulator, no AWS SDK
+        pytest.param(
+            ("bootstrap", "-s", "prod", "--trust", "github-oidc", "--github-repo", "a/b"),
+            {"pydantic", "yaml"},
+            SUBSYSTEMS,
+            id="bootstrap",
+        ),
     ],
 )
 def test_a_command_imports_only_what_it_uses(

@@ -40,9 +40,9 @@ def test_check_all_passes_on_the_shipped_stacks() -> None:
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "✓ dev: 40 rules, 0 blocking, 0 other finding(s)",
-        "✓ prod: 40 rules, 0 blocking, 0 other finding(s)",
-        "✓ staging: 40 rules, 0 blocking, 0 other finding(s)",
+        "✓ dev: 41 rules, 0 blocking, 0 other finding(s)",
+        "✓ prod: 41 rules, 0 blocking, 0 other finding(s)",
+        "✓ staging: 41 rules, 0 blocking, 0 other finding(s)",
     ]
 
 
@@ -57,7 +57,7 @@ def test_check_of_a_mutated_graph_file_fails_with_one_line_per_finding(
     lines = [line for line in result.output.splitlines() if line.startswith("ERROR")]
     assert len(lines) == 1
     assert lines[0].startswith("ERROR prod-queues-delivery-dlq: [sqs-queue-encrypted] queue")
-    assert "✗ prod: 40 rules, 1 blocking" in result.output
+    assert "✗ prod: 41 rules, 1 blocking" in result.output
 
 
 def test_a_suppression_with_a_reason_turns_an_error_into_a_suppressed_finding(

@@ -59,6 +59,15 @@ def test_role_in_the_stack_account_is_accepted_in_any_partition(dev_settings: Se
     assert single_problems("dev", dev_settings) == []
 
 
+def test_boundary_in_another_account_names_both_accounts(dev_settings: Settings) -> None:
+    dev_settings["permissionsBoundaryArn"] = "arn:aws:iam::999988887777:policy/b"
+
+    assert single_problems("dev", dev_settings) == [
+        "dev: permissionsBoundaryArn: is in account 999988887777, but accountId is "
+        "111122223333; a stack may only use a policy in its own account"
+    ]
+
+
 def test_replica_in_the_primary_region_is_reported_at_its_index(prod_settings: Settings) -> None:
     prod_settings["table"]["replicaRegions"] = ["us-west-2", "us-east-1"]
 
@@ -339,6 +348,7 @@ def test_bucket_missing_or_extra_relative_to_production_is_reported(
 def _share_staging_account_with_dev(staging: Settings) -> None:
     staging["accountId"] = "111122223333"
     staging["deployRoleArn"] = "arn:aws:iam::111122223333:role/tap-deployer"
+    staging["permissionsBoundaryArn"] = "arn:aws:iam::111122223333:policy/tap-deploy-boundary"
 
 
 def test_two_environments_in_one_account_are_rejected_without_opt_in(

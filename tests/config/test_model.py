@@ -213,6 +213,25 @@ def test_a_value_of_another_type_is_refused_not_converted(
     assert problem_lines("dev", dev_settings) == [f"dev: {shown.lstrip('.')}: {message}"]
 
 
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "arn:aws:iam::111122223333:role/tap-deployer",
+        "tap-deploy-boundary",
+    ],
+)
+def test_a_boundary_that_is_no_customer_managed_policy_is_refused(
+    dev_settings: Settings, arn: str
+) -> None:
+    dev_settings["permissionsBoundaryArn"] = arn
+
+    assert problem_lines("dev", dev_settings) == [
+        f"dev: permissionsBoundaryArn: '{arn}' is not a customer-managed IAM policy ARN "
+        "(arn:aws:iam::<account>:policy/<name>)"
+    ]
+
+
 def test_deploy_role_must_be_an_iam_role_arn(dev_settings: Settings) -> None:
     dev_settings["deployRoleArn"] = "arn:aws:iam::111122223333:user/deployer"
 

@@ -9,6 +9,8 @@ from tap.facts.arns import (
     bucket_arn,
     build_arn,
     dns_suffix_of,
+    iam_path_and_name,
+    is_policy_arn,
     parse_arn,
     partition_of,
     queue_url,
@@ -56,3 +58,22 @@ def test_partitions_and_endpoints_follow_the_region() -> None:
     assert queue_url("cn-north-1", "1", "q") == "https://sqs.cn-north-1.amazonaws.com.cn/1/q"
     assert queue_url("us-east-1", "1", "q") == "https://sqs.us-east-1.amazonaws.com/1/q"
     assert bucket_arn("data") == "arn:aws:s3:::data"
+
+
+@pytest.mark.parametrize(
+    ("arn", "path_and_name"),
+    [
+        ("arn:aws:iam::111122223333:role/tap-deployer", ("/", "tap-deployer")),
+        ("arn:aws:iam::111122223333:role/ci/tap/deployer", ("/ci/tap/", "deployer")),
+        ("arn:aws-cn:iam::111122223333:policy/guard/b", ("/guard/", "b")),
+        ("arn:aws:iam::111122223333:policy/b", ("/", "b")),
+    ],
+)
+def test_an_iam_arn_splits_into_its_path_and_name(arn: str, path_and_name: tuple[str, str]) -> None:
+    assert iam_path_and_name(arn) == path_and_name
+
+
+def test_only_a_customer_managed_policy_arn_is_a_policy_arn() -> None:
+    assert is_policy_arn("arn:aws:iam::111122223333:policy/guard/tap-boundary")
+    assert not is_policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+    assert not is_policy_arn("arn:aws:iam::111122223333:role/tap-deployer")

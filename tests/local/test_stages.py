@@ -88,6 +88,10 @@ def test_deploy_reads_back_the_names_and_settings_later_stages_use(
         assert kms.describe_key(KeyId=key_arn)["KeyMetadata"]["Arn"] == key_arn
     # AND the role's policies are found by the role's ARN
     assert deployment.policies_of(deployment.function.role_arn)
+    # AND the role carries the boundary the graph gives it (tap:permissionsBoundaryArn)
+    role = emulator.client("iam").get_role(RoleName="tap-processor-dev-useast1")["Role"]
+    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == "arn:aws:iam::111122223333:policy/tap-deploy-boundary"
 
 
 def test_verify_judges_from_the_table_not_from_what_was_delivered(

@@ -8,7 +8,7 @@ import pytest
 from tap.facts.tokens import BUCKET_POLICY, KMS_KEY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT
 from tap.rules import iam
 from tap.rules.actions import is_known_action, supports_resource_scoping
-from tap.rules.model import RuleCheck
+from tap.rules.model import RuleCheck, RuleContext, Status
 from tests.support.judge import all_compliant, failures
 from tests.support.shipped import STACKS, context, edit, graph, only, with_added
 
@@ -172,3 +172,41 @@ def test_a_managed_policy_on_the_processor_role_is_reported() -> None:
     assert failure.message.endswith(
         "has managed policies attached (arn:aws:iam::aws:policy/AdministratorAccess)"
     )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_roles_carry_the_configured_boundary(stack: str) -> None:
+    assert all_compliant(iam.iam_roles_have_permissions_boundary, graph(stack), context(stack)) == 1
+
+
+def test_a_role_without_the_boundary_is_reported() -> None:
+    g = graph("dev")
+    g = edit(g, only(g, ROLE), lambda p: p.pop("permissionsBoundary"))
+    [failure] = failures(iam.iam_roles_have_permissions_boundary, g, context("dev"))
+    assert failure.message == (
+        "role tap-processor-dev-useast1 has no permissions boundary; "
+        "tap:permissionsBoundaryArn is arn:aws:iam::111122223333:policy/tap-deploy-boundary"
+    )
+
+
+def test_a_role_with_another_boundary_is_reported() -> None:
+    other = "arn:aws:iam::111122223333:policy/wider"
+    g = graph("dev")
+    g = edit(g, only(g, ROLE), lambda p: p.update(permissionsBoundary=other))
+    [failure] = failures(iam.iam_roles_have_permissions_boundary, g, context("dev"))
+    assert failure.message == (
+        f"role tap-processor-dev-useast1 has permissions boundary {other}, "
+        "not arn:aws:iam::111122223333:policy/tap-deploy-boundary"
+    )
+
+
+def test_without_the_key_the_boundary_rule_does_not_apply() -> None:
+    config = context("dev").config
+    assert config is not None
+    unset = RuleContext(config.model_copy(update={"permissions_boundary_arn": None}))
+    g = graph("dev")
+    g = edit(g, only(g, ROLE), lambda p: p.pop("permissionsBoundary"))
+    outcomes = list(iam.iam_roles_have_permissions_boundary(g, unset))
+    assert [(o.status, o.message) for o in outcomes] == [
+        (Status.NOT_APPLICABLE, "tap:permissionsBoundaryArn is not set")
+    ]

@@ -146,6 +146,7 @@ BREAKS: dict[str, Mutation] = {
     "iam-processor-role-matches-handler-needs": _json(
         ROLE_POLICY, "", "policy", _first_statement(Action=["dynamodb:GetItem"])
     ),
+    "iam-roles-have-permissions-boundary": _pop(ROLE, "permissionsBoundary"),
     "dynamodb-table-point-in-time-recovery": _set(
         TABLE, "", pointInTimeRecovery={"enabled": False}
     ),

@@ -191,10 +191,8 @@ def _of(config: EnvironmentConfig) -> _Scope:
 def boundary_arn(config: EnvironmentConfig) -> str:
     """The permissions boundary's ARN: `tap:permissionsBoundaryArn` when set, else the policy
     `Names.permissions_boundary` in the environment's account."""
-    # The config field arrives with branch bootstrap; until then every stack takes the default.
-    configured: str | None = getattr(config, "permissions_boundary_arn", None)
-    if configured:
-        return configured
+    if config.permissions_boundary_arn:
+        return config.permissions_boundary_arn
     return _of(config).arn("iam", f"policy/{Names.of(config).permissions_boundary}", region="")
 
 

@@ -12,6 +12,7 @@ import typer
 
 from tap.cli import (
     backfill,
+    bootstrap,
     cache,
     check,
     diff,
@@ -51,6 +52,7 @@ app.command()(backfill.backfill)
 app.command()(reconcile.reconcile)
 app.command()(redrive.redrive)
 app.command(name="operator-policy")(operator_policy.operator_policy)
+app.command()(bootstrap.bootstrap)
 app.add_typer(cache.app, name="cache")
 
 

@@ -15,7 +15,7 @@ from tap.config.model import (
     TAP_TAG_KEYS,
     EnvironmentConfig,
 )
-from tap.facts.arns import ROLE_ARN_RE
+from tap.facts.arns import POLICY_ARN_RE, ROLE_ARN_RE
 
 Canonical = Any
 """A hashable, order-insensitive form of a config value (see `canonical`)."""
@@ -84,6 +84,22 @@ def tag_problems(tags: Mapping[str, str]) -> Iterator[tuple[str, str]]:
             yield f"tags.{key}", "; ".join(messages)
 
 
+def _account_problems(config: EnvironmentConfig) -> Iterator[tuple[str, str]]:
+    """(path, message) for each IAM ARN in the config that is in another account."""
+    arns = (
+        ("deployRoleArn", ROLE_ARN_RE, config.deploy_role_arn, "assume a role"),
+        ("permissionsBoundaryArn", POLICY_ARN_RE, config.permissions_boundary_arn, "use a policy"),
+    )
+    for path, shape, arn, what in arns:
+        match = shape.match(arn or "")
+        if match and match.group(2) != config.account_id:
+            yield (
+                path,
+                f"is in account {match.group(2)}, but accountId is {config.account_id}; "
+                f"a stack may only {what} in its own account",
+            )
+
+
 def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
     """Problems within one environment that no single field can see."""
     found: list[ConfigProblem] = []
@@ -96,13 +112,8 @@ def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProbl
 
     if stack != config.environment:
         add("environment", f"is '{config.environment}', but the stack is named '{stack}'")
-    match = ROLE_ARN_RE.match(config.deploy_role_arn)
-    if match and match.group(2) != config.account_id:
-        add(
-            "deployRoleArn",
-            f"is in account {match.group(2)}, but accountId is {config.account_id}; "
-            "a stack may only assume a role in its own account",
-        )
+    for path, message in _account_problems(config):
+        add(path, message)
     for i, region in enumerate(config.table.replica_regions):
         if region == config.region:
             add(

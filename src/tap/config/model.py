@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from tap.facts.arns import ROLE_ARN_SHAPE, is_role_arn
+from tap.facts.arns import POLICY_ARN_SHAPE, ROLE_ARN_SHAPE, is_policy_arn, is_role_arn
 
 HANDLER = "process_handler.lambda_handler"
 """The one handler entry point; the artifact puts `process_handler.py` at its root."""
@@ -87,6 +87,12 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def _policy_arn(value: str) -> str:
+    if not is_policy_arn(value):
+        raise ValueError(f"'{value}' is not a customer-managed IAM policy ARN ({POLICY_ARN_SHAPE})")
+    return value
+
+
 def _logical(value: str) -> str:
     if not _LOGICAL_RE.match(value):
         raise ValueError(
@@ -129,6 +135,7 @@ Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
 LogicalName = Annotated[str, AfterValidator(_logical)]
 RoleArn = Annotated[str, AfterValidator(_role_arn)]
+PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 
 
 class TapModel(BaseModel):
@@ -327,6 +334,8 @@ class EnvironmentConfig(TapModel):
     region: Region
     deploy_role_arn: RoleArn
     external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    permissions_boundary_arn: PolicyArn | None = None
+    """The boundary `tap bootstrap` creates: every role the program creates carries it."""
     allow_shared_account: bool = False
     name_prefix: LogicalName = "tap"
     kms_key: bool = True

@@ -15,6 +15,11 @@ ROLE_ARN_RE: Final = re.compile(
 )
 """An IAM role's ARN; group 2 is its account."""
 ROLE_ARN_SHAPE: Final = "arn:aws:iam::<account>:role/<name>"
+POLICY_ARN_RE: Final = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):policy/[\w+=,.@/-]{1,512}$"
+)
+"""A customer-managed IAM policy's ARN; group 2 is its account."""
+POLICY_ARN_SHAPE: Final = "arn:aws:iam::<account>:policy/<name>"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,18 @@ def parse_arn(text: str) -> Arn:
 def is_role_arn(text: str) -> bool:
     """Whether `text` is an IAM role's ARN (a partition, a 12-digit account, `role/<name>`)."""
     return ROLE_ARN_RE.match(text) is not None
+
+
+def is_policy_arn(text: str) -> bool:
+    """Whether `text` is a customer-managed IAM policy's ARN (an account, `policy/<name>`)."""
+    return POLICY_ARN_RE.match(text) is not None
+
+
+def iam_path_and_name(arn: str) -> tuple[str, str]:
+    """(path, name) of an IAM role or policy ARN: `role/ci/deployer` is (`/ci/`, `deployer`)."""
+    kind_and_path, _, name = parse_arn(arn).resource.rpartition("/")
+    _, _, path = kind_and_path.partition("/")
+    return (f"/{path}/" if path else "/"), name
 
 
 def split_function_arn(arn: str) -> tuple[str, str | None]:

@@ -4,6 +4,7 @@ may be one statement, `Principal` may be a string; read by the rules and the day
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -46,3 +47,17 @@ def principal_services(statement: dict[str, Any]) -> set[str]:
 def trusts(trust_policy: object, service: str) -> bool:
     """Whether a role's trust policy (JSON text or parsed) names `service` as a principal."""
     return any(service in principal_services(s) for s in statements(parse_json(trust_policy)))
+
+
+def deny_insecure_transport(
+    actions: Sequence[str], resources: Sequence[Any], *, sid: str = "DenyInsecureTransport"
+) -> dict[str, Any]:
+    """Deny every request that does not use TLS (resources: ARNs, or Outputs of them)."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": list(actions),
+        "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

@@ -266,3 +266,31 @@ def iam_batch_role_invokes_only_the_alias(
             )
         else:
             yield compliant(role.urn)
+
+
+def iam_roles_have_permissions_boundary(
+    graph: ResourceGraph, context: RuleContext
+) -> Iterator[Outcome]:
+    """With tap:permissionsBoundaryArn set, every role the stack creates carries that boundary."""
+    wanted = context.config.permissions_boundary_arn if context.config else None
+    if wanted is None:
+        yield not_applicable("tap:permissionsBoundaryArn is not set")
+        return
+    roles = of_type(graph, ROLE)
+    if not roles:
+        yield not_applicable("no IAM roles")
+    for role in roles:
+        boundary = prop(role, "permissionsBoundary")
+        if boundary == wanted:
+            yield compliant(role.urn)
+        elif boundary is None:
+            yield non_compliant(
+                role.urn,
+                f"role {prop(role, 'name')} has no permissions boundary; "
+                f"tap:permissionsBoundaryArn is {wanted}",
+            )
+        else:
+            yield non_compliant(
+                role.urn,
+                f"role {prop(role, 'name')} has permissions boundary {boundary}, not {wanted}",
+            )

@@ -200,6 +200,15 @@ TAP_PACK: tuple[Rule, ...] = (
         "change tap_processor.permissions.HANDLER_NEEDS or the role policy (ProcessorFunction)",
     ),
     Rule(
+        iam.iam_roles_have_permissions_boundary,
+        ERROR,
+        "The deploy role may create a role only with the account's permissions boundary "
+        "attached; a role without it fails to deploy, and a role with another boundary could "
+        "hold more than the boundary allows.",
+        "set tap:permissionsBoundaryArn to the policy tap bootstrap created; tap.program "
+        "gives it to every role under TapPipeline (tap.iam.boundary_on_every_role)",
+    ),
+    Rule(
         dynamodb.dynamodb_table_point_in_time_recovery,
         ERROR,
         "Production items must be recoverable to any second of the last 35 days.",

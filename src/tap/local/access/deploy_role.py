@@ -18,7 +18,7 @@ from typing import Any, Final
 from tap.bootstrap.permissions import boundary_arn, boundary_policy, deploy_policy
 from tap.config.model import EnvironmentConfig
 from tap.facts import tokens
-from tap.facts.arns import parse_arn
+from tap.facts.arns import iam_path_and_name, parse_arn
 from tap.facts.policies import as_list, statements
 from tap.facts.provider_reads import PROVIDER_READS, UNSCOPED_ACTIONS
 from tap.local.access.deploy_calls import DeployCall, DeployRecorder, deploy_resource
@@ -98,20 +98,13 @@ class DeployRoleProof:
         }
 
 
-def _path_and_name(arn: str) -> tuple[str, str]:
-    """(path, name) of an IAM role or policy ARN: `role/ci/deployer` is (`/ci/`, `deployer`)."""
-    kind_and_path, _, name = parse_arn(arn).resource.rpartition("/")
-    _, _, path = kind_and_path.partition("/")
-    return (f"/{path}/" if path else "/"), name
-
-
 def _create_deploy_role(
     emulator: Emulator, config: EnvironmentConfig, policy: PolicyDocument, boundary: PolicyDocument
 ) -> Credentials:
     """The boundary policy and the deploy role (trusting the emulator's caller), as the bootstrap
     creates them; then the role's temporary credentials from moto's STS."""
     iam = emulator.client("iam")
-    path, name = _path_and_name(boundary_arn(config))
+    path, name = iam_path_and_name(boundary_arn(config))
     iam.create_policy(PolicyName=name, Path=path, PolicyDocument=json.dumps(boundary))
     caller = emulator.client("sts").get_caller_identity()["Arn"]
     trust = {
@@ -120,7 +113,7 @@ def _create_deploy_role(
             {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"}
         ],
     }
-    path, role_name = _path_and_name(config.deploy_role_arn)
+    path, role_name = iam_path_and_name(config.deploy_role_arn)
     iam.create_role(RoleName=role_name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(
         RoleName=role_name, PolicyName=DEPLOY_POLICY_NAME, PolicyDocument=json.dumps(policy)
