@@ -2,9 +2,9 @@
 every call, provider read and created grant judged by both evaluators.
 
 moto does not enforce IAM (it would accept any call), so the judges are the two offline
-evaluators, as in the processor role's proof. The shipped dev graph's roles carry no boundary
-until the program attaches `tap:permissionsBoundaryArn` (branch bootstrap); `bounded` gives them
-the boundary the bootstrap creates, and the unbounded graph is shown refused.
+evaluators, as in the processor role's proof. The program attaches `tap:permissionsBoundaryArn`
+to every role it creates, so the shipped graphs are deployed as they are; `unbounded` strips the
+boundary, and that graph is shown refused.
 """
 
 from __future__ import annotations
@@ -25,18 +25,24 @@ from tests.support.shipped import shipped
 DEV = shipped("dev")[1]
 
 
-def bounded(graph: ResourceGraph) -> ResourceGraph:
-    """The graph with every role carrying the boundary, as the program will attach it."""
+def unbounded(graph: ResourceGraph) -> ResourceGraph:
+    """The graph with no role carrying a boundary (a stack without `tap:permissionsBoundaryArn`)."""
     return mutate(
-        graph, tokens.ROLE, lambda inputs: {**inputs, "permissionsBoundary": boundary_arn(DEV)}
+        graph,
+        tokens.ROLE,
+        lambda inputs: {k: v for k, v in inputs.items() if k != "permissionsBoundary"},
     )
+
+
+def test_the_shipped_graphs_roles_carry_the_boundary_the_deploy_role_requires() -> None:
+    roles = [r for r in shipped("dev")[0].resources if r.type == tokens.ROLE]
+    assert len(roles) >= 1
+    assert {r.inputs.get("permissionsBoundary") for r in roles} == {boundary_arn(DEV)}
 
 
 @pytest.fixture(scope="module")
 def proof(artifact_path: Path) -> DeployRoleProof:
-    return prove_deploy_role(
-        bounded(shipped("dev")[0]).resources, DEV, artifact=artifact_path.read_bytes()
-    )
+    return prove_deploy_role(shipped("dev")[0].resources, DEV, artifact=artifact_path.read_bytes())
 
 
 def _actions(judged: Any) -> set[str]:
@@ -92,7 +98,7 @@ def test_removing_one_needed_statement_names_the_calls_it_allowed(artifact_path:
     policy = deploy_policy(DEV)
     policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "FailureQueues"]
     proof = prove_deploy_role(
-        bounded(shipped("dev")[0]).resources,
+        shipped("dev")[0].resources,
         DEV,
         artifact=artifact_path.read_bytes(),
         policy=policy,
@@ -104,7 +110,9 @@ def test_removing_one_needed_statement_names_the_calls_it_allowed(artifact_path:
 
 
 def test_a_role_without_the_boundary_is_refused(artifact_path: Path) -> None:
-    proof = prove_deploy_role(shipped("dev")[0].resources, DEV, artifact=artifact_path.read_bytes())
+    proof = prove_deploy_role(
+        unbounded(shipped("dev")[0]).resources, DEV, artifact=artifact_path.read_bytes()
+    )
     denied = {j.call.action for j in proof.unauthorized}
     assert "iam:CreateRole" in denied
     assert "iam:PutRolePolicy" in denied
@@ -117,10 +125,7 @@ def test_the_other_stacks_deploy_through_their_own_role_with_no_call_denied(
     """prod adds the replica region: its table replica (with the item actions AWS requires
     there), its replica key and the replication service-linked role."""
     graph, config = shipped(stack)
-    with_boundary = mutate(
-        graph, tokens.ROLE, lambda i: {**i, "permissionsBoundary": boundary_arn(config)}
-    )
-    proof = prove_deploy_role(with_boundary.resources, config, artifact=artifact_path.read_bytes())
+    proof = prove_deploy_role(graph.resources, config, artifact=artifact_path.read_bytes())
     assert proof.unauthorized == ()
     assert proof.disagreements == ()
     actions = {j.call.action for j in proof.calls}
