@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +11,7 @@ import yaml
 from tap import extras
 from tap.extras import MissingExtraError, require_extra
 from tests.support.paths import REPO_ROOT, STACKS
-
-ENV = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+from tests.support.venvs import install_requirements, run
 
 SYNTH_AND_CHECK_EVERY_STACK = """
 import importlib.util, sys
@@ -75,17 +71,10 @@ def base_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tap runs uses them.
     """
     _virtualenv, requirements = pulumi_install(REPO_ROOT)
-    scratch = tmp_path_factory.mktemp("fresh")
-    venv = scratch / "venv"
-    uv = Path(sys.executable).with_name("uv")
-    subprocess.run([uv, "venv", "-q", venv], check=True, env=ENV)
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--python", venv / "bin" / "python", "-r", "requirements.txt"],
-        check=True,
-        env=ENV,
-        cwd=REPO_ROOT,  # where Pulumi runs pip: `-e .` is this checkout
-    )
     assert requirements == ["-e ."]
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
+    # from where Pulumi runs pip: the project directory, where `-e .` is this checkout
+    install_requirements(venv, "requirements.txt", cwd=REPO_ROOT)
     return venv
 
 
@@ -96,14 +85,7 @@ def test_the_base_install_synthesizes_and_checks_every_stack_without_moto(
     # GIVEN the venv Pulumi's toolchain builds (base dependencies only)
     python = base_venv / "bin" / "python"
     # WHEN the program runs under the mock monitor for every stack, and tap's rules judge it
-    synth = subprocess.run(
-        [python, "-c", SYNTH_AND_CHECK_EVERY_STACK, REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=ENV,
-        cwd=tmp_path,
-    )
+    synth = run(python, "-c", SYNTH_AND_CHECK_EVERY_STACK, REPO_ROOT, cwd=tmp_path)
     # THEN every stack synthesizes with no blocking finding, and moto is not even installed
     assert synth.returncode == 0, synth.stderr
     lines = synth.stdout.splitlines()
@@ -111,14 +93,7 @@ def test_the_base_install_synthesizes_and_checks_every_stack_without_moto(
     assert all(int(line.split()[1]) > 40 and line.split()[2] == "0" for line in lines[:3]), lines
     assert lines[3] == "moto importable: False"
     # AND `tap local` refuses in one line that names the extra, with exit 2
-    local = subprocess.run(
-        [base_venv / "bin" / "tap", "local", "-C", REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=ENV,
-        cwd=tmp_path,
-    )
+    local = run(base_venv / "bin" / "tap", "local", "-C", REPO_ROOT, cwd=tmp_path)
     assert local.returncode == 2
     assert local.stderr.splitlines() == [
         "error: tap local needs tap's 'local' extra (missing: moto, principalmapper, "
@@ -134,14 +109,10 @@ def test_tap_synth_runs_every_stack_in_the_venv_pulumi_builds(
 ) -> None:
     """What `pulumi up` needs on a fresh machine is there: the program builds the stack. Only a
     real `pulumi up` shows the engine and the AWS provider plugin using that venv."""
-    done = subprocess.run(
-        [base_venv / "bin" / "tap", "synth", "--stack", stack, "-f", "json", "-C", REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=ENV,
+    done = run(
+        base_venv / "bin" / "tap", "synth", "--stack", stack, "-f", "json", "-C", REPO_ROOT,
         cwd=tmp_path,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     graph = json.loads(done.stdout)
     assert graph["stack"] == stack

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tap.rules import TAP_PACK
 from tests.support.paths import REPO_ROOT
+from tests.support.venvs import install_requirements, run
 
 DEPLOY_DOC = REPO_ROOT / "docs" / "deploy.md"
 LOAD_THE_PACK = """
@@ -59,27 +58,7 @@ def test_the_documented_install_loads_every_rule_without_the_emulator(tmp_path: 
     directory, so `-e ..` resolves as pip resolves it (both take it from the working directory).
     Only a real `pulumi preview --policy-pack policy/` shows the engine running the pack."""
     directory, _venv, requirements = documented_install()
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    uv = Path(sys.executable).with_name("uv")
-    venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "-q", venv], check=True, env=env)
-    python = venv / "bin" / "python"
-    install = subprocess.run(
-        [uv, "pip", "install", "-q", "--python", python, "-r", requirements],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=REPO_ROOT / directory,
-    )
-    assert install.returncode == 0, install.stderr
-    loaded = subprocess.run(
-        [python, "-c", LOAD_THE_PACK, REPO_ROOT / directory],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=tmp_path,
-    )
+    python = install_requirements(tmp_path / "venv", requirements, cwd=REPO_ROOT / directory)
+    loaded = run(python, "-c", LOAD_THE_PACK, REPO_ROOT / directory, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == [str(len(TAP_PACK)), "False"]
