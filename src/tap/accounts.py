@@ -71,14 +71,28 @@ def templates() -> dict[str, str]:
 
 
 def _problem(validator: TypeAdapter[str], value: str) -> str | None:
+    """What config's own validator says of `value`, or None."""
     try:
         validator.validate_python(value)
     except ValidationError as exc:
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         return message.removesuffix(" (quote it in YAML)")
-    if value in DOCUMENTATION_ACCOUNT_IDS:
-        return f"{value} is an AWS documentation account id, not an account of yours"
     return None
+
+
+def _target_problems(target: Target, known: dict[str, str]) -> list[str]:
+    """What is wrong with one target: no template, a bad or example account, a bad region."""
+    problems = [
+        None
+        if target.environment in known
+        else f"no template for '{target.environment}' (templates: {', '.join(sorted(known))})",
+        _problem(TypeAdapter(AccountId), target.account_id),
+        f"{target.account_id} is an AWS documentation account id, not an account of yours"
+        if target.account_id in DOCUMENTATION_ACCOUNT_IDS
+        else None,
+        _problem(TypeAdapter(Region), target.region),
+    ]
+    return [p for p in problems if p]
 
 
 def parse_targets(specs: list[str]) -> list[Target]:
@@ -93,24 +107,12 @@ def parse_targets(specs: list[str]) -> list[Target]:
                 f"--env {spec}: expected ENV=ACCOUNT:REGION, e.g. dev=123456789012:us-east-1"
             )
             continue
-        env, account, region = found["env"], found["account"], found["region"]
-        wrong = [
-            p
-            for p in (
-                None
-                if env in known
-                else f"no template for '{env}' (templates: {', '.join(sorted(known))})",
-                _problem(TypeAdapter(AccountId), account),
-                _problem(TypeAdapter(Region), region),
-            )
-            if p
-        ]
-        problems += [f"--env {spec}: {p}" for p in wrong]
-        targets.append(Target(env, account, region))
+        target = Target(found["env"], found["account"], found["region"])
+        problems += [f"--env {spec}: {p}" for p in _target_problems(target, known)]
+        targets.append(target)
     envs = [t.environment for t in targets]
-    problems += [
-        f"--env {e}: given more than once" for e in sorted({e for e in envs if envs.count(e) > 1})
-    ]
+    twice = sorted({e for e in envs if envs.count(e) > 1})
+    problems += [f"--env {e}: given more than once" for e in twice]
     if problems:
         raise InitError(problems)
     return targets
