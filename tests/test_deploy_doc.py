@@ -73,7 +73,6 @@ def test_the_offline_lines_run_in_a_copy_of_the_project(
     `pulumi stack output --json` would write is stood in for: the synthesized names, and a key
     ARN in the account `tap init` wrote (a real one exists only after `pulumi up`)."""
     monkeypatch.chdir(stack_dir)
-    (stack_dir / "requirements.txt").write_text("-e .\n")
     lines = [args for block in blocks("offline") for args in tap_lines(block)]
     assert [a[0] for a in lines] == [
         "init", "validate", "check", "diff", "validate", "check", "package", "operator-policy"
