@@ -85,6 +85,7 @@ class TapPipeline(pulumi.ComponentResource):
         self.processor_dlq_url = queues.processor_dlq.url
         self.alarm_topic_arn = alarms.topic.arn
         self.batch_operations_role_arn = batch_role.role.arn if batch_role else None
+        self.kms_key_arn = key_arn
         self.register_outputs(self.exports())
 
     def _child(self) -> pulumi.ResourceOptions:
@@ -271,4 +272,7 @@ class TapPipeline(pulumi.ComponentResource):
         }
         if self.batch_operations_role_arn is not None:
             exports["batchOperationsRoleArn"] = self.batch_operations_role_arn
+        if self.kms_key_arn is not None:
+            # tap operator-policy --outputs: the key's real id, known only once it is deployed
+            exports["kmsKeyArn"] = self.kms_key_arn
         return exports

@@ -17,10 +17,12 @@ from typer.testing import CliRunner
 import tap.synth.cache
 from tap.cli.app import app
 from tap.config import EnvironmentConfig, Project
+from tap.facts.tokens import KMS_KEY
 from tap.synth import ResourceGraph
 from tests.support.bounds import WAIT
 from tests.support.imports import tap_imports
 from tests.support.local import mutate, without_action
+from tests.support.shipped import only, shipped
 
 pytestmark = pytest.mark.slow  # full `tap local` runs through the CLI
 
@@ -156,6 +158,15 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
         )
         dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         assert len(dynamodb.scan(TableName=table)["Items"]) == 5
+        # The key printed is the emulator's own, found by the printed alias; not the graph's.
+        printed = {
+            line.split()[0]: line.split()[1] for line in lines if line.startswith("  kms_key_")
+        }
+        kms = session.client("kms", endpoint_url=endpoint)
+        held = kms.describe_key(KeyId=printed["kms_key_alias"])["KeyMetadata"]["Arn"]
+        assert printed["kms_key_arn"] == held
+        assert held in {k["KeyArn"] for k in kms.list_keys()["Keys"]}
+        assert held != only(shipped("dev")[0], KMS_KEY).outputs["arn"]
 
         # Live: an object put to the printed endpoint reaches the table (the wait is bounded,
         # never measured: a loaded machine is slower).

@@ -8,6 +8,11 @@ from typer.testing import CliRunner
 from tap.cli.app import app
 
 runner = CliRunner()
+EXAMPLES_WARNING = (
+    "warning: example accounts in dev, prod, staging: 111122223333, 777788889999, "
+    "444455556666 are AWS documentation account ids, not yours; write your own with tap init "
+    "(docs/deploy.md)"
+)
 
 
 def validate(directory: Path) -> tuple[int, list[str], list[str]]:
@@ -27,7 +32,37 @@ def test_shipped_stacks_are_valid(repo_root: Path) -> None:
 
     assert code == 0
     assert out == ["✓ 3 stacks valid: dev, prod, staging"]
-    assert err == []
+    assert err == [EXAMPLES_WARNING]
+
+
+def test_strict_fails_on_the_shipped_examples_accounts(repo_root: Path) -> None:
+    result = runner.invoke(app, ["validate", "--strict", "-C", str(repo_root)])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [EXAMPLES_WARNING.replace("warning:", "error:")]
+
+
+def test_one_example_account_is_named_alone_and_strict_passes_without_any(
+    stack_dir: Path,
+) -> None:
+    """GIVEN staging and prod moved to real-looking accounts, dev still on an example one"""
+    for stack, old, new in (
+        ("staging", "444455556666", "210987654321"),
+        ("prod", "777788889999", "310987654321"),
+    ):
+        path = stack_dir / f"Pulumi.{stack}.yaml"
+        path.write_text(path.read_text().replace(old, new))
+    code, out, err = validate(stack_dir)
+    assert (code, out) == (0, ["✓ 3 stacks valid: dev, prod, staging"])
+    assert err == [
+        "warning: example accounts in dev: 111122223333 are AWS documentation account ids, "
+        "not yours; write your own with tap init (docs/deploy.md)"
+    ]
+    dev = stack_dir / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("111122223333", "410987654321"))
+    strict = runner.invoke(app, ["validate", "--strict", "-C", str(stack_dir)])
+    assert (strict.exit_code, strict.stderr) == (0, "")
 
 
 def test_copy_of_shipped_stacks_is_valid(stack_dir: Path) -> None:
@@ -264,6 +299,7 @@ FAST_FORMS = {
     "-C": ["-C", "{dir}"],
     "--project-dir": ["--project-dir", "{dir}"],
     "--project-dir=": ["--project-dir={dir}"],
+    "--strict": ["--strict", "-C", "{dir}"],
 }
 
 
@@ -292,7 +328,9 @@ def test_the_console_scripts_fast_path_prints_what_the_typer_command_prints(
     fast = capsys.readouterr()
     typed = runner.invoke(app, args)
 
-    assert fast_code == typed.exit_code == {"valid": 0, "broken": 1, "missing": 2}[project]
+    # --strict fails on the shipped examples' accounts
+    valid = 1 if form == "--strict" else 0
+    assert fast_code == typed.exit_code == {"valid": valid, "broken": 1, "missing": 2}[project]
     assert (fast.out, fast.err) == (typed.stdout, typed.stderr)
 
 
@@ -329,4 +367,4 @@ def test_the_fast_path_knows_validates_options_exactly() -> None:
     command = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
     flags = {flag for param in command.params for flag in param.opts if param.name != "help"}
 
-    assert flags == set(fastpath.PROJECT_DIR_FLAGS)
+    assert flags == {*fastpath.PROJECT_DIR_FLAGS, fastpath.STRICT_FLAG}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tap.calls import AwsCall, CallSource
+from tap.facts.arns import kms_key_arn
 from tap.local.access.operator import prove_operator_access
 from tap.local.access.proof import prove_access
 from tap.ops.backfill import Backfill
@@ -16,10 +17,13 @@ from tap.ops.inbox import inbox_name
 from tap.ops.needs import Command, needs_of, operator_policy
 from tap.ops.reconcile import Reconciler
 from tap.ops.redrive import redrive
-from tap.ops.stack import StackResources, resolve
+from tap.ops.stack import StackResources, as_deployed, resolve
 from tap.synth import ResourceGraph
 from tests.support.bounds import WAIT
 from tests.support.local import KeptRun
+
+EXAMPLE_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+"""The key id AWS's KMS documentation uses in its examples."""
 
 
 def _local_only(calls: list[AwsCall], resources: StackResources) -> list[AwsCall]:
@@ -36,7 +40,9 @@ def test_every_call_of_every_day2_command_is_allowed_by_the_operator_policy(
 ) -> None:
     run = run_kept(dev_graph, objects=2, keep_running=True)
     live = run.live
-    resources = resolve(dev_graph)
+    # the key the emulator holds, named by its alias: the graph's key id is made up
+    resources = as_deployed(resolve(dev_graph), run.client("kms"))
+    assert resources.kms_key_arn in {k["KeyArn"] for k in run.client("kms").list_keys()["Keys"]}
     bucket = resources.buckets[0]
     s3, sqs = run.client("s3"), run.client("sqs")
 
@@ -108,7 +114,8 @@ def test_a_policy_without_a_needed_action_is_caught() -> None:
     """The proof can fail: reconcile's Scan against a policy that lacks dynamodb:Scan."""
     from tests.support.shipped import shipped
 
-    resources = resolve(shipped("dev")[0])
+    dev = resolve(shipped("dev")[0])
+    resources = dev.with_key_arn(kms_key_arn("aws", dev.region, dev.account_id, EXAMPLE_KEY_ID))
     policy = operator_policy(resources, [Command.RECONCILE])
     for statement in policy["Statement"]:
         statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:Scan"]

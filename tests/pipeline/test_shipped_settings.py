@@ -36,6 +36,7 @@ EXPORTS = {
     "deliveryDlqUrl",
     "processorDlqUrl",
     "alarmTopicArn",
+    "kmsKeyArn",  # every shipped stack has tap:kmsKey on; tap operator-policy --outputs reads it
 }
 
 

@@ -137,7 +137,7 @@ def test_main_is_the_only_place_that_constructs_the_pack() -> None:
     policy_dir = REPO_ROOT / "policy"
     constructing = [p.name for p in policy_dir.glob("*.py") if "PolicyPack(" in p.read_text()]
     assert constructing == ["__main__.py"]
-    assert "runtime: python" in (policy_dir / "PulumiPolicy.yaml").read_text()
+    assert "name: python" in (policy_dir / "PulumiPolicy.yaml").read_text()
     requirements = (policy_dir / "requirements.txt").read_text().split()
     dev = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"

@@ -17,6 +17,7 @@ from tap.cli import (
     check,
     diff,
     graph,
+    init,
     local,
     operator_policy,
     package,
@@ -41,6 +42,7 @@ app = typer.Typer(
     # would double what `tap --help` costs.
     rich_markup_mode=None,
 )
+app.command()(init.init)
 app.command()(validate.validate)
 app.command()(synth.synth)
 app.command()(check.check)

@@ -17,12 +17,17 @@ from tap.cli import plain
 from tap.errors import EXIT_FINDINGS, EXIT_OK, TapError
 
 PROJECT_DIR_FLAGS = ("--project-dir", "-C")
-"""The flags of `tap validate`'s one option (tap.cli.options.ProjectDir); a test holds them
+"""The flags of `tap validate`'s project option (tap.cli.options.ProjectDir); a test holds them
 equal."""
+STRICT_FLAG = "--strict"
+"""`tap validate --strict`: example accounts fail the run."""
 
 
-def validate(project_dir: Path) -> int:
-    """Validate the project in `project_dir`, print the result, and return the exit code."""
+def validate(project_dir: Path, *, strict: bool = False) -> int:
+    """Validate the project in `project_dir`, print the result, and return the exit code:
+    on a valid project, example accounts are a warning on stderr, and a failure (1) when
+    `strict`."""
+    from tap.accounts import example_accounts
     from tap.validation import validate_project
 
     try:
@@ -31,6 +36,17 @@ def validate(project_dir: Path) -> int:
         return plain.report(sys.stderr, exc)
     if project.problems:
         plain.print_problems(sys.stdout, project.problems, tuple(project.files))
+        return EXIT_FINDINGS
+    # only on a valid project: its problems come first
+    examples = example_accounts({s: c.account_id for s, c in project.configs.items()})
+    if examples:
+        message = (
+            f"example accounts in {', '.join(examples)}: "
+            f"{', '.join(dict.fromkeys(examples.values()))} are AWS documentation account ids, "
+            "not yours; write your own with tap init (docs/deploy.md)"
+        )
+        (plain.print_error if strict else plain.print_warning)(sys.stderr, message)
+    if strict and examples:
         return EXIT_FINDINGS
     stacks = ", ".join(sorted(project.files))
     tick = plain.paint(sys.stdout, "✓", "green")
@@ -58,5 +74,9 @@ def dispatch(argv: Sequence[str]) -> int | None:
     """Run `tap argv` here and return its exit code, or None when the typer app must run it."""
     if not argv or argv[0] != "validate":
         return None
-    project_dir = validate_arguments(argv[1:])
-    return None if project_dir is None else validate(project_dir)
+    args = list(argv[1:])
+    strict = STRICT_FLAG in args
+    if strict:
+        args.remove(STRICT_FLAG)
+    project_dir = validate_arguments(args)
+    return None if project_dir is None else validate(project_dir, strict=strict)

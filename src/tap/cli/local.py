@@ -119,11 +119,10 @@ def _staged(
 def _serve_until_interrupted(report: LocalReport, resource_graph: ResourceGraph) -> None:
     """Print how to reach the live stack, then serve it until Ctrl-C."""
     from tap.local import stop_emulator
-    from tap.ops.stack import resolve
 
     assert report.endpoint is not None
     console = err()
-    lines = live_stack_lines(report, resolve(resource_graph))
+    lines = live_stack_lines(report, _as_deployed(report, resource_graph))
     interrupts.set_stage("serving the emulator")
     try:  # here Ctrl-C (or SIGTERM) is how the user says "done", from the moment it is printed
         interrupts.wait_for_interrupt(
@@ -132,6 +131,24 @@ def _serve_until_interrupted(report: LocalReport, resource_graph: ResourceGraph)
     finally:
         stop_emulator(report.endpoint)
         console.print("emulator stopped")
+
+
+def _as_deployed(report: LocalReport, resource_graph: ResourceGraph) -> StackResources:
+    """The stack's resources with the emulator's own key (the graph's key id is made up)."""
+    import boto3
+
+    from tap.ops.stack import as_deployed, resolve
+
+    assert report.credentials is not None
+    resources = resolve(resource_graph)
+    kms = boto3.client(
+        "kms",
+        endpoint_url=report.endpoint,
+        region_name=resources.region,
+        aws_access_key_id=report.credentials.access_key_id,
+        aws_secret_access_key=report.credentials.secret_access_key,
+    )
+    return as_deployed(resources, kms)
 
 
 def live_stack_lines(report: LocalReport, resources: StackResources) -> str:

@@ -21,14 +21,26 @@ def operator_policy(
             "backfill-batch for backfill --batch-operations); repeatable. Default: all of them.",
         ),
     ] = None,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            "--outputs",
+            help="The stack's outputs (`pulumi stack output --json > FILE`): grant the KMS key "
+            "by its deployed ARN. Without it, the key is granted by its alias "
+            "(kms:ResourceAliases).",
+        ),
+    ] = None,
     no_cache: NoCache = False,
     project_dir: ProjectDir = Path(),
 ) -> None:
     """Print the IAM policy an operator role needs for backfill, reconcile and redrive (and
-    backfill --batch-operations, when the stack has the batch role)."""
+    backfill --batch-operations, when the stack has the batch role).
+
+    Every ARN comes from config, or from --outputs: never an id the mock monitor made up.
+    """
     from tap.ops.needs import Command
     from tap.ops.needs import operator_policy as build
-    from tap.ops.stack import stack_resources
+    from tap.ops.stack import read_outputs, stack_resources, with_outputs
 
     valid = {c.value for c in Command}
     unknown = sorted(set(command or ()) - valid)
@@ -40,6 +52,8 @@ def operator_policy(
     chosen = [Command(c) for c in command] if command else list(Command)
     with user_errors():
         resources, _config = stack_resources(project_dir, stack, use_cache=not no_cache)
+        if outputs is not None:
+            resources = with_outputs(resources, read_outputs(outputs))
     roles = len(resources.batch_role_arns)
     if Command.BACKFILL_BATCH in (command or ()) and roles != 1:
         fail(

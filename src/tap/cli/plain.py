@@ -17,7 +17,7 @@ from tap.errors import EXIT_FINDINGS, EXIT_USAGE, TapError
 if TYPE_CHECKING:
     from tap.config import ConfigProblem
 
-_CODES = {"red": "31", "green": "32"}
+_CODES = {"red": "31", "green": "32", "yellow": "33"}
 
 
 def colour(stream: TextIO) -> bool:
@@ -53,6 +53,11 @@ def print_problems(
 def print_error(stream: TextIO, message: str) -> None:
     """`error: message`, the last line of every failed command."""
     say(stream, f"{paint(stream, 'error:', 'red')} {message}")
+
+
+def print_warning(stream: TextIO, message: str) -> None:
+    """`warning: message`: something to fix that does not fail the command."""
+    say(stream, f"{paint(stream, 'warning:', 'yellow')} {message}")
 
 
 def report(stream: TextIO, exc: TapError | OSError) -> int:

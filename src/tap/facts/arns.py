@@ -109,3 +109,24 @@ def dns_suffix_of(partition: str) -> str:
 def queue_url(region: str, account: str, name: str) -> str:
     """An SQS queue's URL, in the endpoint domain of the region's partition."""
     return f"https://sqs.{region}.{dns_suffix_of(partition_of(region))}/{account}/{name}"
+
+
+KMS_KEY_ID_RE: Final = re.compile(r"^(mrk-)?[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}$")
+"""A KMS key id: a UUID, or `mrk-` and 32 hex digits for a multi-Region key (moto's keep the
+UUID's dashes after `mrk-`, so dashes are optional)."""
+
+
+def kms_key_arn(partition: str, region: str, account: str, key_id: str) -> str:
+    """A KMS key's ARN (`key_id` `*` stands for every key of the account in the region)."""
+    return build_arn(partition, "kms", region, account, f"key/{key_id}")
+
+
+def kms_key_id(arn: str) -> str | None:
+    """The key id of a KMS key ARN, or None when `arn` is not one."""
+    if not is_arn(arn):
+        return None
+    parsed = parse_arn(arn)
+    key_id = parsed.resource.removeprefix("key/")
+    if parsed.service != "kms" or key_id == parsed.resource:
+        return None
+    return key_id if KMS_KEY_ID_RE.match(key_id) else None

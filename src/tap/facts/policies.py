@@ -61,3 +61,14 @@ def deny_insecure_transport(
         "Resource": list(resources),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+KMS_RESOURCE_ALIASES = "kms:ResourceAliases"
+"""The aliases of the KMS key a request uses: a multivalued condition key, so it is tested with
+`ForAnyValue:`. It conditions every key-resource operation (Decrypt, Encrypt, GenerateDataKey,
+...), so a grant can name a key by its alias instead of its id (AWS KMS Developer Guide,
+"Use aliases to control access to KMS keys" (alias-authorization.html) and the AWS KMS
+permissions table, kms-api-permissions-reference.html)."""
+
+
+def alias_condition(alias: str) -> dict[str, dict[str, list[str]]]:
+    """The condition that limits a `key/*` grant to the key carrying `alias`."""
+    return {"ForAnyValue:StringEquals": {KMS_RESOURCE_ALIASES: [alias]}}

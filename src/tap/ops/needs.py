@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from tap.facts.arns import bucket_arn, build_arn, partition_of
+from tap.facts.arns import bucket_arn, build_arn, kms_key_arn, partition_of
+from tap.facts.policies import alias_condition
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class OpsResource(StrEnum):
     ALIAS = "alias"
     """The processor's `live` alias."""
     KMS_KEY = "kms_key"
-    """The stack's customer-managed key, when it has one."""
+    """The stack's customer-managed key, when it has one: its deployed ARN when the stack's
+    outputs gave it, else every key of the account and region that carries the stack's alias."""
     INVENTORY = "inventory"
     """An S3 Inventory report's objects (`reconcile --inventory`, a batch job's manifest):
     outside the stack, so the policy cannot name them; grant them on the report's destination
@@ -219,7 +221,24 @@ def resource_arns(resources: StackResources, kind: OpsResource) -> list[str]:
         return [jobs] if resources.batch_role_arn else []
     if kind is OpsResource.BATCH_ROLE:
         return [resources.batch_role_arn] if resources.batch_role_arn else []
-    return [resources.kms_key_arn] if resources.kms_key_arn else []
+    return _key_arns(resources)
+
+
+def _key_arns(resources: StackResources) -> list[str]:
+    """The key as deployed, or (named by its alias in a condition) any key of the account."""
+    if resources.kms_key_arn:
+        return [resources.kms_key_arn]
+    if resources.kms_key_alias:
+        partition = partition_of(resources.region)
+        return [kms_key_arn(partition, resources.region, resources.account_id, "*")]
+    return []
+
+
+def condition(resources: StackResources, kind: OpsResource) -> dict[str, Any] | None:
+    """The condition on a statement about one kind of resource, if it has one."""
+    if kind is OpsResource.KMS_KEY and not resources.kms_key_arn and resources.kms_key_alias:
+        return alias_condition(resources.kms_key_alias)
+    return CONDITIONS.get(kind)
 
 
 def operator_policy(
@@ -229,6 +248,7 @@ def operator_policy(
 
     One statement per command and resource kind, with exactly the actions and ARNs it needs
     (and the kind's condition). A stack without its one batch role gets no batch statements.
+    No ARN holds an id the mock monitor made up: the key is its deployed ARN, or its alias.
     """
     statements: list[dict[str, Any]] = []
     for command in commands:
@@ -245,7 +265,7 @@ def operator_policy(
                     "Action": actions,
                     "Resource": arns,
                 }
-                if kind in CONDITIONS:
-                    statement["Condition"] = CONDITIONS[kind]
+                if (when := condition(resources, kind)) is not None:
+                    statement["Condition"] = when
                 statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
