@@ -76,12 +76,17 @@ def test_init_writes_each_environments_account_region_role_and_prods_replica(
     assert not [i for i in DOCUMENTATION_ACCOUNT_IDS if i in text]
     strict = runner.invoke(app, ["validate", "--strict", "-C", str(stack_dir)])
     assert (strict.exit_code, strict.stderr) == (0, "")
-    # AND everything else is the template's: the same settings but the four init writes
+    # AND everything else is the template's: the same settings but the ones init writes
     for stack in STACKS:
         mine = settings(stack_dir / f"Pulumi.{stack}.yaml")
         example = settings(REPO_ROOT / f"Pulumi.{stack}.yaml")
         changed = {k for k in mine if mine[k] != example[k]}
-        expected = {"tap:accountId", "tap:region", "tap:deployRoleArn"}
+        expected = {
+            "tap:accountId",
+            "tap:region",
+            "tap:deployRoleArn",
+            "tap:permissionsBoundaryArn",
+        }
         assert changed == (expected | {"tap:table"} if stack == "prod" else expected)
 
 

@@ -44,10 +44,10 @@ def tap_lines(text: str) -> list[list[str]]:
 def test_the_doc_has_every_section_in_order() -> None:
     headings = re.findall(r"^## (.+)$", DOC, flags=re.M)
     assert headings == [
-        "1. Bootstrap each account",
+        "1. Bootstrap each account (an administrator, once)",
         "2. State backend and secrets, then stack init",
         "3. Your accounts: tap init",
-        "4. CI/CD",
+        "4. CI/CD: pull requests, promotion, rollback",
         "5. The first deploy",
         "6. Promotion and rollback",
         "7. Confirm the SNS email subscription",

@@ -61,6 +61,8 @@ def deny_insecure_transport(
         "Resource": list(resources),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
 KMS_RESOURCE_ALIASES = "kms:ResourceAliases"
 """The aliases of the KMS key a request uses: a multivalued condition key, so it is tested with
 `ForAnyValue:`. It conditions every key-resource operation (Decrypt, Encrypt, GenerateDataKey,
