@@ -47,7 +47,7 @@ GOOD = [
 def _csv(*rows: list[str]) -> bytes:
     text = io.StringIO()
     csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
-    return gzip.compress(text.getvalue().encode())
+    return gzip.compress(text.getvalue().encode(), mtime=0)
 
 
 def _parquet(columns: dict[str, list[Any]]) -> bytes:
@@ -141,90 +141,94 @@ def test_a_sound_report_is_read(served: Served) -> None:
     assert (report["listed_keys"], report["candidates"], report["drifted"]) == (1, 1, 0)
 
 
+DAMAGED = [
+    (
+        "short-row",
+        "CSV",
+        _csv(GOOD, [SOURCE, "in%2Fb.csv"]),
+        "row 2: has 2 field(s); the manifest's fileSchema has 9",
+    ),
+    (
+        "size-not-a-number",
+        "CSV",
+        _csv(GOOD, [*GOOD[:5], "three", *GOOD[6:]]),
+        "row 2, column Size: 'three' is not a size in bytes",
+    ),
+    (
+        "timestamp-not-a-time",
+        "CSV",
+        _csv([*GOOD[:6], "yesterday", *GOOD[7:]]),
+        "row 1, column LastModifiedDate: 'yesterday' is not a timestamp",
+    ),
+    (
+        "flag-not-a-boolean",
+        "CSV",
+        _csv([*GOOD[:3], "yes", *GOOD[4:]]),
+        "row 1, column IsLatest: 'yes' is not true or false",
+    ),
+    (
+        "key-not-utf8-when-decoded",
+        "CSV",
+        _csv([GOOD[0], "in%2F%FF.csv", *GOOD[2:]]),
+        "row 1, column Key: 'in%2F%FF.csv' does not decode to UTF-8",
+    ),
+    (
+        "bytes-not-utf8",
+        "CSV",
+        gzip.compress(b'"tap-data-dev-useast1","k\xff","v1","true","false","3"\n', mtime=0),
+        "cannot read row 1 as gzip-compressed CSV: not UTF-8 text (bytes b'\\xff')",
+    ),
+    (
+        "truncated-gzip",
+        "CSV",
+        _csv(*[GOOD] * 3000)[:-40],
+        "as gzip-compressed CSV: the file ends early, truncated (Compressed file ended "
+        "before the end-of-stream marker was reached)",
+    ),
+    (
+        "not-gzip",
+        "CSV",
+        b"Bucket,Key\n",
+        "cannot read row 1 as gzip-compressed CSV: Not a gzipped file (b'Bu')",
+    ),
+    (
+        "parquet-wrong-columns",
+        "Parquet",
+        _parquet({"name": ["a"], "bytes": [3]}),
+        "has no bucket and key columns (its columns: name, bytes)",
+    ),
+    (
+        "parquet-size-of-text",
+        "Parquet",
+        _parquet({"bucket": [SOURCE], "key": ["k"], "size": ["three"]}),
+        "row 1, column size: 'three' is not a size in bytes",
+    ),
+    (
+        "parquet-flag-of-numbers",
+        "Parquet",
+        _parquet({"bucket": [SOURCE], "key": ["k"], "is_latest": [1]}),
+        "row 1, column is_latest: 1 is not true or false",
+    ),
+    (
+        "parquet-key-of-bytes",
+        "Parquet",
+        _parquet({"bucket": [SOURCE], "key": [b"k"]}),
+        "row 1, column key: b'k' is not text",
+    ),
+    (
+        "not-parquet",
+        "Parquet",
+        b"PK\x03\x04 a zip file",
+        "not a Parquet file (Parquet magic bytes not found in footer. Either the file is "
+        "corrupted or this is not a parquet file.)",
+    ),
+]
+
+
+# Named ids: a gzip body's id would hold its header's mtime, so two xdist workers collecting
+# in different seconds would name the test differently and refuse to run.
 @pytest.mark.parametrize(
-    ("name", "file_format", "body", "problem"),
-    [
-        (
-            "short-row",
-            "CSV",
-            _csv(GOOD, [SOURCE, "in%2Fb.csv"]),
-            "row 2: has 2 field(s); the manifest's fileSchema has 9",
-        ),
-        (
-            "size-not-a-number",
-            "CSV",
-            _csv(GOOD, [*GOOD[:5], "three", *GOOD[6:]]),
-            "row 2, column Size: 'three' is not a size in bytes",
-        ),
-        (
-            "timestamp-not-a-time",
-            "CSV",
-            _csv([*GOOD[:6], "yesterday", *GOOD[7:]]),
-            "row 1, column LastModifiedDate: 'yesterday' is not a timestamp",
-        ),
-        (
-            "flag-not-a-boolean",
-            "CSV",
-            _csv([*GOOD[:3], "yes", *GOOD[4:]]),
-            "row 1, column IsLatest: 'yes' is not true or false",
-        ),
-        (
-            "key-not-utf8-when-decoded",
-            "CSV",
-            _csv([GOOD[0], "in%2F%FF.csv", *GOOD[2:]]),
-            "row 1, column Key: 'in%2F%FF.csv' does not decode to UTF-8",
-        ),
-        (
-            "bytes-not-utf8",
-            "CSV",
-            gzip.compress(b'"tap-data-dev-useast1","k\xff","v1","true","false","3"\n'),
-            "cannot read row 1 as gzip-compressed CSV: not UTF-8 text (bytes b'\\xff')",
-        ),
-        (
-            "truncated-gzip",
-            "CSV",
-            _csv(*[GOOD] * 3000)[:-40],
-            "as gzip-compressed CSV: the file ends early, truncated (Compressed file ended "
-            "before the end-of-stream marker was reached)",
-        ),
-        (
-            "not-gzip",
-            "CSV",
-            b"Bucket,Key\n",
-            "cannot read row 1 as gzip-compressed CSV: Not a gzipped file (b'Bu')",
-        ),
-        (
-            "parquet-wrong-columns",
-            "Parquet",
-            _parquet({"name": ["a"], "bytes": [3]}),
-            "has no bucket and key columns (its columns: name, bytes)",
-        ),
-        (
-            "parquet-size-of-text",
-            "Parquet",
-            _parquet({"bucket": [SOURCE], "key": ["k"], "size": ["three"]}),
-            "row 1, column size: 'three' is not a size in bytes",
-        ),
-        (
-            "parquet-flag-of-numbers",
-            "Parquet",
-            _parquet({"bucket": [SOURCE], "key": ["k"], "is_latest": [1]}),
-            "row 1, column is_latest: 1 is not true or false",
-        ),
-        (
-            "parquet-key-of-bytes",
-            "Parquet",
-            _parquet({"bucket": [SOURCE], "key": [b"k"]}),
-            "row 1, column key: b'k' is not text",
-        ),
-        (
-            "not-parquet",
-            "Parquet",
-            b"PK\x03\x04 a zip file",
-            "not a Parquet file (Parquet magic bytes not found in footer. Either the file is "
-            "corrupted or this is not a parquet file.)",
-        ),
-    ],
+    ("name", "file_format", "body", "problem"), DAMAGED, ids=[case[0] for case in DAMAGED]
 )
 def test_a_damaged_data_file_is_one_line_naming_the_file_row_and_column(
     served: Served, name: str, file_format: str, body: bytes, problem: str
