@@ -1,11 +1,16 @@
-"""IAM policy documents, built as plain data from values or Outputs; never inside an `apply`."""
+"""IAM policy documents, built as plain data from values or Outputs; never inside an `apply`.
+
+pulumi is imported by the functions that build Outputs, not by the module: `tap bootstrap`
+builds its plain documents with `allow` and never loads the Pulumi SDK.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import pulumi
+if TYPE_CHECKING:
+    import pulumi
 
 # Plain data, so it lives in the facts layer; components keep calling tap.iam's name.
 from tap.facts.policies import deny_insecure_transport as deny_insecure_transport  # noqa: PLC0414
@@ -14,12 +19,20 @@ from tap_processor.permissions import HandlerNeed, ResourceKind
 
 VERSION = "2012-10-17"
 
+# What the S3 Batch Operations role may do (the component grants them; the deploy role's boundary
+# must allow them): invoke the processor, read the manifest, write the completion report.
+BATCH_INVOKE_ACTIONS = ("lambda:InvokeFunction",)
+BATCH_MANIFEST_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+BATCH_REPORT_ACTIONS = ("s3:PutObject",)
+
 Statement = dict[str, Any]
-Input = str | pulumi.Output[str]
+Input: TypeAlias = "str | pulumi.Output[str]"
 
 
 def document(*statements: Statement) -> pulumi.Output[str]:
     """A policy document as a JSON string Output; nested Outputs resolve through `json_dumps`."""
+    import pulumi
+
     return pulumi.Output.json_dumps({"Version": VERSION, "Statement": list(statements)})
 
 
@@ -82,6 +95,7 @@ def boundary_on_every_role(boundary_arn: str) -> pulumi.ResourceTransformation:
 
     Set once on the pipeline, so no component can create a role without it.
     """
+    import pulumi
 
     def attach(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
         props = dict(args.props)

@@ -10,14 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tap.components.batch_operations import INVOKE_ACTIONS, MANIFEST_ACTIONS, REPORT_ACTIONS
 from tap.config.model import EnvironmentConfig
 from tap.facts import tokens
 from tap.facts.arns import bucket_arn, build_arn, parse_arn, partition_of
 from tap.facts.implied import REPLICA_ACTIONS, REPLICATION_ROLE
 from tap.facts.principals import DYNAMODB_REPLICATION_PRINCIPAL, LAMBDA_PRINCIPAL
 from tap.facts.provider_reads import UNSCOPED_ACTIONS, reads_of
-from tap.iam import VERSION, Statement, allow
+from tap.iam import (
+    BATCH_INVOKE_ACTIONS,
+    BATCH_MANIFEST_ACTIONS,
+    BATCH_REPORT_ACTIONS,
+    VERSION,
+    Statement,
+    allow,
+)
 from tap.naming import Names
 from tap_processor.permissions import ResourceKind, needs
 
@@ -395,9 +401,9 @@ def _batch_statements(scope: _Scope) -> list[Statement]:
     manifests = f"{bucket_arn(backfill.manifest_bucket, scope.partition)}/*"
     reports = f"{bucket_arn(backfill.report_bucket, scope.partition)}/{backfill.report_prefix}*"
     return [
-        allow("BatchInvokesProcessor", INVOKE_ACTIONS, [function, f"{function}:*"]),
-        allow("BatchReadsManifests", MANIFEST_ACTIONS, [manifests]),
-        allow("BatchWritesReports", REPORT_ACTIONS, [reports]),
+        allow("BatchInvokesProcessor", BATCH_INVOKE_ACTIONS, [function, f"{function}:*"]),
+        allow("BatchReadsManifests", BATCH_MANIFEST_ACTIONS, [manifests]),
+        allow("BatchWritesReports", BATCH_REPORT_ACTIONS, [reports]),
     ]
 
 

@@ -12,10 +12,6 @@ from tap import iam, resources
 from tap.facts.arns import bucket_arn
 from tap.facts.principals import BATCH_OPERATIONS_PRINCIPAL
 
-INVOKE_ACTIONS = ("lambda:InvokeFunction",)
-MANIFEST_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
-REPORT_ACTIONS = ("s3:PutObject",)
-
 
 @dataclass(frozen=True)
 class BatchOperationsRoleArgs:
@@ -62,9 +58,9 @@ class BatchOperationsRole(pulumi.ComponentResource):
             name="batch-operations-backfill",
             role=self.role.id,
             policy=iam.document(
-                iam.allow("InvokeProcessorAlias", INVOKE_ACTIONS, [args.alias.arn]),
-                iam.allow("ReadInventoryManifest", MANIFEST_ACTIONS, [manifest_objects]),
-                iam.allow("WriteCompletionReport", REPORT_ACTIONS, [reports]),
+                iam.allow("InvokeProcessorAlias", iam.BATCH_INVOKE_ACTIONS, [args.alias.arn]),
+                iam.allow("ReadInventoryManifest", iam.BATCH_MANIFEST_ACTIONS, [manifest_objects]),
+                iam.allow("WriteCompletionReport", iam.BATCH_REPORT_ACTIONS, [reports]),
             ),
             opts=child,
         )
