@@ -27,6 +27,7 @@ from tap.ops.reconcile import (
     item_row,
     listed_row,
 )
+from tap.ops.reconcile.repair import Repairer
 from tap.ops.session import OpsSession, connect
 from tap.ops.stack import QueueRef, StackResources, resolve
 from tap.synth import ResourceGraph
@@ -34,6 +35,7 @@ from tap_processor.backfill import FLOOR_SEQUENCER
 from tap_processor.event import ObjectChange, ObjectEvent
 from tap_processor.state import ObjectState, Status
 from tap_processor.store import ItemStore
+from tap_processor.versions import VersionReader
 from tests.support.bounds import WAIT
 from tests.support.inventory import tamper, write_inventory
 from tests.support.local import KeptRun
@@ -250,7 +252,7 @@ def test_a_parquet_inventory_without_pyarrow_is_one_clear_error(
 ) -> None:
     import importlib
 
-    from tap.ops import reconcile
+    from tap.ops.reconcile import inventory
 
     real = importlib.import_module
 
@@ -259,9 +261,9 @@ def test_a_parquet_inventory_without_pyarrow_is_one_clear_error(
             raise ImportError(name)
         return real(name, *args)
 
-    monkeypatch.setattr(reconcile.importlib, "import_module", no_pyarrow)
+    monkeypatch.setattr(inventory.importlib, "import_module", no_pyarrow)
     with pytest.raises(InventoryError) as raised:
-        list(reconcile._parquet_records(tmp_path / "any.parquet"))
+        list(inventory._parquet_records(tmp_path / "any.parquet"))
     assert raised.value.exit_code == 2
     assert raised.value.headline() == (
         "cannot read the inventory: a Parquet inventory needs pyarrow (pip install pyarrow); "
@@ -624,11 +626,12 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
     reports = {}
     for workers in (1, 8):
         aws = _OverlappingAws(workers)
-        reconciler = Reconciler(
-            resources,
-            aws,
+        repairer = Repairer(
+            resources=resources,
+            dynamodb=aws,  # type: ignore[arg-type]
+            versions=VersionReader(client=aws),  # type: ignore[arg-type]
             environment="dev",
-            reread_workers=workers,  # type: ignore[arg-type]
+            repair=False,
         )
         report = ReconcileReport(source="listing", repair=False, dry_run=False)
         seen: list[tuple[int, int | None]] = []
@@ -636,7 +639,7 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
         def rereading(done: int, total: int | None, seen: list[Any] = seen) -> None:
             seen.append((done, total))
 
-        reconciler._settle(join, report, rereading)
+        repairer.settle_all(join, report, rereading, workers=workers)
         reports[workers] = {**report.to_dict(), "elapsed_seconds": 0}
         assert report.candidates == 48
         assert seen == [*((d, None) for d in range(1, 49)), (48, 48)]
