@@ -36,6 +36,13 @@ from tap_processor.errors import ForeignBucketError, RejectedEventError
 from tap_processor.event import parse_event, redriven, unmarked
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        MessageTypeDef,
+    )
+
     from tap.ops.session import OpsSession
     from tap.ops.stack import StackResources
 
@@ -297,7 +304,7 @@ class RedriveReport:
 class _Run:
     """One redrive's state: the queue, what it holds back, what it re-submitted."""
 
-    sqs: Any
+    sqs: SQSClient
     url: str
     report: RedriveReport
     submitter: Submitter
@@ -398,11 +405,11 @@ class _Run:
         report.resubmitted += 1
         self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
-    def receive(self, wanted: int, wait_seconds: int) -> list[dict[str, Any]]:
+    def receive(self, wanted: int, wait_seconds: int) -> list[MessageTypeDef]:
         """Up to `wanted` messages, hidden for VISIBILITY_TIMEOUT; each is `received` until it
         is taken (an interrupt hands it back)."""
         with interrupts.deferred():
-            batch: list[dict[str, Any]] = self.sqs.receive_message(
+            batch = self.sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=wanted,
                 VisibilityTimeout=VISIBILITY_TIMEOUT,
@@ -423,7 +430,7 @@ class _Run:
         ids = list(handles)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            entries = [
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(n), "ReceiptHandle": handles[i], "VisibilityTimeout": 0}
                 for n, i in enumerate(chunk)
             ]
@@ -474,7 +481,7 @@ def _example(message_id: str, letter: DeadLetter) -> dict[str, Any]:
     }
 
 
-def _count(sqs: Any, url: str, *names: str) -> int:
+def _count(sqs: SQSClient, url: str, *names: QueueAttributeNameType) -> int:
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))["Attributes"]
     return sum(int(attributes.get(name, 0)) for name in names)
 

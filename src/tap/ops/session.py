@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, overload
 
 from tap.calls import AwsCall, CallRecorder, CallSource
 from tap.errors import EXIT_USAGE, TapError
 
 if TYPE_CHECKING:
     import boto3
+    from botocore.config import Config
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3control.client import S3ControlClient
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sts.client import STSClient
 
     from tap.ops.stack import StackResources
+
+    OpsClient: TypeAlias = S3Client | DynamoDBClient | SQSClient | LambdaClient | S3ControlClient
 
 SESSION_NAME: Final = "tap-ops"
 """RoleSessionName of an operation's assumed-role session (visible in CloudTrail)."""
@@ -76,7 +85,7 @@ class Timeouts:
         """The wait in words, e.g. `20 s (2 attempts of 10 s)`."""
         return f"{self.silence:g} s ({self.attempts} attempts of {self.read:g} s)"
 
-    def config(self) -> Any:
+    def config(self) -> Config:
         """botocore's client config with these timeouts."""
         from botocore.config import Config
 
@@ -100,7 +109,7 @@ class OpsSession:
     endpoint_url: str | None
     recorder: CallRecorder
     timeouts: Timeouts = field(default_factory=Timeouts.for_requests)
-    _clients: dict[str, Any] = field(default_factory=dict)
+    _clients: dict[str, OpsClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -108,13 +117,24 @@ class OpsSession:
         """Whether this is an emulator (`--endpoint-url`), not AWS."""
         return self.endpoint_url is not None
 
-    def client(self, service: str) -> Any:
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["s3control"]) -> S3ControlClient: ...
+
+    def client(self, service: str) -> OpsClient:
         """One client per service (thread-safe), pointed at the stack's region or the emulator."""
         with self._lock:
             cached = self._clients.get(service)
             if cached is None:
-                cached = self.session.client(
-                    service,  # type: ignore[call-overload]
+                cached = self.session.client(  # type: ignore[call-overload]
+                    service,
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,
                     config=self.timeouts.config(),
@@ -192,7 +212,7 @@ def connect(
     probe = Timeouts.for_probe(timeout)
     source = base or boto3.session.Session()
     session = source
-    sts: Any = None
+    sts: STSClient | None = None
     try:
         if endpoint_url is None and role_arn is not None:
             sts = source.client("sts", region_name=resources.region, config=probe.config())
