@@ -519,43 +519,62 @@ def redrive(
         include_rejected=include_rejected,
         buckets=frozenset(resources.buckets),
     )
-    report = run.report
-    progress = on_progress or (lambda _done, _total: None)
     # Under tap's handler an interrupt comes between two requests (each is `deferred`), and
     # hands back what was received and left; without it, KeyboardInterrupt reaches `finally`.
     token = interrupts.on_interrupt(run.interrupted)
     try:
         try:
-            with interrupts.deferred():
-                total: int | None = _count(sqs, url, "ApproximateNumberOfMessages")
-            if max_messages is not None:
-                total = min(max_messages, total or 0)
-            progress(0, total)
-            while max_messages is None or report.received < max_messages:
-                wanted = (
-                    BATCH if max_messages is None else min(BATCH, max_messages - report.received)
-                )
-                batch = run.receive(wanted, wait_seconds)
-                if not batch:
-                    break
-                came_round = False
-                for message in batch:
-                    came_round = run.handle(queue, message) or came_round
-                    progress(report.received, max(total or 0, report.received))
-                if came_round:
-                    break
+            _drain(run, queue, max_messages, wait_seconds, on_progress or _silent)
         except (BotoCoreError, ClientError) as error:
-            raise RedriveStoppedError(f"{error} (after {report.received} messages)") from error
+            received = run.report.received
+            raise RedriveStoppedError(f"{error} (after {received} messages)") from error
         finally:
             with interrupts.deferred():
                 run.hand_back()
-        try:
-            with interrupts.deferred():
-                report.remaining = _count(
-                    sqs, url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
-                )
-        except (BotoCoreError, ClientError) as error:
-            raise RedriveStoppedError(f"cannot count what remains: {error}") from error
+        _count_remaining(run)
     finally:
         interrupts.forget(token)
-    return report
+    return run.report
+
+
+def _silent(_done: int, _total: int | None) -> None:
+    """A progress callback that shows nothing."""
+
+
+def _drain(
+    run: _Run, queue: str, max_messages: int | None, wait_seconds: int, progress: OpsProgress
+) -> None:
+    """Receive and take messages until the queue is through, or `max_messages` were taken."""
+    report = run.report
+    with interrupts.deferred():
+        total: int | None = _count(run.sqs, run.url, "ApproximateNumberOfMessages")
+    if max_messages is not None:
+        total = min(max_messages, total or 0)
+    progress(0, total)
+    while max_messages is None or report.received < max_messages:
+        wanted = BATCH if max_messages is None else min(BATCH, max_messages - report.received)
+        batch = run.receive(wanted, wait_seconds)
+        if not batch:
+            return
+        came_round = False
+        for message in batch:
+            came_round = run.handle(queue, message) or came_round
+            progress(report.received, max(total or 0, report.received))
+        if came_round:
+            return
+
+
+def _count_remaining(run: _Run) -> None:
+    """What the queue holds after the run, visible or not, into the report."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        with interrupts.deferred():
+            run.report.remaining = _count(
+                run.sqs,
+                run.url,
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            )
+    except (BotoCoreError, ClientError) as error:
+        raise RedriveStoppedError(f"cannot count what remains: {error}") from error
