@@ -83,7 +83,7 @@ ZERO = dict.fromkeys(DriftKind, 0)
             ObjectState(Status.PRESENT, "v1", 3, "abc-3"),
             DriftKind.STALE_ITEM,
         ),
-        # S3 quotes etags, events do not; S3's "null" version is the item's absent version id.
+        # S3 quotes etags, events do not; S3's "null" version is stored as "null".
         (
             ObjectState(Status.PRESENT, "v1", 3, '"abc-2"'),
             ObjectState(Status.PRESENT, "v1", 3, "abc-2"),
@@ -91,8 +91,14 @@ ZERO = dict.fromkeys(DriftKind, 0)
         ),
         (
             ObjectState(Status.PRESENT, "null", 3, '"e"'),
-            ObjectState(Status.PRESENT, None, 3, "e"),
+            ObjectState(Status.PRESENT, "null", 3, "e"),
             None,
+        ),
+        # An item without a version id for S3's null version is the other form: drift.
+        (
+            ObjectState(Status.PRESENT, "null", 3, '"e"'),
+            ObjectState(Status.PRESENT, None, 3, "e"),
+            DriftKind.STALE_ITEM,
         ),
     ],
 )
@@ -159,7 +165,7 @@ def _event(bucket: str, key: str, put: dict[str, Any], size: int, sequencer: str
     )
 
 
-def test_an_unversioned_buckets_null_version_matches_the_processors_absent_version_id(
+def test_an_unversioned_buckets_null_version_matches_the_processors_null_version_id(
     plain_stack: tuple[StackResources, OpsSession],
 ) -> None:
     resources, session = plain_stack
@@ -169,12 +175,12 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_absent_versi
     for number, key in enumerate(keys):
         put = s3.put_object(Bucket="tap-unversioned", Key=key, Body=b"x" * (number + 1))
         event = _event("tap-unversioned", key, put, number + 1, f"61{number}")
-        state = ObjectState(Status.PRESENT, None, number + 1, event.etag)
+        state = ObjectState(Status.PRESENT, "null", number + 1, event.etag)
         store.record(event, state, environment="unit", updated_at="2026-12-01T00:00:00.000Z")
-    # S3 lists version "null"; the processor's items have no version_id.
+    # S3 lists version "null", and the processor's items say so.
     assert {e["VersionId"] for e in latest(s3, "tap-unversioned").values()} == {"null"}
     assert all(
-        "version_id" not in i
+        i["version_id"] == {"S": "null"}
         for i in items_by_key(session.client("dynamodb"), resources.table).values()
     )
 
@@ -197,7 +203,7 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_absent_versi
     assert (repaired.repaired, repaired.exit_code) == (1, 0)
     fixed = items_by_key(dynamodb, resources.table)["plain.csv"]
     assert fixed["etag"]["S"] == latest(s3, "tap-unversioned")["plain.csv"]["ETag"].strip('"')
-    assert "version_id" not in fixed  # S3's "null" is stored as the processor stores it
+    assert fixed["version_id"] == {"S": "null"}  # as S3 lists it and the processor stores it
     assert fixed["sequencer"] == item["sequencer"]
 
 

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Any, Final
 
 from tap.errors import EXIT_FINDINGS, EXIT_OK
-from tap_processor.event import NULL_VERSION
 from tap_processor.state import ObjectState, Status
 
 EXAMPLES: Final = 10
@@ -31,8 +30,9 @@ class DriftKind(StrEnum):
 
 
 def stored_version(version_id: str | None) -> str | None:
-    """S3's "null" version id (versioning off or suspended) is the item's absent one."""
-    return None if version_id in (None, NULL_VERSION, "") else version_id
+    """A version id as items store it: S3's own, `null` included (docs/processor.md); a blank
+    one (an inventory that does not say) is none."""
+    return version_id or None
 
 
 def bare_etag(etag: str | None) -> str | None:
@@ -41,7 +41,11 @@ def bare_etag(etag: str | None) -> str | None:
 
 
 def normalised(state: ObjectState) -> ObjectState:
-    """The state as the processor stores it: no "null" version id, no quotes around the etag."""
+    """The state as the processor stores it: no quotes around the etag, no blank version id.
+
+    S3's `null` version stays `null`: an item without a version id for a present object is
+    another form of the same state, and is drift (`stale_item`), so repairs bring a table to
+    the one form."""
     return replace(state, version_id=stored_version(state.version_id), etag=bare_etag(state.etag))
 
 
