@@ -10,7 +10,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from typer.testing import CliRunner
@@ -205,6 +205,54 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_null_version
     assert fixed["etag"]["S"] == latest(s3, "tap-unversioned")["plain.csv"]["ETag"].strip('"')
     assert fixed["version_id"] == {"S": "null"}  # as S3 lists it and the processor stores it
     assert fixed["sequencer"] == item["sequencer"]
+
+
+_LISTED_STATES: Final = (
+    None,
+    ObjectState(Status.DELETED),
+    ObjectState(Status.DELETED, "m1"),
+    ObjectState(Status.PRESENT, "v1", 3, "e"),
+    ObjectState(Status.PRESENT, "v2", 3, "e"),
+    ObjectState(Status.PRESENT, "v1", 4, "e"),
+    ObjectState(Status.PRESENT, "v1", 3, "f"),
+    ObjectState(Status.PRESENT, "null", 3, "e"),
+    ObjectState(Status.PRESENT, None, 3, "e"),
+    ObjectState(Status.PRESENT, "v1", None, None),
+)
+
+
+def test_the_joins_sql_lets_through_exactly_what_classify_calls_drift(tmp_path: Path) -> None:
+    """The join filters in sqlite, so Python sees only the rows that differ: for every pair of
+    a listed state and an item (each side also absent, the item also foreign), the candidates
+    must be exactly the keys `classify` judges drifted, with its kind."""
+    join = Join(tmp_path / "join.sqlite")
+    expected: dict[str, DriftKind] = {}
+    pairs = [(s3, item) for s3 in _LISTED_STATES for item in (*_LISTED_STATES, "foreign")]
+    listed, items = [], []
+    for n, (s3, item) in enumerate(pairs):
+        key = f"k{n:03d}"
+        if s3 is not None:
+            entry = {"Key": key, "VersionId": s3.version_id, "Size": s3.size, "ETag": s3.etag}
+            listed.append(listed_row("b", entry, present=s3.status is Status.PRESENT))
+        if item == "foreign":
+            items.append((f"b/{key}", "b", key, 1, None, None, None, "hand-written"))
+            expected[key] = DriftKind.FOREIGN_ITEM
+            continue
+        if item is not None:
+            present = int(item.status is Status.PRESENT)
+            row = (f"b/{key}", "b", key, present, item.version_id, item.size, item.etag, None)
+            items.append(row)
+        kind = classify(s3 or ObjectState(Status.DELETED), item)
+        if kind is not None:
+            expected[key] = kind
+    join.add_listed(listed)
+    join.add_items(items)
+
+    found = {c.key: c.kind for c in join.candidates()}
+    join.close()
+
+    assert found == expected
+    assert len(expected) > len(pairs) // 2  # the grid holds plenty of both
 
 
 def test_the_join_keeps_no_key_in_python_memory() -> None:

@@ -28,14 +28,23 @@ CREATE TABLE items (
 ) WITHOUT ROWID;
 """
 # Both sides are keyed by the item id: the two queries walk one primary key and probe the other.
+# Rows are stored as the processor stores values (`drift.normalised`), so the WHERE clauses are
+# `drift.classify` in SQL: only rows that differ (or are foreign) leave sqlite, and Python
+# classifies those alone, not every key of the bucket.
 _JOIN: Final = """
 SELECT l.bucket, l.key, l.present, l.version_id, l.size, l.etag, l.last_modified,
        i.id IS NOT NULL, i.foreign_reason, i.present, i.version_id, i.size, i.etag
 FROM listed AS l LEFT JOIN items AS i ON i.id = l.id
+WHERE i.foreign_reason IS NOT NULL
+   OR (l.present AND (i.id IS NULL OR NOT i.present OR i.version_id IS NOT l.version_id
+                      OR i.size IS NOT l.size OR i.etag IS NOT l.etag))
+   OR (NOT l.present AND i.present)
 UNION ALL
 SELECT i.bucket, i.key, 0, NULL, NULL, NULL, NULL, 1, i.foreign_reason,
        i.present, i.version_id, i.size, i.etag
-FROM items AS i WHERE NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.id = i.id)
+FROM items AS i
+WHERE (i.foreign_reason IS NOT NULL OR i.present)
+  AND NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.id = i.id)
 """
 
 
@@ -58,7 +67,8 @@ class Candidate:
 
 
 class Join:
-    """S3's listing and the table's items in one sqlite file (journal off), joined by item id.
+    """S3's listing and the table's items in one sqlite file (journal off, locked exclusively
+    by this process), joined by item id.
 
     Rows go in by `executemany` batches from any thread; nothing of the bucket or the table is
     kept in Python.
@@ -68,6 +78,9 @@ class Join:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
+        # The file is this process's alone: holding its lock, rather than taking and dropping
+        # it around every batch, made loading 10^5 rows a third of the CPU (2.0 s to 0.65 s).
+        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
@@ -93,7 +106,8 @@ class Join:
         return int(listed), int(items)
 
     def candidates(self) -> Iterator[Candidate]:
-        """Every key whose listed state and item differ, streamed from the join."""
+        """Every key whose listed state and item differ, streamed from the join; `classify`
+        judges each row sqlite let through (the two must agree, and a test holds them to it)."""
         for row in self._db.execute(_JOIN):
             (bucket, key, present, version, size, etag, modified, has_item, foreign) = row[:9]
             s3 = ObjectState(
