@@ -48,8 +48,11 @@ def test_backfill_writes_the_processors_item_for_every_current_version_and_nothi
     listing = current_entries(s3, bucket)
     present = {k: e for k, (e, marker) in listing.items() if not marker}
     # WHEN backfill runs
-    run, (result, _session) = _run(deployed_dev, page_size=3, workers=4)
+    run, (result, session) = _run(deployed_dev, page_size=3, workers=4)
     # THEN it wrote exactly S3's current versions, and counted the delete marker
+    # (one PutItem per version, recorded once: the record does not grow with the bucket)
+    table = f"arn:aws:dynamodb:us-east-1:111122223333:table/{deployed_dev.resources.table}"
+    assert [c.resource for c in session.calls if c.action == "dynamodb:PutItem"] == [table]
     assert result.to_dict() == {
         "listed": len(listing),
         "written": len(present),

@@ -43,3 +43,37 @@ def test_no_client_in_src_tap_ops_is_typed_any() -> None:
     ]
 
     assert untyped == []
+
+
+def test_an_operator_session_keeps_each_distinct_call_once_so_its_memory_is_flat() -> None:
+    """A backfill of 10^6 keys makes 10^6 PutItems of one action on one table: the operator
+    session's record (what the access proof judges) holds that call once, not 10^6 times."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from tap.calls import AwsCall, CallRecorder, CallSource
+    from tap.ops.session import OpsSession
+    from tap.ops.stack import resolve
+    from tests.support.shipped import shipped
+
+    resources = resolve(shipped("dev")[0])
+    base = boto3.session.Session(
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1"
+    )
+    recorder = CallRecorder(region=resources.region, account_id=resources.account_id, distinct=True)
+    recorder.source = CallSource.OPERATOR
+    session = OpsSession(base, resources.region, resources.account_id, None, recorder)
+    dynamodb = session.client("dynamodb")
+    item = {"id": {"S": "b/k"}}
+    with Stubber(dynamodb) as stub:
+        for _ in range(50):
+            stub.add_response("put_item", {}, {"TableName": resources.table, "Item": item})
+            dynamodb.put_item(TableName=resources.table, Item=item)
+        stub.add_response("get_item", {}, {"TableName": resources.table, "Key": item})
+        dynamodb.get_item(TableName=resources.table, Key=item)
+
+    table = f"arn:aws:dynamodb:{resources.region}:{resources.account_id}:table/{resources.table}"
+    assert session.calls == [
+        AwsCall("dynamodb:PutItem", table, CallSource.OPERATOR),
+        AwsCall("dynamodb:GetItem", table, CallSource.OPERATOR),
+    ]

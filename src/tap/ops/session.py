@@ -210,7 +210,7 @@ def connect(
     if endpoint_url is None and role_arn is not None:
         session = _assumed(session, resources, role_arn, external_id, timeout)
     _prove_account(session, resources, endpoint_url, timeout, where=role_arn)
-    recorder = CallRecorder(region=resources.region, account_id=resources.account_id)
+    recorder = CallRecorder(region=resources.region, account_id=resources.account_id, distinct=True)
     recorder.source = CallSource.OPERATOR
     return OpsSession(
         session=session,
