@@ -65,8 +65,9 @@ def _key(n: int) -> str:
 # -- the server --------------------------------------------------------------------------------
 
 
-def serve(objects: int) -> None:
-    """Deploy dev, fill its bucket (no items), print where it is, serve until stdin closes."""
+def serve(objects: int, items: bool = False) -> None:
+    """Deploy dev, fill its bucket (and, with `items`, its table, every MISSING_EVERY-th item
+    left out, through moto's backend), print where it is, serve until stdin closes."""
     from moto.backends import get_backend
 
     from benchmarks.reconcile_scale import patch_moto
@@ -89,10 +90,13 @@ def serve(objects: int) -> None:
     ) as emulator:
         deploy(emulator, list(graph.resources), artifact=artifact)
         s3 = get_backend("s3")[resources.account_id]["global"]
+        table = get_backend("dynamodb")[resources.account_id][resources.region]
         for n in range(objects):
-            s3.put_object(
+            stored = s3.put_object(
                 resources.buckets[0], _key(n), b"x" * (n % 97 + 1), disable_notification=True
             )
+            if items and n % MISSING_EVERY != MISSING_EVERY - 1:
+                table.put_item(resources.table, _item(resources.buckets[0], _key(n), stored))
         assert emulator.endpoint is not None
         print(
             json.dumps(
@@ -108,11 +112,24 @@ def serve(objects: int) -> None:
         emulator.stop()
 
 
+def _item(bucket: str, key: str, stored: Any) -> dict[str, Any]:
+    """The processor's own item for a version moto stored."""
+    from tap_processor.backfill import listing_event
+    from tap_processor.state import ObjectState, Status
+    from tap_processor.store import to_item
+
+    state = ObjectState(Status.PRESENT, stored.version_id, stored.size, stored.etag.strip('"'))
+    event = listing_event(bucket, key, state, event_time="2026-12-01T00:00:00.000Z")
+    return dict(to_item(event, state, environment="dev", updated_at="2026-12-01T00:00:00.000Z"))
+
+
 @contextmanager
-def served(objects: int) -> Iterator[dict[str, str]]:
-    """A server filled with `objects` keys; yields its endpoint and credentials."""
+def served(objects: int, *, items: bool = False) -> Iterator[dict[str, str]]:
+    """A server filled with `objects` keys (and their items); yields its endpoint and
+    credentials."""
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "serve", str(objects)],
+        [sys.executable, str(Path(__file__).resolve()), "serve", str(objects)]
+        + (["items"] if items else []),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -501,20 +518,21 @@ def run_size(
 ) -> dict[str, Any]:
     """`commands` and their floors against one server of `objects` keys.
 
-    Backfill runs first whatever is asked: reconcile needs the items it writes.
+    With backfill, its writes (less every MISSING_EVERY-th item) are reconcile's items;
+    without, the server writes them through moto's backend.
     """
     from benchmarks.measure import progress
 
     run: dict[str, Any] = {"objects": objects, "messages": messages}
-    with served(objects) as ready:
-        progress(f"day-2 floors: backfill at {objects:,} keys")
-        make_floor_table(ready)
-        backfill = _guarded(lambda: _pair(ready, "backfill", trace=False))
-        if "backfill" in commands:
-            run["backfill"] = backfill
+    backfilling = "backfill" in commands
+    with served(objects, items=not backfilling) as ready:
+        if backfilling:  # its writes are reconcile's items
+            progress(f"day-2 floors: backfill at {objects:,} keys")
+            make_floor_table(ready)
+            run["backfill"] = _guarded(lambda: _pair(ready, "backfill", trace=False))
+            drop_items(ready, objects)
         if "reconcile" in commands:
             progress(f"day-2 floors: reconcile at {objects:,} keys")
-            drop_items(ready, objects)
             run["reconcile"] = _guarded(lambda: _pair(ready, "reconcile", trace=True))
         if "redrive" in commands:
             progress(f"day-2 floors: redrive of {messages:,} messages")
@@ -605,8 +623,8 @@ def section(result: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), items=sys.argv[3:] == ["items"])
     elif len(sys.argv) == 6 and sys.argv[1] == "measure":
         print(json.dumps(measure_child(*sys.argv[2:6])))
     else:  # `SIZE[:command,command] ...`, e.g. `10000 50000:reconcile`
