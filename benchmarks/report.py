@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import day2_floors
+
 
 def _s(sample: dict[str, Any], digits: int = 1) -> str:
     """`12.3 ms (n=9, 11.0-14.2)`."""
@@ -939,6 +941,7 @@ def render(results: dict[str, Any]) -> str:
         ("test_suite", "10. The test suite", suite_section),
         ("backfill", "11. tap backfill's rate", backfill_section),
         ("live_stack", "12. The live stack", live_stack_section),
+        ("day2_floors", day2_floors.TITLE, day2_floors.section),
     ]
     for key, title, render_section in sections:
         outcome = m.get(key)

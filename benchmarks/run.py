@@ -31,6 +31,7 @@ from benchmarks import (  # noqa: E402 - needs the path fix above.
     cold_import,
     commands,
     critical_path,
+    day2_floors,
     live_stack,
     reconcile_scale,
     report,
@@ -57,6 +58,7 @@ MEASUREMENTS: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
     ("commands", "command times", lambda: commands.measure(runs=5, local_objects=800)),
     ("reconcile", "tap reconcile at scale", reconcile_scale.measure),
     ("backfill", "tap backfill's rate", backfill_scale.measure),
+    ("day2_floors", "day-2 commands against their floors", day2_floors.measure),
     ("test_suite", "the test suite", test_suite.measure),
     ("live_stack", "the live stack", live_stack.measure),
 ]

@@ -142,13 +142,26 @@ def resource_arn(service: str, params: Mapping[str, Any], *, region: str, accoun
 class CallRecorder:
     """Records calls through botocore's `before-parameter-build` hook, once per API call."""
 
-    def __init__(self, *, region: str, account_id: str) -> None:
+    def __init__(self, *, region: str, account_id: str, distinct: bool = False) -> None:
         self._region = region
         self._account_id = account_id
         self._lock = threading.Lock()
         self._calls: list[AwsCall] = []
+        self._seen: set[AwsCall] | None = set() if distinct else None
+        """With `distinct`, each call is kept once: a day-2 command's 10^6 PutItems of one
+        action on one table are one entry, so its memory does not grow with the bucket."""
         self.source = CallSource.HANDLER
         """The source attributed to calls made from now on."""
+
+    def _keep(self, calls: list[AwsCall]) -> None:
+        with self._lock:
+            if self._seen is None:
+                self._calls.extend(calls)
+                return
+            for call in calls:
+                if call not in self._seen:
+                    self._seen.add(call)
+                    self._calls.append(call)
 
     def __call__(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
         """The botocore hook: derive the action and resource and keep them."""
@@ -165,21 +178,21 @@ class CallRecorder:
         passed = params.get(parameter)
         if isinstance(passed, str):
             calls.append(AwsCall("iam:PassRole", passed, CallSource.IMPLIED))
-        with self._lock:
-            self._calls.extend(calls)
+        self._keep(calls)
 
     def add(self, call: AwsCall) -> None:
         """Record a call made outside a hooked client."""
-        with self._lock:
-            self._calls.append(call)
+        self._keep([call])
 
     def clear(self) -> None:
         """Forget the calls recorded so far (a live stack's, once its run is judged)."""
         with self._lock:
             self._calls.clear()
+            if self._seen is not None:
+                self._seen.clear()
 
     @property
     def calls(self) -> list[AwsCall]:
-        """Every call so far, in order."""
+        """Every call so far, in order (each once, when `distinct`)."""
         with self._lock:
             return list(self._calls)

@@ -8,11 +8,10 @@ insert-if-absent write (`ItemStore.insert_absent`) never replaces an item an eve
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from tap_processor.event import NULL_VERSION, ObjectChange, ObjectEvent
+from tap_processor.event import ObjectChange, ObjectEvent
 from tap_processor.sequencer import WIDTH
 from tap_processor.state import ObjectState, Status
 from tap_processor.store import iso_utc
@@ -46,17 +45,6 @@ def listing_event(bucket: str, key: str, state: ObjectState, *, event_time: str)
     )
 
 
-def backfill_state(state: ObjectState) -> ObjectState:
-    """The state a listing reports, as the processor would record it from the object's event.
-
-    An object written while versioning was off lists with S3's literal version id `null`; its
-    event carries no `version-id`, so its item has none: a backfilled item has none either.
-    """
-    if state.version_id == NULL_VERSION:
-        return replace(state, version_id=None)
-    return state
-
-
 def insert_listed(
     store: ItemStore,
     bucket: str,
@@ -72,10 +60,7 @@ def insert_listed(
 
     The one write `tap backfill` and S3 Batch Operations tasks make.
     """
-    listed = backfill_state(state)
-    event = listing_event(
-        bucket, key, listed, event_time=iso_utc(last_modified, timespec="seconds")
-    )
+    event = listing_event(bucket, key, state, event_time=iso_utc(last_modified, timespec="seconds"))
     return store.insert_absent(
-        event, listed, environment=environment, updated_at=updated_at, read_at=read_at
+        event, state, environment=environment, updated_at=updated_at, read_at=read_at
     )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import Enum
 
-from tap_processor.event import ObjectChange, ObjectEvent
+from tap_processor.event import DELETE_MARKER_CREATED, NULL_VERSION, ObjectChange, ObjectEvent
 
 
 class Status(Enum):
@@ -32,7 +32,23 @@ def state_of(event: ObjectEvent) -> ObjectState:
     what is current after those.
     """
     if event.change is ObjectChange.DELETED:
-        return ObjectState(Status.DELETED, version_id=event.version_id)
+        return ObjectState(Status.DELETED, version_id=current_marker(event))
     return ObjectState(
-        Status.PRESENT, version_id=event.version_id, size=event.size, etag=event.etag
+        Status.PRESENT,
+        version_id=event.version_id or NULL_VERSION,
+        size=event.size,
+        etag=event.etag,
     )
+
+
+def current_marker(event: ObjectEvent) -> str | None:
+    """The version id of what a delete left current: its marker's, else nothing.
+
+    S3 leaves `version-id` out of an event for its null version (versioning off or suspended),
+    and every API that names versions calls it `null`: a created object without one is the null
+    version, as is a marker made while versioning is suspended. A permanent delete of the null
+    version (an unversioned bucket's delete) leaves nothing the event can name.
+    """
+    if event.deletion_type == DELETE_MARKER_CREATED:
+        return event.version_id or NULL_VERSION
+    return None

@@ -10,7 +10,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from typer.testing import CliRunner
@@ -27,6 +27,7 @@ from tap.ops.reconcile import (
     item_row,
     listed_row,
 )
+from tap.ops.reconcile.repair import Repairer
 from tap.ops.session import OpsSession, connect
 from tap.ops.stack import QueueRef, StackResources, resolve
 from tap.synth import ResourceGraph
@@ -34,6 +35,7 @@ from tap_processor.backfill import FLOOR_SEQUENCER
 from tap_processor.event import ObjectChange, ObjectEvent
 from tap_processor.state import ObjectState, Status
 from tap_processor.store import ItemStore
+from tap_processor.versions import VersionReader
 from tests.support.bounds import WAIT
 from tests.support.inventory import tamper, write_inventory
 from tests.support.local import KeptRun
@@ -81,7 +83,7 @@ ZERO = dict.fromkeys(DriftKind, 0)
             ObjectState(Status.PRESENT, "v1", 3, "abc-3"),
             DriftKind.STALE_ITEM,
         ),
-        # S3 quotes etags, events do not; S3's "null" version is the item's absent version id.
+        # S3 quotes etags, events do not; S3's "null" version is stored as "null".
         (
             ObjectState(Status.PRESENT, "v1", 3, '"abc-2"'),
             ObjectState(Status.PRESENT, "v1", 3, "abc-2"),
@@ -89,8 +91,14 @@ ZERO = dict.fromkeys(DriftKind, 0)
         ),
         (
             ObjectState(Status.PRESENT, "null", 3, '"e"'),
-            ObjectState(Status.PRESENT, None, 3, "e"),
+            ObjectState(Status.PRESENT, "null", 3, "e"),
             None,
+        ),
+        # An item without a version id for S3's null version is the other form: drift.
+        (
+            ObjectState(Status.PRESENT, "null", 3, '"e"'),
+            ObjectState(Status.PRESENT, None, 3, "e"),
+            DriftKind.STALE_ITEM,
         ),
     ],
 )
@@ -157,7 +165,7 @@ def _event(bucket: str, key: str, put: dict[str, Any], size: int, sequencer: str
     )
 
 
-def test_an_unversioned_buckets_null_version_matches_the_processors_absent_version_id(
+def test_an_unversioned_buckets_null_version_matches_the_processors_null_version_id(
     plain_stack: tuple[StackResources, OpsSession],
 ) -> None:
     resources, session = plain_stack
@@ -167,12 +175,12 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_absent_versi
     for number, key in enumerate(keys):
         put = s3.put_object(Bucket="tap-unversioned", Key=key, Body=b"x" * (number + 1))
         event = _event("tap-unversioned", key, put, number + 1, f"61{number}")
-        state = ObjectState(Status.PRESENT, None, number + 1, event.etag)
+        state = ObjectState(Status.PRESENT, "null", number + 1, event.etag)
         store.record(event, state, environment="unit", updated_at="2026-12-01T00:00:00.000Z")
-    # S3 lists version "null"; the processor's items have no version_id.
+    # S3 lists version "null", and the processor's items say so.
     assert {e["VersionId"] for e in latest(s3, "tap-unversioned").values()} == {"null"}
     assert all(
-        "version_id" not in i
+        i["version_id"] == {"S": "null"}
         for i in items_by_key(session.client("dynamodb"), resources.table).values()
     )
 
@@ -195,8 +203,56 @@ def test_an_unversioned_buckets_null_version_matches_the_processors_absent_versi
     assert (repaired.repaired, repaired.exit_code) == (1, 0)
     fixed = items_by_key(dynamodb, resources.table)["plain.csv"]
     assert fixed["etag"]["S"] == latest(s3, "tap-unversioned")["plain.csv"]["ETag"].strip('"')
-    assert "version_id" not in fixed  # S3's "null" is stored as the processor stores it
+    assert fixed["version_id"] == {"S": "null"}  # as S3 lists it and the processor stores it
     assert fixed["sequencer"] == item["sequencer"]
+
+
+_LISTED_STATES: Final = (
+    None,
+    ObjectState(Status.DELETED),
+    ObjectState(Status.DELETED, "m1"),
+    ObjectState(Status.PRESENT, "v1", 3, "e"),
+    ObjectState(Status.PRESENT, "v2", 3, "e"),
+    ObjectState(Status.PRESENT, "v1", 4, "e"),
+    ObjectState(Status.PRESENT, "v1", 3, "f"),
+    ObjectState(Status.PRESENT, "null", 3, "e"),
+    ObjectState(Status.PRESENT, None, 3, "e"),
+    ObjectState(Status.PRESENT, "v1", None, None),
+)
+
+
+def test_the_joins_sql_lets_through_exactly_what_classify_calls_drift(tmp_path: Path) -> None:
+    """The join filters in sqlite, so Python sees only the rows that differ: for every pair of
+    a listed state and an item (each side also absent, the item also foreign), the candidates
+    must be exactly the keys `classify` judges drifted, with its kind."""
+    join = Join(tmp_path / "join.sqlite")
+    expected: dict[str, DriftKind] = {}
+    pairs = [(s3, item) for s3 in _LISTED_STATES for item in (*_LISTED_STATES, "foreign")]
+    listed, items = [], []
+    for n, (s3, item) in enumerate(pairs):
+        key = f"k{n:03d}"
+        if s3 is not None:
+            entry = {"Key": key, "VersionId": s3.version_id, "Size": s3.size, "ETag": s3.etag}
+            listed.append(listed_row("b", entry, present=s3.status is Status.PRESENT))
+        if item == "foreign":
+            items.append((f"b/{key}", "b", key, 1, None, None, None, "hand-written"))
+            expected[key] = DriftKind.FOREIGN_ITEM
+            continue
+        if item is not None:
+            present = int(item.status is Status.PRESENT)
+            row = (f"b/{key}", "b", key, present, item.version_id, item.size, item.etag, None)
+            items.append(row)
+        kind = classify(s3 or ObjectState(Status.DELETED), item)
+        if kind is not None:
+            expected[key] = kind
+    join.add_listed(listed)
+    join.add_items(items)
+
+    found = {c.key: c.kind for c in join.candidates()}
+    join.close()
+
+    assert found == expected
+    assert len(expected) > len(pairs) // 2  # the grid holds plenty of both
 
 
 def test_the_join_keeps_no_key_in_python_memory() -> None:
@@ -250,7 +306,7 @@ def test_a_parquet_inventory_without_pyarrow_is_one_clear_error(
 ) -> None:
     import importlib
 
-    from tap.ops import reconcile
+    from tap.ops.reconcile import inventory
 
     real = importlib.import_module
 
@@ -259,9 +315,9 @@ def test_a_parquet_inventory_without_pyarrow_is_one_clear_error(
             raise ImportError(name)
         return real(name, *args)
 
-    monkeypatch.setattr(reconcile.importlib, "import_module", no_pyarrow)
+    monkeypatch.setattr(inventory.importlib, "import_module", no_pyarrow)
     with pytest.raises(InventoryError) as raised:
-        list(reconcile._parquet_records(tmp_path / "any.parquet"))
+        list(inventory._parquet_records(tmp_path / "any.parquet"))
     assert raised.value.exit_code == 2
     assert raised.value.headline() == (
         "cannot read the inventory: a Parquet inventory needs pyarrow (pip install pyarrow); "
@@ -624,11 +680,12 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
     reports = {}
     for workers in (1, 8):
         aws = _OverlappingAws(workers)
-        reconciler = Reconciler(
-            resources,
-            aws,
+        repairer = Repairer(
+            resources=resources,
+            dynamodb=aws,  # type: ignore[arg-type]
+            versions=VersionReader(client=aws),  # type: ignore[arg-type]
             environment="dev",
-            reread_workers=workers,  # type: ignore[arg-type]
+            repair=False,
         )
         report = ReconcileReport(source="listing", repair=False, dry_run=False)
         seen: list[tuple[int, int | None]] = []
@@ -636,7 +693,7 @@ def test_candidates_are_read_again_concurrently_and_counted_in_join_order(
         def rereading(done: int, total: int | None, seen: list[Any] = seen) -> None:
             seen.append((done, total))
 
-        reconciler._settle(join, report, rereading)
+        repairer.settle_all(join, report, rereading, workers=workers)
         reports[workers] = {**report.to_dict(), "elapsed_seconds": 0}
         assert report.candidates == 48
         assert seen == [*((d, None) for d in range(1, 49)), (48, 48)]

@@ -41,6 +41,7 @@ def test_created_event_records_one_present_item_with_every_contract_attribute(
             "environment": ENVIRONMENT,
             "event_time": "2021-11-12T00:00:00Z",
             "updated_at": "2026-11-28T12:00:00.123Z",
+            "version_id": "null",  # no version-id: S3's null version, as its listing names it
         }
     ]
     assert account.dead_letters() == []

@@ -115,7 +115,7 @@ def disagreements(
     for key in sorted(listed.keys() | items.keys()):
         entry, item = listed.get(key), items.get(key)
         if entry is not None and not entry["marker"]:
-            version = None if entry["VersionId"] == "null" else entry["VersionId"]
+            version = entry["VersionId"]  # S3's null version is stored as "null" too
             agrees = item is not None and (
                 item["status"]["S"],
                 item.get("version_id", {}).get("S"),

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from tap.errors import EXIT_USAGE, TapError
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ListObjectVersionsOutputTypeDef
+
     from tap.ops.session import OpsSession
     from tap.ops.stack import StackResources
     from tap_processor.state import ObjectState
@@ -415,7 +417,9 @@ class Backfill:
         if over:
             self.stop()
 
-    def _list_page(self, bucket: str, start: Marker | None, size: int) -> dict[str, Any] | None:
+    def _list_page(
+        self, bucket: str, start: Marker | None, size: int
+    ) -> ListObjectVersionsOutputTypeDef | None:
         """One ListObjectVersions page under the prefix after `start`; None (an error counted)
         when it failed."""
         from botocore.exceptions import BotoCoreError, ClientError
@@ -426,7 +430,7 @@ class Backfill:
             if start[1]:
                 request["VersionIdMarker"] = start[1]
         try:
-            page: dict[str, Any] = self._s3.list_object_versions(**request)
+            page = self._s3.list_object_versions(**request)
         except (BotoCoreError, ClientError) as error:
             self._error(f"ListObjectVersions on {bucket} under {self._prefix!r}: {error}")
             return None

@@ -36,6 +36,13 @@ from tap_processor.errors import ForeignBucketError, RejectedEventError
 from tap_processor.event import parse_event, redriven, unmarked
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        MessageTypeDef,
+    )
+
     from tap.ops.session import OpsSession
     from tap.ops.stack import StackResources
 
@@ -297,7 +304,7 @@ class RedriveReport:
 class _Run:
     """One redrive's state: the queue, what it holds back, what it re-submitted."""
 
-    sqs: Any
+    sqs: SQSClient
     url: str
     report: RedriveReport
     submitter: Submitter
@@ -398,11 +405,11 @@ class _Run:
         report.resubmitted += 1
         self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
-    def receive(self, wanted: int, wait_seconds: int) -> list[dict[str, Any]]:
+    def receive(self, wanted: int, wait_seconds: int) -> list[MessageTypeDef]:
         """Up to `wanted` messages, hidden for VISIBILITY_TIMEOUT; each is `received` until it
         is taken (an interrupt hands it back)."""
         with interrupts.deferred():
-            batch: list[dict[str, Any]] = self.sqs.receive_message(
+            batch = self.sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=wanted,
                 VisibilityTimeout=VISIBILITY_TIMEOUT,
@@ -423,7 +430,7 @@ class _Run:
         ids = list(handles)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            entries = [
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(n), "ReceiptHandle": handles[i], "VisibilityTimeout": 0}
                 for n, i in enumerate(chunk)
             ]
@@ -474,7 +481,7 @@ def _example(message_id: str, letter: DeadLetter) -> dict[str, Any]:
     }
 
 
-def _count(sqs: Any, url: str, *names: str) -> int:
+def _count(sqs: SQSClient, url: str, *names: QueueAttributeNameType) -> int:
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))["Attributes"]
     return sum(int(attributes.get(name, 0)) for name in names)
 
@@ -512,43 +519,62 @@ def redrive(
         include_rejected=include_rejected,
         buckets=frozenset(resources.buckets),
     )
-    report = run.report
-    progress = on_progress or (lambda _done, _total: None)
     # Under tap's handler an interrupt comes between two requests (each is `deferred`), and
     # hands back what was received and left; without it, KeyboardInterrupt reaches `finally`.
     token = interrupts.on_interrupt(run.interrupted)
     try:
         try:
-            with interrupts.deferred():
-                total: int | None = _count(sqs, url, "ApproximateNumberOfMessages")
-            if max_messages is not None:
-                total = min(max_messages, total or 0)
-            progress(0, total)
-            while max_messages is None or report.received < max_messages:
-                wanted = (
-                    BATCH if max_messages is None else min(BATCH, max_messages - report.received)
-                )
-                batch = run.receive(wanted, wait_seconds)
-                if not batch:
-                    break
-                came_round = False
-                for message in batch:
-                    came_round = run.handle(queue, message) or came_round
-                    progress(report.received, max(total or 0, report.received))
-                if came_round:
-                    break
+            _drain(run, queue, max_messages, wait_seconds, on_progress or _silent)
         except (BotoCoreError, ClientError) as error:
-            raise RedriveStoppedError(f"{error} (after {report.received} messages)") from error
+            received = run.report.received
+            raise RedriveStoppedError(f"{error} (after {received} messages)") from error
         finally:
             with interrupts.deferred():
                 run.hand_back()
-        try:
-            with interrupts.deferred():
-                report.remaining = _count(
-                    sqs, url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
-                )
-        except (BotoCoreError, ClientError) as error:
-            raise RedriveStoppedError(f"cannot count what remains: {error}") from error
+        _count_remaining(run)
     finally:
         interrupts.forget(token)
-    return report
+    return run.report
+
+
+def _silent(_done: int, _total: int | None) -> None:
+    """A progress callback that shows nothing."""
+
+
+def _drain(
+    run: _Run, queue: str, max_messages: int | None, wait_seconds: int, progress: OpsProgress
+) -> None:
+    """Receive and take messages until the queue is through, or `max_messages` were taken."""
+    report = run.report
+    with interrupts.deferred():
+        total: int | None = _count(run.sqs, run.url, "ApproximateNumberOfMessages")
+    if max_messages is not None:
+        total = min(max_messages, total or 0)
+    progress(0, total)
+    while max_messages is None or report.received < max_messages:
+        wanted = BATCH if max_messages is None else min(BATCH, max_messages - report.received)
+        batch = run.receive(wanted, wait_seconds)
+        if not batch:
+            return
+        came_round = False
+        for message in batch:
+            came_round = run.handle(queue, message) or came_round
+            progress(report.received, max(total or 0, report.received))
+        if came_round:
+            return
+
+
+def _count_remaining(run: _Run) -> None:
+    """What the queue holds after the run, visible or not, into the report."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        with interrupts.deferred():
+            run.report.remaining = _count(
+                run.sqs,
+                run.url,
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            )
+    except (BotoCoreError, ClientError) as error:
+        raise RedriveStoppedError(f"cannot count what remains: {error}") from error

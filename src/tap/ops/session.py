@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, overload
 
 from tap.calls import AwsCall, CallRecorder, CallSource
 from tap.errors import EXIT_USAGE, TapError
 
 if TYPE_CHECKING:
     import boto3
+    from botocore.config import Config
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3control.client import S3ControlClient
+    from mypy_boto3_sqs.client import SQSClient
 
     from tap.ops.stack import StackResources
+
+    OpsClient: TypeAlias = S3Client | DynamoDBClient | SQSClient | LambdaClient | S3ControlClient
 
 SESSION_NAME: Final = "tap-ops"
 """RoleSessionName of an operation's assumed-role session (visible in CloudTrail)."""
@@ -76,7 +84,7 @@ class Timeouts:
         """The wait in words, e.g. `20 s (2 attempts of 10 s)`."""
         return f"{self.silence:g} s ({self.attempts} attempts of {self.read:g} s)"
 
-    def config(self) -> Any:
+    def config(self) -> Config:
         """botocore's client config with these timeouts."""
         from botocore.config import Config
 
@@ -100,7 +108,7 @@ class OpsSession:
     endpoint_url: str | None
     recorder: CallRecorder
     timeouts: Timeouts = field(default_factory=Timeouts.for_requests)
-    _clients: dict[str, Any] = field(default_factory=dict)
+    _clients: dict[str, OpsClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -108,13 +116,24 @@ class OpsSession:
         """Whether this is an emulator (`--endpoint-url`), not AWS."""
         return self.endpoint_url is not None
 
-    def client(self, service: str) -> Any:
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["s3control"]) -> S3ControlClient: ...
+
+    def client(self, service: str) -> OpsClient:
         """One client per service (thread-safe), pointed at the stack's region or the emulator."""
         with self._lock:
             cached = self._clients.get(service)
             if cached is None:
-                cached = self.session.client(
-                    service,  # type: ignore[call-overload]
+                cached = self.session.client(  # type: ignore[call-overload]
+                    service,
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,
                     config=self.timeouts.config(),
@@ -186,40 +205,84 @@ def connect(
     account.
     """
     import boto3
+
+    session = base or boto3.session.Session()
+    if endpoint_url is None and role_arn is not None:
+        session = _assumed(session, resources, role_arn, external_id, timeout)
+    _prove_account(session, resources, endpoint_url, timeout, where=role_arn)
+    recorder = CallRecorder(region=resources.region, account_id=resources.account_id, distinct=True)
+    recorder.source = CallSource.OPERATOR
+    return OpsSession(
+        session=session,
+        region=resources.region,
+        account_id=resources.account_id,
+        endpoint_url=endpoint_url,
+        recorder=recorder,
+        timeouts=Timeouts.for_requests(timeout),
+    )
+
+
+def _refusal(error: Exception, asked: str | None, probe: Timeouts, what: str) -> OpsSessionError:
+    """The one line for an account proof that failed: the endpoint, or AWS, refused."""
+    unreachable = _unreachable(error, str(asked), probe)
+    if unreachable is not None:
+        return OpsSessionError(unreachable)
+    return OpsSessionError(f"cannot act as {what}: {error_text(error)}")
+
+
+def _assumed(
+    source: boto3.session.Session,
+    resources: StackResources,
+    role_arn: str,
+    external_id: str | None,
+    timeout: float,
+) -> boto3.session.Session:
+    """A session with the credentials of `role_arn`, assumed from `source`'s."""
+    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
     probe = Timeouts.for_probe(timeout)
-    source = base or boto3.session.Session()
-    session = source
-    sts: Any = None
+    sts = source.client("sts", region_name=resources.region, config=probe.config())
+    assumed: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": f"{SESSION_NAME}-{resources.stack}"[:64],
+    }
+    if external_id:
+        assumed["ExternalId"] = external_id
     try:
-        if endpoint_url is None and role_arn is not None:
-            sts = source.client("sts", region_name=resources.region, config=probe.config())
-            assumed: dict[str, Any] = {
-                "RoleArn": role_arn,
-                "RoleSessionName": f"{SESSION_NAME}-{resources.stack}"[:64],
-            }
-            if external_id:
-                assumed["ExternalId"] = external_id
-            credentials = sts.assume_role(**assumed)["Credentials"]
-            session = boto3.session.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-                region_name=resources.region,
-            )
-        sts = session.client(
-            "sts", region_name=resources.region, endpoint_url=endpoint_url, config=probe.config()
-        )
+        credentials = sts.assume_role(**assumed)["Credentials"]
+    except (BotoCoreError, ClientError, ResponseParserError) as error:
+        raise _refusal(error, sts.meta.endpoint_url, probe, f"role {role_arn}") from error
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=resources.region,
+    )
+
+
+def _prove_account(
+    session: boto3.session.Session,
+    resources: StackResources,
+    endpoint_url: str | None,
+    timeout: float,
+    *,
+    where: str | None,
+) -> None:
+    """sts:GetCallerIdentity must answer with the stack's account; OpsSessionError if not."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    probe = Timeouts.for_probe(timeout)
+    sts = session.client(
+        "sts", region_name=resources.region, endpoint_url=endpoint_url, config=probe.config()
+    )
+    try:
         identity = sts.get_caller_identity()
     except (BotoCoreError, ClientError, ResponseParserError) as error:
-        asked = sts.meta.endpoint_url if sts is not None else endpoint_url
-        unreachable = _unreachable(error, str(asked), probe)
-        if unreachable is not None:
-            raise OpsSessionError(unreachable) from error
-        where = f"the emulator at {endpoint_url}" if endpoint_url else f"role {role_arn}"
-        raise OpsSessionError(f"cannot act as {where}: {error_text(error)}") from error
+        what = f"the emulator at {endpoint_url}" if endpoint_url else f"role {where}"
+        raise _refusal(error, sts.meta.endpoint_url, probe, what) from error
     account = identity.get("Account")
     if not account:
         raise OpsSessionError(
@@ -231,13 +294,3 @@ def connect(
             f"the credentials are for account {account}, but stack {resources.stack} is in "
             f"account {resources.account_id} (tap:accountId)"
         )
-    recorder = CallRecorder(region=resources.region, account_id=resources.account_id)
-    recorder.source = CallSource.OPERATOR
-    return OpsSession(
-        session=session,
-        region=resources.region,
-        account_id=str(account),
-        endpoint_url=endpoint_url,
-        recorder=recorder,
-        timeouts=Timeouts.for_requests(timeout),
-    )
