@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCAL := $(VENV)/.local-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: test quick lint typecheck unit demo bench base-venv clean
+.PHONY: test quick lint typecheck unit demo bench bench-quick base-venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -59,8 +59,13 @@ demo: $(LOCAL)
 	$(BIN)/tap validate
 	$(BIN)/tap local --stack dev --objects 50
 
+# Replaces benchmarks/results.{json,md} only when every measurement completed (else a temp dir).
 bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
+
+# Every measurement at small sizes, written to a temp dir (named on stderr): the report's check.
+bench-quick: $(DEV)
+	$(BIN)/python benchmarks/run.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .tap build dist

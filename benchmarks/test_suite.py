@@ -72,8 +72,39 @@ def fresh_clone_make_test(commit: str) -> dict[str, Any]:
     }
 
 
-def measure(*, quick_runs: int = 3) -> dict[str, Any]:
-    """Both sides' fresh-clone `make test`, and `make quick`'s median here."""
+QUICK_SELECTION = ("tests/benchmarks/test_bench_suite.py",)
+"""What `make bench-quick` times in place of the suite: one small test file, here."""
+
+
+def selection_here(paths: tuple[str, ...]) -> dict[str, Any]:
+    """pytest on `paths` in this checkout, as `make` runs it: wall time and pytest's summary."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:randomly", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    wall = time.perf_counter() - start
+    summary = pytest_summary(completed.stdout)
+    return {
+        "commit": _commit(ROOT)[:7],
+        "exit_code": completed.returncode,
+        "make_test_seconds": round(wall, 1),
+        "pytest_counts": summary[0] if summary else None,
+        "pytest_seconds": summary[1] if summary else None,
+        "tail": completed.stdout.strip().splitlines()[-3:],
+    }
+
+
+def measure(*, quick_runs: int = 3, selection: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Both sides' fresh-clone `make test`, and `make quick`'s median here; given a
+    `selection`, only pytest on those files here (`make bench-quick`: a fresh clone's install
+    and the whole suite cannot be small)."""
+    if selection:
+        return {"sides": {"this": selection_here(selection)}, "selection": list(selection)}
     baseline_dir = os.environ.get("TAP_BENCH_BASELINE")
     sides: dict[str, dict[str, Any]] = {}
     if baseline_dir:
