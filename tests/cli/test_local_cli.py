@@ -180,3 +180,24 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
             process.kill()
     assert process.returncode == 0
     assert "emulator stopped" in rest
+
+
+def test_piped_local_writes_only_its_report_to_stdout() -> None:
+    """Progress is on stderr everywhere, as the day-2 commands' is: piped, stdout holds the
+    summary panel and not one progress bar."""
+    result = subprocess.run(
+        [Path(sys.executable).with_name("tap"), "local", "-C", REPO, "--objects", "3"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "applying graph" in result.stderr
+    assert "verifying" in result.stderr
+    assert "applying graph" not in result.stdout
+    assert "━" not in result.stdout
+    assert result.stdout.lstrip().startswith("╭")
+    assert "tap local: dev" in result.stdout.splitlines()[0]
+    assert "uploaded" in result.stdout

@@ -14,31 +14,36 @@ from tap.cli.output import err, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
 
 if TYPE_CHECKING:
-    from tap.local import LocalReport
+    from tap.local import LocalOptions, LocalReport
     from tap.ops.stack import StackResources
     from tap.synth import ResourceGraph
 
 
 def local(
     stack: StackOption = "dev",
-    objects: Annotated[int, typer.Option(min=1, help="Objects to upload.")] = 50,
+    objects: Annotated[int, typer.Option(metavar="N", min=1, help="Objects to upload.")] = 50,
     fail_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
+        float,
+        typer.Option(
+            metavar="RATE", min=0.0, max=1.0, help="Fraction of table writes to throttle."
+        ),
     ] = 0.0,
     duplicate_rate: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
+        float,
+        typer.Option(metavar="RATE", min=0.0, max=1.0, help="Fraction of events to redeliver."),
     ] = 0.0,
     reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
     invoke_throttle_rate: Annotated[
         float,
         typer.Option(
+            metavar="RATE",
             min=0.0,
             max=1.0,
             help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
             "(retried, then dead-lettered).",
         ),
     ] = 0.0,
-    seed: Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for keys, sizes and faults.")] = 0,
     keep_running: Annotated[
         bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
     ] = False,
@@ -54,12 +59,10 @@ def local(
     with user_errors():
         require_extra("local", "tap local")
     # The `local` extra's modules: imported only after the check, so a base install gets a line.
-    from tap.cli.local_view import progress_bar, summary
-    from tap.local import LocalOptions, run_local
+    from tap.local import LocalOptions
     from tap.synth.cache import synthesize_cached
     from tap.validation import validate_project
 
-    options_console = err() if json_output else out()
     with user_errors():
         options = LocalOptions(
             objects=objects,
@@ -74,20 +77,34 @@ def local(
         resource_graph, _config = synthesize_cached(
             validate_project(project_dir), stack, use_cache=not no_cache
         )
-        if json_output:
-            report = run_local(resource_graph, options, on_progress=_staged())
-        else:
-            with progress_bar(options_console) as on_progress:
-                report = run_local(resource_graph, options, on_progress=_staged(on_progress))
+        report = _run(resource_graph, options, bars=not json_output)
+    _show(report, stack, json_output=json_output)
+    if keep_running and report.endpoint:
+        _serve_until_interrupted(report, resource_graph)
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run(resource_graph: ResourceGraph, options: LocalOptions, *, bars: bool) -> LocalReport:
+    """run_local, with progress bars on stderr (stdout holds only the report) when `bars`."""
+    from tap.cli.local_view import progress_bar
+    from tap.local import run_local
+
+    if not bars:
+        return run_local(resource_graph, options, on_progress=_staged())
+    with progress_bar(err()) as on_progress:
+        return run_local(resource_graph, options, on_progress=_staged(on_progress))
+
+
+def _show(report: LocalReport, stack: str, *, json_output: bool) -> None:
+    """The report on stdout: JSON, or the summary panel."""
+    from tap.cli.local_view import summary
+
     interrupts.set_stage("reporting")
     if json_output:
         write_json(report.to_dict())
     else:
         out().print(summary(report, stack), soft_wrap=False)
-    if keep_running and report.endpoint:
-        _serve_until_interrupted(report, resource_graph)
-    if not report.ok:
-        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _staged(

@@ -17,6 +17,7 @@ def operator_policy(
         list[str] | None,
         typer.Option(
             "--command",
+            metavar="COMMAND",
             help="Only this day-2 command's needs (backfill, reconcile, redrive, or "
             "backfill-batch for backfill --batch-operations); repeatable. Default: all of them.",
         ),
