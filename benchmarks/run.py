@@ -283,6 +283,7 @@ def main(argv: Sequence[str]) -> int:
 
     benchmarks/ (the committed results) is replaced only by a full-size run whose every
     measurement completed; any other run writes where --out says, or to a fresh temp dir.
+    Given KEYs, the other measurements are kept from the results already where it writes.
     """
     args = parse(argv)
     results = run(args.keys, quick=args.quick)
@@ -290,8 +291,8 @@ def main(argv: Sequence[str]) -> int:
     out = args.out or (None if args.quick or failed else HERE)
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="tap-bench-"))
-    if args.keys and out.resolve() == HERE:
-        keep_previous(results, HERE / "results.json")
+    if args.keys:
+        keep_previous(results, out / "results.json")
     write_results(results, out)
     violations = [x for v in results["measurements"].values() for x in v.get("violations", [])]
     progress(

@@ -99,6 +99,16 @@ def selection_here(paths: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def _make_quick() -> None:
+    """`make quick` here; a failure names pytest's last lines, so the report says why."""
+    completed = subprocess.run(
+        ["make", "quick"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800
+    )
+    if completed.returncode != 0:
+        tail = " / ".join(completed.stdout.strip().splitlines()[-4:])
+        raise RuntimeError(f"make quick exited {completed.returncode}: {tail}")
+
+
 def measure(*, quick_runs: int = 3, selection: tuple[str, ...] = ()) -> dict[str, Any]:
     """Both sides' fresh-clone `make test`, and `make quick`'s median here; given a
     `selection`, only pytest on those files here (`make bench-quick`: a fresh clone's install
@@ -113,12 +123,12 @@ def measure(*, quick_runs: int = 3, selection: tuple[str, ...] = ()) -> dict[str
     progress("fresh clone of this commit: make test")
     sides["this"] = fresh_clone_make_test(_commit(ROOT))
     progress("make quick (warming)")
-    subprocess.run(["make", "quick"], cwd=ROOT, capture_output=True, check=True, timeout=1800)
+    _make_quick()
     quick = []
     for round_ in range(quick_runs):
         progress(f"make quick {round_ + 1}/{quick_runs}")
         start = time.perf_counter()
-        subprocess.run(["make", "quick"], cwd=ROOT, capture_output=True, check=True, timeout=1800)
+        _make_quick()
         quick.append(time.perf_counter() - start)
     result: dict[str, Any] = {"sides": sides, "quick": Sample.of(quick, "s").to_dict()}
     this, base = (
