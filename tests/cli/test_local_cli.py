@@ -147,6 +147,11 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
         )
         endpoint = exports["AWS_ENDPOINT_URL"]
         assert endpoint.startswith("http://127.0.0.1:")
+        # aws-cli v1 ignores AWS_ENDPOINT_URL: the output says so, and every aws example names it
+        assert any("aws-cli v1 ignores AWS_ENDPOINT_URL" in line for line in lines)
+        examples = [line for line in lines if " aws " in f" {line.strip()} "]
+        assert len(examples) >= 2
+        assert all(f"--endpoint-url {endpoint}" in line for line in examples)
         table = next(line.split()[1] for line in lines if line.strip().startswith("table "))
         bucket = next(line.split()[1] for line in lines if line.strip().startswith("buckets "))
         session = boto3.session.Session(

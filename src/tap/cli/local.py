@@ -154,7 +154,8 @@ def live_stack_lines(report: LocalReport, resources: StackResources) -> str:
     rows = [
         f"live stack {resources.stack} at {report.endpoint} (127.0.0.1 only): objects put to "
         "its buckets reach the table within a second or two.",
-        "Point the AWS CLI and boto3 at it:",
+        "Point the AWS CLI and boto3 at it (aws-cli v1 ignores AWS_ENDPOINT_URL: give each "
+        "`aws` command --endpoint-url, as below; v2 and boto3 read it):",
         *(f"  export {k}={shlex.quote(v)}" for k, v in env.items()),
         "Resources:",
         *(
@@ -163,7 +164,8 @@ def live_stack_lines(report: LocalReport, resources: StackResources) -> str:
             if k not in ("stack", "account_id", "region") and v
         ),
         "Then, for example:",
-        f"  aws s3 cp ./file.csv s3://{resources.buckets[0]}/incoming/file.csv",
+        f"  aws --endpoint-url {report.endpoint} s3 cp ./file.csv "
+        f"s3://{resources.buckets[0]}/incoming/file.csv",
         f"  {report.scan_command}",
         f"  tap reconcile --stack {resources.stack} --endpoint-url {report.endpoint}",
         "Press Ctrl-C to stop.",
