@@ -954,7 +954,8 @@ def behind_section(m: dict[str, Any]) -> list[str]:
     if pk.get("ok"):
         lines.append(
             f"- **Cached packaging** saves little ({pk['first_to_cached']:.1f}×) because a "
-            "first build only zips ~30 KB of sources; the cache pays off once the lock file "
+            f"first build only zips {pk['zip_bytes'][0] / 1000:.0f} KB of sources; the cache "
+            "pays off once the lock file "
             "pins dependencies that need a pip run."
         )
     return [*lines, ""]

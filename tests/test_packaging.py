@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -360,3 +361,13 @@ def test_handler_imports_from_the_extracted_zip_alone(
     assert result.stdout.strip() == "tap_processor.handler"
     assert HANDLER == "process_handler.lambda_handler"
     assert f"{HANDLER.partition('.')[0]}.py" == packaging.ENTRY_MODULE
+
+
+def test_the_readme_states_the_zip_size_to_within_a_fifth(tmp_path: Path) -> None:
+    """The README's `(N KB zip)` is the artifact `tap package` builds from these sources, so it
+    cannot drift again unnoticed (it said 31 KB of a 59,872-byte zip)."""
+    stated = re.findall(r"\((\d+) KB zip\)", (REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    artifact = build_artifact(cache_dir=tmp_path)
+
+    assert len(stated) == 1
+    assert abs(int(stated[0]) * 1000 - artifact.size) <= artifact.size / 5, artifact.size
