@@ -44,23 +44,19 @@ def pytest_summary(output: str) -> tuple[str, float] | None:
     return found
 
 
-def fresh_clone_make_test(commit: str) -> dict[str, Any]:
-    """`make test` in a fresh clone of `commit`: wall time, exit code and pytest's summary."""
-    with tempfile.TemporaryDirectory(prefix="tap-bench-suite-") as scratch:
-        clone = Path(scratch) / "tap"
-        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
-        start = time.perf_counter()
-        completed = subprocess.run(
-            ["make", "test"],
-            cwd=clone,
-            env={k: v for k, v in os.environ.items() if not k.startswith("TAP_")},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=3600,
-        )
-        wall = time.perf_counter() - start
+def timed_side(commit: str, argv: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
+    """`argv` run in `cwd` (TAP_ variables left out): wall time, exit code, pytest's summary."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        argv,
+        cwd=cwd,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TAP_")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    wall = time.perf_counter() - start
     summary = pytest_summary(completed.stdout)
     return {
         "commit": commit[:7],
@@ -72,31 +68,23 @@ def fresh_clone_make_test(commit: str) -> dict[str, Any]:
     }
 
 
+def fresh_clone_make_test(commit: str) -> dict[str, Any]:
+    """`make test` in a fresh clone of `commit`."""
+    with tempfile.TemporaryDirectory(prefix="tap-bench-suite-") as scratch:
+        clone = Path(scratch) / "tap"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
+        return timed_side(commit, ["make", "test"], clone, timeout=3600)
+
+
 QUICK_SELECTION = ("tests/benchmarks/test_bench_suite.py",)
 """What `make bench-quick` times in place of the suite: one small test file, here."""
 
 
 def selection_here(paths: tuple[str, ...]) -> dict[str, Any]:
-    """pytest on `paths` in this checkout, as `make` runs it: wall time and pytest's summary."""
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:randomly", *paths],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    wall = time.perf_counter() - start
-    summary = pytest_summary(completed.stdout)
-    return {
-        "commit": _commit(ROOT)[:7],
-        "exit_code": completed.returncode,
-        "make_test_seconds": round(wall, 1),
-        "pytest_counts": summary[0] if summary else None,
-        "pytest_seconds": summary[1] if summary else None,
-        "tail": completed.stdout.strip().splitlines()[-3:],
-    }
+    """pytest on `paths` in this checkout."""
+    pytest = str(ROOT / ".venv" / "bin" / "pytest")
+    return timed_side(_commit(ROOT), [pytest, "-p", "no:randomly", *paths], ROOT, 600)
 
 
 def _make_quick() -> None:

@@ -65,14 +65,20 @@ def test_a_disabled_rule_delivers_nothing_until_enabled(
     assert not any(i["key"]["S"] == "while-disabled" for i in run.items())
 
 
+def _inbox(run: KeptRun, graph: ResourceGraph) -> tuple[Any, str]:
+    """An SQS client of the live stack and its function's invoke inbox URL."""
+    function = graph.by_type("aws:lambda/alias:Alias")[0].inputs["functionName"]
+    sqs = run.client("sqs")
+    return sqs, sqs.get_queue_url(QueueName=inbox_name(function))["QueueUrl"]
+
+
 def test_an_invoke_sent_to_the_inbox_runs_with_lambdas_async_semantics(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     alias = dev_graph.by_type("aws:lambda/alias:Alias")[0]
-    sqs = run.client("sqs")
-    url = sqs.get_queue_url(QueueName=inbox_name(alias.inputs["functionName"]))["QueueUrl"]
+    sqs, url = _inbox(run, dev_graph)
     before = len(live.records)
     sqs.send_message(QueueUrl=url, MessageBody=inbox_message(alias.outputs["arn"], {"bad": 1}))
 
@@ -309,9 +315,7 @@ def test_a_bare_event_sent_to_the_inbox_is_invoked_and_unreadable_bodies_are_ref
     a payload, and the pump goes on delivering (a non-JSON body used to stop it)."""
     run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
-    alias = dev_graph.by_type("aws:lambda/alias:Alias")[0]
-    sqs = run.client("sqs")
-    url = sqs.get_queue_url(QueueName=inbox_name(alias.inputs["functionName"]))["QueueUrl"]
+    sqs, url = _inbox(run, dev_graph)
     before = len(live.records)
     for body in ('{"bad": 1}', "not json", "[1, 2]"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
