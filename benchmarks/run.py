@@ -252,10 +252,14 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(scratch.name, path)
 
 
+def report_sections() -> list[tuple[str, str, report.Renderer]]:
+    """What report.render takes: each measurement's key, title and renderer, in order."""
+    return [(entry.key, entry.title, entry.render) for entry in SECTIONS]
+
+
 def write_results(results: dict[str, Any], out: Path) -> None:
     """results.json and results.md in `out`, both rendered before either file is replaced."""
-    sections = [(entry.key, entry.title, entry.render) for entry in SECTIONS]
-    markdown = report.render(results, sections)
+    markdown = report.render(results, report_sections())
     raw = json.dumps(results, indent=2, sort_keys=True, default=str) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / "results.json", raw)

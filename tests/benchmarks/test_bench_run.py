@@ -13,7 +13,7 @@ import pytest
 from benchmarks import run
 from benchmarks.report import render
 
-SECTIONS = [(entry.key, entry.title, entry.render) for entry in run.SECTIONS]
+SECTIONS = run.report_sections()
 
 
 def _results(measurements: dict[str, Any]) -> dict[str, Any]:
