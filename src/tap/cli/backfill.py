@@ -60,43 +60,47 @@ class BatchJobOptions:
             fail("--manifest, --manifest-etag and --report go with --batch-operations", EXIT_USAGE)
 
 
+PrefixOption = Annotated[
+    str,
+    typer.Option(
+        "--prefix", metavar="PREFIX", help="Only keys under this prefix, in every data bucket."
+    ),
+]
+ResumeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--resume", metavar="TOKEN", help="Continue an interrupted run from the token it printed."
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        min=1,
+        max=64,
+        help="Key ranges written at once (each page is cut in N).",
+    ),
+]
+MaxErrorsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-errors",
+        metavar="N",
+        min=0,
+        help="Stop (with a resume token) after more errors than this.",
+    ),
+]
+
+
 @opt.ops_options
 @opt.option_group(BatchJobOptions, "job", BatchJobOptions.refuse_unusable)
 def backfill(
     stack: opt.StackOption,
-    prefix: Annotated[
-        str,
-        typer.Option(
-            "--prefix", metavar="PREFIX", help="Only keys under this prefix, in every data bucket."
-        ),
-    ] = "",
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume",
-            metavar="TOKEN",
-            help="Continue an interrupted run from the token it printed.",
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            metavar="N",
-            min=1,
-            max=64,
-            help="Key ranges written at once (each page is cut in N).",
-        ),
-    ] = 8,
-    max_errors: Annotated[
-        int,
-        typer.Option(
-            "--max-errors",
-            metavar="N",
-            min=0,
-            help="Stop (with a resume token) after more errors than this.",
-        ),
-    ] = 100,
+    prefix: PrefixOption = "",
+    resume: ResumeOption = None,
+    workers: WorkersOption = 8,
+    max_errors: MaxErrorsOption = 100,
     *,
     job: BatchJobOptions,
     ops: opt.OpsOptions,

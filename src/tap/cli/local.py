@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,30 +19,29 @@ if TYPE_CHECKING:
     from tap.synth import ResourceGraph
 
 
+def _rate(help_text: str) -> Any:
+    """A fraction from 0 to 1."""
+    return typer.Option(metavar="RATE", min=0.0, max=1.0, help=help_text)
+
+
+FailRate = Annotated[float, _rate("Fraction of table writes to throttle.")]
+DuplicateRate = Annotated[float, _rate("Fraction of events to redeliver.")]
+InvokeThrottleRate = Annotated[
+    float,
+    _rate(
+        "Fraction of EventBridge Invoke calls Lambda refuses with 429 "
+        "(retried, then dead-lettered)."
+    ),
+]
+
+
 def local(
     stack: StackOption = "dev",
     objects: Annotated[int, typer.Option(metavar="N", min=1, help="Objects to upload.")] = 50,
-    fail_rate: Annotated[
-        float,
-        typer.Option(
-            metavar="RATE", min=0.0, max=1.0, help="Fraction of table writes to throttle."
-        ),
-    ] = 0.0,
-    duplicate_rate: Annotated[
-        float,
-        typer.Option(metavar="RATE", min=0.0, max=1.0, help="Fraction of events to redeliver."),
-    ] = 0.0,
+    fail_rate: FailRate = 0.0,
+    duplicate_rate: DuplicateRate = 0.0,
     reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
-    invoke_throttle_rate: Annotated[
-        float,
-        typer.Option(
-            metavar="RATE",
-            min=0.0,
-            max=1.0,
-            help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
-            "(retried, then dead-lettered).",
-        ),
-    ] = 0.0,
+    invoke_throttle_rate: InvokeThrottleRate = 0.0,
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for keys, sizes and faults.")] = 0,
     keep_running: Annotated[
         bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
