@@ -27,8 +27,8 @@ print(fresh, total)
 
 
 def _in_place() -> dict[str, str]:
-    """The environment with bytecode beside its sources: no PYTHONPYCACHEPREFIX (`make test`
-    sets one), which the timed processes of the benchmarks do not have."""
+    """The environment with bytecode beside its sources: no PYTHONPYCACHEPREFIX (a caller's
+    environment may set one; `make test` did until it began byte-compiling at install)."""
     return {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
 
 

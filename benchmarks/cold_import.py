@@ -49,6 +49,7 @@ def _run(body: str, task_dir: Path) -> float:
         "PYTHONDONTWRITEBYTECODE": "1",
         "TABLE_NAME": "tap-bench-items",
         "ENVIRONMENT": "bench",
+        "BUCKET_NAMES": "tap-bench-data",  # the processor refuses to start without its buckets
         "DLQ_URL": queue_url("us-east-1", "123456789012", "tap-bench-dlq"),
         # Lambda sets both; botocore reads only AWS_DEFAULT_REGION.
         "AWS_REGION": "us-east-1",

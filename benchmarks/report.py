@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from benchmarks import day2_floors
 
 
 def _s(sample: dict[str, Any], digits: int = 1) -> str:
@@ -19,121 +18,183 @@ def _x(sample: dict[str, Any], digits: int = 2) -> str:
     return f"**{sample['median']:.{digits}f}×** (n={sample['n']})"
 
 
-def _failed(title: str, outcome: dict[str, Any]) -> list[str]:
-    return [
-        f"## {title}",
-        "",
-        f"**Not measured: the measurement failed.** `{outcome['error']}`",
-        "",
-    ]
+Renderer = Callable[[dict[str, Any]], list[str]]
+
+
+def not_measured(title: str, why: str) -> list[str]:
+    """A section the run has no figures for, saying why."""
+    return [f"## {title}", "", f"**Not measured: {why}.**", ""]
+
+
+def _rendered(title: str, render_part: Callable[[], list[str]]) -> list[str]:
+    """render_part's lines, or "not measured" naming what it could not read."""
+    try:
+        return render_part()
+    except Exception as error:  # One unreadable result must not lose the rest of the report.
+        return not_measured(
+            title, f"its result could not be rendered (`{type(error).__name__}: {error}`)"
+        )
+
+
+def section(title: str, render_section: Renderer, outcome: dict[str, Any] | None) -> list[str]:
+    """One measurement's section; a measurement not run, failed or unreadable says so."""
+    if outcome is None:
+        return not_measured(title, "not run in this run")
+    if not outcome.get("ok"):
+        return not_measured(title, f"the measurement failed (`{outcome.get('error')}`)")
+    return _rendered(title, lambda: render_section(outcome))
+
+
+def _headline_aws_requests(req: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    rows = {(r["handler_key"], r["redelivery"]): r for r in req["summary"]}
+    tap0, tap20 = rows[("tap", 0.0)], rows[("tap", 0.2)]
+    pt20 = rows[("powertools_event_id", 0.2)]
+    naive20 = rows[("naive", 0.2)]
+    lines.append(
+        f"- AWS requests per object event: tap {tap0['requests_per_event']:.2f} "
+        f"(0% redelivery) / {tap20['requests_per_event']:.2f} (20%); Powertools @idempotent "
+        f"{rows[('powertools_event_id', 0.0)]['requests_per_event']:.2f} / "
+        f"{pt20['requests_per_event']:.2f}: **{pt20['requests_vs_tap']:.2f}× tap's** at 20%. "
+        f"Duplicate items at 20%: tap {tap20['duplicate_items_per_100_events']:.0f}, "
+        f"naive uuid4 {naive20['duplicate_items_per_100_events']:.1f}, "
+        f"Powertools {pt20['duplicate_items_per_100_events']:.0f} per 100 events."
+    )
+    if req.get("resolving"):
+        lines.append(
+            f"- Events that remove one version (the resolving path): tap "
+            f"{req['resolving']['requests_per_event']:.2f} requests per event "
+            f"(ListObjectVersions + PutItem), beside {tap0['requests_per_event']:.2f} on the "
+            f"common path; items not at S3's current version: "
+            f"{req['resolving']['wrong_final_state']}."
+        )
+    return lines
+
+
+def _headline_throughput(tp: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lines.append(
+        f"- Handler throughput on the embedded emulator: tap "
+        f"{tp['tap']['median']:.0f} events/s "
+        f"= **{tp['tap_to_ceiling']['median']:.2f}× the raw PutItem ceiling**; "
+        f"{tp['tap_to_powertools']['median']:.1f}× Powertools @idempotent."
+    )
+    return lines
+
+
+def _headline_cold_import(ci: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lines.append(
+        f"- Cold import of `process_handler` from the artifact: "
+        f"{ci['imports']['handler_import']['median']:.0f} ms = "
+        f"**{ci['handler_import_to_boto3']['median']:.2f}× `import boto3`**; ready to write "
+        f"(import + client): {ci['handler_ready_to_boto3_client']['median']:.2f}× "
+        f"`import boto3; boto3.client('dynamodb')`. Artifact {ci['artifact']['zip_bytes']:,} "
+        f"bytes."
+    )
+    return lines
+
+
+def _headline_synthesis(sy: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    walls = ", ".join(f"{k} {v['wall']['median']:.1f} s" for k, v in sy["stacks"].items())
+    fit = sy["fit_in_process_vs_resources"]
+    lines.append(
+        f"- `tap synth` wall time: {walls}; in-process synthesis grows linearly "
+        f"(R² {fit['r2']:.3f}, {fit['b'] * 1000:.1f} ms per resource)."
+    )
+    return lines
+
+
+def _headline_packaging(pk: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lines.append(
+        f"- Packaging: byte-identical across separate caches: "
+        f"**{'yes' if pk['byte_identical'] else 'NO'}** ({pk['builds_compared']} builds); "
+        f"first build {pk['first_build']['median']:.1f} ms, cached "
+        f"{pk['cached_rebuild']['median']:.1f} ms."
+    )
+    return lines
+
+
+def _headline_critical_path(cp: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    parts = []
+    for stack, r in cp["stacks"].items():
+        d, i = r["as_deployed"], r["inherent"]
+        parts.append(
+            f"{stack} {d['resources_on_longest_chain']} resources / "
+            f"{d['weighted_seconds']:.0f} s (inherent {i['resources_on_longest_chain']} / "
+            f"{i['weighted_seconds']:.0f} s)"
+        )
+    lines.append(
+        f"- Deployment critical path (estimated create times): {'; '.join(parts)}; "
+        "ingest ready "
+        + ", ".join(
+            f"{k} {v['as_deployed']['ingest_ready_seconds']:.0f} s "
+            f"(inherent {v['inherent']['ingest_ready_seconds']:.0f} s)"
+            for k, v in cp["stacks"].items()
+        )
+        + "."
+    )
+    return lines
+
+
+def _headline_rule_scaling(rs: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    check = ", ".join(
+        f"{kind} {series['exponent_work']:.2f}" for kind, series in rs["check"]["kinds"].items()
+    )
+    largest = max(
+        (row for series in rs["check"]["kinds"].values() for row in series["rows"]),
+        key=lambda row: row["resources"],
+    )
+    synth = rs["synth"]
+    sizes = ", ".join(str(r["buckets"]) for r in synth["rows"])
+    lines.append(
+        f"- Scaling (fitted exponent of time against size, bound {rs['max_exponent']}): "
+        f"`tap check --graph` {check} over 10^3-10^5 resources "
+        f"({largest['resources']:,} resources: {largest['wall']['median']:.1f} s wall, "
+        f"{largest['peak_rss_mb']['median']:.0f} MB peak); `tap synth` "
+        f"{synth['exponent_work']:.2f} over {sizes} buckets."
+    )
+    return lines
+
+
+def _headline_commands(cm: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    shown = "; ".join(
+        f"{label} {cm['ratios'][key]['median']:.2f}×"
+        for key, label, _ in _COMMAND_RATIOS
+        if key in cm["ratios"]
+    )
+    lines.append(f"- Command times (section 8): {shown}.")
+    return lines
+
+
+_HEADLINES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "aws_requests": _headline_aws_requests,
+    "throughput": _headline_throughput,
+    "cold_import": _headline_cold_import,
+    "synthesis": _headline_synthesis,
+    "packaging": _headline_packaging,
+    "critical_path": _headline_critical_path,
+    "rule_scaling": _headline_rule_scaling,
+    "commands": _headline_commands,
+}
 
 
 def headline(m: dict[str, Any]) -> list[str]:
-    """The ratios the README quotes."""
+    """The ratios the README quotes; a result it cannot read is named, not fatal."""
     lines = ["## Headline (ratios measured in the same run)", ""]
-    req = m.get("aws_requests", {})
-    if req.get("ok"):
-        rows = {(r["handler_key"], r["redelivery"]): r for r in req["summary"]}
-        tap0, tap20 = rows[("tap", 0.0)], rows[("tap", 0.2)]
-        pt20 = rows[("powertools_event_id", 0.2)]
-        naive20 = rows[("naive", 0.2)]
-        lines.append(
-            f"- AWS requests per object event: tap {tap0['requests_per_event']:.2f} "
-            f"(0% redelivery) / {tap20['requests_per_event']:.2f} (20%); Powertools @idempotent "
-            f"{rows[('powertools_event_id', 0.0)]['requests_per_event']:.2f} / "
-            f"{pt20['requests_per_event']:.2f}: **{pt20['requests_vs_tap']:.2f}× tap's** at 20%. "
-            f"Duplicate items at 20%: tap {tap20['duplicate_items_per_100_events']:.0f}, "
-            f"naive uuid4 {naive20['duplicate_items_per_100_events']:.1f}, "
-            f"Powertools {pt20['duplicate_items_per_100_events']:.0f} per 100 events."
-        )
-        if req.get("resolving"):
-            lines.append(
-                f"- Events that remove one version (the resolving path): tap "
-                f"{req['resolving']['requests_per_event']:.2f} requests per event "
-                f"(ListObjectVersions + PutItem), beside {tap0['requests_per_event']:.2f} on the "
-                f"common path; items not at S3's current version: "
-                f"{req['resolving']['wrong_final_state']}."
-            )
-    tp = m.get("throughput", {})
-    if tp.get("ok"):
-        lines.append(
-            f"- Handler throughput on the embedded emulator: tap "
-            f"{tp['tap']['median']:.0f} events/s "
-            f"= **{tp['tap_to_ceiling']['median']:.2f}× the raw PutItem ceiling**; "
-            f"{tp['tap_to_powertools']['median']:.1f}× Powertools @idempotent."
-        )
-    ci = m.get("cold_import", {})
-    if ci.get("ok"):
-        lines.append(
-            f"- Cold import of `process_handler` from the artifact: "
-            f"{ci['imports']['handler_import']['median']:.0f} ms = "
-            f"**{ci['handler_import_to_boto3']['median']:.2f}× `import boto3`**; ready to write "
-            f"(import + client): {ci['handler_ready_to_boto3_client']['median']:.2f}× "
-            f"`import boto3; boto3.client('dynamodb')`. Artifact {ci['artifact']['zip_bytes']:,} "
-            f"bytes."
-        )
-    sy = m.get("synthesis", {})
-    if sy.get("ok"):
-        walls = ", ".join(f"{k} {v['wall']['median']:.1f} s" for k, v in sy["stacks"].items())
-        fit = sy["fit_in_process_vs_resources"]
-        lines.append(
-            f"- `tap synth` wall time: {walls}; in-process synthesis grows linearly "
-            f"(R² {fit['r2']:.3f}, {fit['b'] * 1000:.1f} ms per resource)."
-        )
-    pk = m.get("packaging", {})
-    if pk.get("ok"):
-        lines.append(
-            f"- Packaging: byte-identical across separate caches: "
-            f"**{'yes' if pk['byte_identical'] else 'NO'}** ({pk['builds_compared']} builds); "
-            f"first build {pk['first_build']['median']:.1f} ms, cached "
-            f"{pk['cached_rebuild']['median']:.1f} ms."
-        )
-    cp = m.get("critical_path", {})
-    if cp.get("ok"):
-        parts = []
-        for stack, r in cp["stacks"].items():
-            d, i = r["as_deployed"], r["inherent"]
-            parts.append(
-                f"{stack} {d['resources_on_longest_chain']} resources / "
-                f"{d['weighted_seconds']:.0f} s (inherent {i['resources_on_longest_chain']} / "
-                f"{i['weighted_seconds']:.0f} s)"
-            )
-        lines.append(
-            f"- Deployment critical path (estimated create times): {'; '.join(parts)}; "
-            "ingest ready "
-            + ", ".join(
-                f"{k} {v['as_deployed']['ingest_ready_seconds']:.0f} s "
-                f"(inherent {v['inherent']['ingest_ready_seconds']:.0f} s)"
-                for k, v in cp["stacks"].items()
-            )
-            + "."
-        )
-    rs = m.get("rule_scaling", {})
-    if rs.get("ok"):
-        check = ", ".join(
-            f"{kind} {series['exponent_work']:.2f}" for kind, series in rs["check"]["kinds"].items()
-        )
-        largest = max(
-            (row for series in rs["check"]["kinds"].values() for row in series["rows"]),
-            key=lambda row: row["resources"],
-        )
-        synth = rs["synth"]
-        sizes = ", ".join(str(r["buckets"]) for r in synth["rows"])
-        lines.append(
-            f"- Scaling (fitted exponent of time against size, bound {rs['max_exponent']}): "
-            f"`tap check --graph` {check} over 10^3-10^5 resources "
-            f"({largest['resources']:,} resources: {largest['wall']['median']:.1f} s wall, "
-            f"{largest['peak_rss_mb']['median']:.0f} MB peak); `tap synth` "
-            f"{synth['exponent_work']:.2f} over {sizes} buckets."
-        )
-    cm = m.get("commands", {})
-    if cm.get("ok"):
-        shown = "; ".join(
-            f"{label} {cm['ratios'][key]['median']:.2f}×"
-            for key, label, _ in _COMMAND_RATIOS
-            if key in cm["ratios"]
-        )
-        lines.append(f"- Command times (section 8): {shown}.")
+    for key, bullets in _HEADLINES.items():
+        outcome = m.get(key, {})
+        if not outcome.get("ok"):
+            continue
+        try:
+            lines += bullets(outcome)
+        except Exception as error:  # One unreadable result must not lose the headline.
+            lines.append(f"- {key}: not measured: `{type(error).__name__}: {error}`")
     return [*lines, ""]
 
 
@@ -449,9 +510,8 @@ def critical_path_section(c: dict[str, Any]) -> list[str]:
     for token, w in sorted(c["weights"].items()):
         lines.append(f"| `{token}` | {w['seconds']:.0f} | {w['source']} |")
     lines += [
-        f"| anything else (S3 bucket sub-configurations, ...) | "
-        f"{c['default_weight']['seconds']:.0f} | {c['default_weight']['source']} |",
         "",
+        "Every type a stack creates has its own weight (a type without one stops the analysis). "
         "Every weight is a typical figure chosen for this estimate, **not** a measurement: "
         "nothing here ran against AWS. Sources:",
         "",
@@ -700,19 +760,16 @@ def reconcile_section(r: dict[str, Any]) -> list[str]:
 
 
 def backfill_section(b: dict[str, Any]) -> list[str]:
-    """Measurement 11; a result it cannot read renders as not measured."""
+    """Measurement 11."""
     title = "11. tap backfill's rate"
-    try:
-        rows = [
-            f"| {_BACKFILL_SETTINGS[name]} | {layout} | {setting['keys']:,} | "
-            f"{_s(figures['rates']['1'], 0)} | {_s(figures['rates']['8'], 0)} | "
-            f"{_x(figures['speedup'])} |"
-            for name, setting in b["settings"].items()
-            for layout, figures in setting["layouts"].items()
-        ]
-        round_trip = b["settings"]["round_trips"]["round_trip_seconds"] * 1000
-    except (KeyError, TypeError, ValueError) as error:
-        return _failed(title, {"error": f"{type(error).__name__}: {error}"})
+    rows = [
+        f"| {_BACKFILL_SETTINGS[name]} | {layout} | {setting['keys']:,} | "
+        f"{_s(figures['rates']['1'], 0)} | {_s(figures['rates']['8'], 0)} | "
+        f"{_x(figures['speedup'])} |"
+        for name, setting in b["settings"].items()
+        for layout, figures in setting["layouts"].items()
+    ]
+    round_trip = b["settings"]["round_trips"]["round_trip_seconds"] * 1000
     return [
         f"## {title}",
         "",
@@ -819,6 +876,14 @@ def suite_section(t: dict[str, Any]) -> list[str]:
         lines.append(
             f"Pytest phase, this commit / baseline: **{ratio:.2f}×** (target ≤ 0.5×: {verdict})."
         )
+    if "selection" in t:
+        files = ", ".join(f"`{path}`" for path in t["selection"])
+        lines += [
+            f"A quick run (`make bench-quick`): pytest ran only {files} in this checkout, so "
+            "the `make test` column is that run's wall time; no fresh clone, no `make quick`.",
+            "",
+        ]
+        return lines
     quick = t["quick"]
     verdict = "ok" if quick["median"] < 30 else "**over**"
     lines += [f"`make quick`: {_s(quick, 1)} (target < 30 s: {verdict}).", ""]
@@ -889,7 +954,8 @@ def behind_section(m: dict[str, Any]) -> list[str]:
     if pk.get("ok"):
         lines.append(
             f"- **Cached packaging** saves little ({pk['first_to_cached']:.1f}×) because a "
-            "first build only zips ~30 KB of sources; the cache pays off once the lock file "
+            f"first build only zips {pk['zip_bytes'][0] / 1000:.0f} KB of sources; the cache "
+            "pays off once the lock file "
             "pins dependencies that need a pip run."
         )
     return [*lines, ""]
@@ -909,8 +975,8 @@ def _rerun_note(m: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(results: dict[str, Any]) -> str:
-    """The whole results.md."""
+def render(results: dict[str, Any], sections: Sequence[tuple[str, str, Renderer]]) -> str:
+    """The whole results.md: `sections` are (key, title, renderer), in the report's order."""
     m = results["measurements"]
     env = results["environment"]
     pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
@@ -926,27 +992,9 @@ def render(results: dict[str, Any]) -> str:
         "every comparison is a ratio of figures taken in the same run.",
         "",
         *_rerun_note(m),
-        *headline(m),
-    ]
-    sections = [
-        ("aws_requests", "1. AWS requests per object event", requests_section),
-        ("throughput", "2. Handler throughput", throughput_section),
-        ("cold_import", "3. Cold import", cold_import_section),
-        ("synthesis", "4. Synthesis", synthesis_section),
-        ("packaging", "5. Packaging", packaging_section),
-        ("critical_path", "6. Deployment critical path", critical_path_section),
-        ("rule_scaling", "7. Scaling of tap check and tap synth", scaling_section),
-        ("commands", "8. Command times", commands_section),
-        ("reconcile", "9. tap reconcile at scale", reconcile_section),
-        ("test_suite", "10. The test suite", suite_section),
-        ("backfill", "11. tap backfill's rate", backfill_section),
-        ("live_stack", "12. The live stack", live_stack_section),
-        ("day2_floors", day2_floors.TITLE, day2_floors.section),
+        *_rendered("Headline", lambda: headline(m)),
     ]
     for key, title, render_section in sections:
-        outcome = m.get(key)
-        if outcome is None:
-            continue
-        lines += render_section(outcome) if outcome["ok"] else _failed(title, outcome)
-    lines += behind_section(m)
+        lines += section(title, render_section, m.get(key))
+    lines += _rendered("Where tap is not ahead", lambda: behind_section(m))
     return "\n".join(lines).rstrip() + "\n"

@@ -427,13 +427,21 @@ def _dev_config() -> Any:
     return load_stack(ROOT, "dev")[1]
 
 
-def measure(*, runs: int = 3, synth_runs: int = 1) -> dict[str, Any]:
+def measure(
+    *,
+    runs: int = 3,
+    synth_runs: int = 1,
+    check_sizes: Sequence[int] = CHECK_SIZES,
+    synth_buckets: Sequence[int] = SYNTH_BUCKETS,
+    rule_sizes: Sequence[int] = RULE_SIZES,
+    monitor_buckets: int = 100,
+) -> dict[str, Any]:
     """Both series and each rule's growth, with the exponents that exceed MAX_EXPONENT listed
     as violations."""
-    check = check_scaling(runs=runs)
-    synth = synth_scaling(runs=synth_runs)
-    synth["monitor"] = monitor_share()
-    rules = rule_times()
+    check = check_scaling(check_sizes, runs=runs)
+    synth = synth_scaling(synth_buckets, runs=synth_runs)
+    synth["monitor"] = monitor_share(monitor_buckets)
+    rules = rule_times(rule_sizes)
     violations = [
         f"tap check --graph ({kind}): exponent {series['exponent_work']:.2f} > {MAX_EXPONENT}"
         for kind, series in check["kinds"].items()

@@ -111,7 +111,9 @@ def linear_fit(xs: list[float], ys: list[float]) -> dict[str, float]:
     return {"a": intercept, "b": slope, "r2": 1 - ss_res / ss_tot if ss_tot else 1.0}
 
 
-def measure(*, runs: int = 3, scale_runs: int = 3) -> dict[str, Any]:
+def measure(
+    *, runs: int = 3, scale_runs: int = 3, scales: tuple[int, ...] = SCALES
+) -> dict[str, Any]:
     """Per-stack wall time, `tap check --all` if present, and the 1/5/20-bucket growth."""
     commands = available_commands()
     result: dict[str, Any] = {"tap_commands": sorted(commands), "stacks": {}, "scaling": []}
@@ -137,7 +139,7 @@ def measure(*, runs: int = 3, scale_runs: int = 3) -> dict[str, Any]:
                 "available": False,
                 "note": "`tap check` is not in `tap --help` yet; not measured",
             }
-        for buckets in SCALES:
+        for buckets in scales:
             project = scaled_project(ROOT, buckets, out_dir)
             wall = synth_wall(project, "dev", out_dir, scale_runs)
             inproc = in_process_synth(project, scale_runs)

@@ -44,23 +44,19 @@ def pytest_summary(output: str) -> tuple[str, float] | None:
     return found
 
 
-def fresh_clone_make_test(commit: str) -> dict[str, Any]:
-    """`make test` in a fresh clone of `commit`: wall time, exit code and pytest's summary."""
-    with tempfile.TemporaryDirectory(prefix="tap-bench-suite-") as scratch:
-        clone = Path(scratch) / "tap"
-        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
-        start = time.perf_counter()
-        completed = subprocess.run(
-            ["make", "test"],
-            cwd=clone,
-            env={k: v for k, v in os.environ.items() if not k.startswith("TAP_")},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=3600,
-        )
-        wall = time.perf_counter() - start
+def timed_side(commit: str, argv: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
+    """`argv` run in `cwd` (TAP_ variables left out): wall time, exit code, pytest's summary."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        argv,
+        cwd=cwd,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TAP_")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    wall = time.perf_counter() - start
     summary = pytest_summary(completed.stdout)
     return {
         "commit": commit[:7],
@@ -72,8 +68,41 @@ def fresh_clone_make_test(commit: str) -> dict[str, Any]:
     }
 
 
-def measure(*, quick_runs: int = 3) -> dict[str, Any]:
-    """Both sides' fresh-clone `make test`, and `make quick`'s median here."""
+def fresh_clone_make_test(commit: str) -> dict[str, Any]:
+    """`make test` in a fresh clone of `commit`."""
+    with tempfile.TemporaryDirectory(prefix="tap-bench-suite-") as scratch:
+        clone = Path(scratch) / "tap"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
+        return timed_side(commit, ["make", "test"], clone, timeout=3600)
+
+
+QUICK_SELECTION = ("tests/benchmarks/test_bench_suite.py",)
+"""What `make bench-quick` times in place of the suite: one small test file, here."""
+
+
+def selection_here(paths: tuple[str, ...]) -> dict[str, Any]:
+    """pytest on `paths` in this checkout."""
+    pytest = str(ROOT / ".venv" / "bin" / "pytest")
+    return timed_side(_commit(ROOT), [pytest, "-p", "no:randomly", *paths], ROOT, 600)
+
+
+def _make_quick() -> None:
+    """`make quick` here; a failure names pytest's last lines, so the report says why."""
+    completed = subprocess.run(
+        ["make", "quick"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800
+    )
+    if completed.returncode != 0:
+        tail = " / ".join(completed.stdout.strip().splitlines()[-4:])
+        raise RuntimeError(f"make quick exited {completed.returncode}: {tail}")
+
+
+def measure(*, quick_runs: int = 3, selection: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Both sides' fresh-clone `make test`, and `make quick`'s median here; given a
+    `selection`, only pytest on those files here (`make bench-quick`: a fresh clone's install
+    and the whole suite cannot be small)."""
+    if selection:
+        return {"sides": {"this": selection_here(selection)}, "selection": list(selection)}
     baseline_dir = os.environ.get("TAP_BENCH_BASELINE")
     sides: dict[str, dict[str, Any]] = {}
     if baseline_dir:
@@ -82,12 +111,12 @@ def measure(*, quick_runs: int = 3) -> dict[str, Any]:
     progress("fresh clone of this commit: make test")
     sides["this"] = fresh_clone_make_test(_commit(ROOT))
     progress("make quick (warming)")
-    subprocess.run(["make", "quick"], cwd=ROOT, capture_output=True, check=True, timeout=1800)
+    _make_quick()
     quick = []
     for round_ in range(quick_runs):
         progress(f"make quick {round_ + 1}/{quick_runs}")
         start = time.perf_counter()
-        subprocess.run(["make", "quick"], cwd=ROOT, capture_output=True, check=True, timeout=1800)
+        _make_quick()
         quick.append(time.perf_counter() - start)
     result: dict[str, Any] = {"sides": sides, "quick": Sample.of(quick, "s").to_dict()}
     this, base = (

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -412,3 +413,13 @@ def test_a_half_named_or_missing_prebuilt_zip_is_refused(
 ) -> None:
     with pytest.raises(packaging.ArtifactMismatchError, match=message):
         packaging.program_artifact(runtime="python3.12", architecture="arm64", environ=environ)
+
+
+def test_the_readme_states_the_zip_size_to_within_a_fifth(tmp_path: Path) -> None:
+    """The README's `(N KB zip)` is the artifact `tap package` builds from these sources, so it
+    cannot drift again unnoticed (it said 31 KB of a 59,872-byte zip)."""
+    stated = re.findall(r"\((\d+) KB zip\)", (REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    artifact = build_artifact(cache_dir=tmp_path)
+
+    assert len(stated) == 1
+    assert abs(int(stated[0]) * 1000 - artifact.size) <= artifact.size / 5, artifact.size

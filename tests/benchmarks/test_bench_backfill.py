@@ -2,7 +2,8 @@
 says it could not."""
 
 from benchmarks.backfill_scale import layout_keys, plan
-from benchmarks.report import backfill_section, render
+from benchmarks.report import backfill_section, render, section
+from benchmarks.run import report_sections
 
 
 def _sample(median: float, unit: str) -> dict[str, object]:
@@ -58,13 +59,13 @@ def test_the_section_shows_each_setting_layout_and_the_speedup() -> None:
 def test_a_result_it_cannot_read_renders_as_not_measured() -> None:
     broken = {**RESULT, "settings": {"emulator": {"keys": 3000}}}
 
-    lines = backfill_section(broken)
+    lines = section("11. tap backfill's rate", backfill_section, {"ok": True, **broken})
 
     assert lines[0] == "## 11. tap backfill's rate"
-    assert "**Not measured: the measurement failed.** `KeyError: 'layouts'`" in lines
+    assert "**Not measured: its result could not be rendered (`KeyError: 'layouts'`).**" in lines
     results = {
         "environment": {"date": "d", "platform": "p", "cpus": 2, "python": "3", "packages": {}},
         "total_wall_seconds": 1.0,
         "measurements": {"backfill": {"ok": False, "error": "RuntimeError: no server"}},
     }
-    assert "`RuntimeError: no server`" in render(results)
+    assert "`RuntimeError: no server`" in render(results, report_sections())

@@ -6,6 +6,7 @@ import pytest
 from benchmarks import live_stack
 from benchmarks.emulator import use_fake_credentials
 from benchmarks.report import render
+from benchmarks.run import report_sections
 
 ENVIRONMENT = {
     "date": "2026-12-07",
@@ -38,7 +39,8 @@ def test_a_small_run_measures_every_phase_and_its_section_renders_them() -> None
             "environment": ENVIRONMENT,
             "measurements": {"live_stack": {"ok": True, **result}},
             "total_wall_seconds": 1.0,
-        }
+        },
+        report_sections(),
     )
     assert "## 12. The live stack" in text
     assert f"| soak: MB per 1,000 events | {soak['mb_per_1000_events']:.1f} MB | ≤ 5: " in text
@@ -53,7 +55,8 @@ def test_a_failed_run_renders_as_not_measured() -> None:
                 "live_stack": {"ok": False, "error": "RuntimeError: the live stack did not start"}
             },
             "total_wall_seconds": 1.0,
-        }
+        },
+        report_sections(),
     )
     assert "## 12. The live stack" in text
     assert "Not measured" in text

@@ -149,6 +149,11 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
         )
         endpoint = exports["AWS_ENDPOINT_URL"]
         assert endpoint.startswith("http://127.0.0.1:")
+        # aws-cli v1 ignores AWS_ENDPOINT_URL: the output says so, and every aws example names it
+        assert any("aws-cli v1 ignores AWS_ENDPOINT_URL" in line for line in lines)
+        examples = [line for line in lines if " aws " in f" {line.strip()} "]
+        assert len(examples) >= 2
+        assert all(f"--endpoint-url {endpoint}" in line for line in examples)
         table = next(line.split()[1] for line in lines if line.strip().startswith("table "))
         bucket = next(line.split()[1] for line in lines if line.strip().startswith("buckets "))
         session = boto3.session.Session(
@@ -191,3 +196,24 @@ def test_keep_running_serves_the_emulator_until_ctrl_c() -> None:
             process.kill()
     assert process.returncode == 0
     assert "emulator stopped" in rest
+
+
+def test_piped_local_writes_only_its_report_to_stdout() -> None:
+    """Progress is on stderr everywhere, as the day-2 commands' is: piped, stdout holds the
+    summary panel and not one progress bar."""
+    result = subprocess.run(
+        [Path(sys.executable).with_name("tap"), "local", "-C", REPO, "--objects", "3"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "applying graph" in result.stderr
+    assert "verifying" in result.stderr
+    assert "applying graph" not in result.stdout
+    assert "━" not in result.stdout
+    assert result.stdout.lstrip().startswith("╭")
+    assert "tap local: dev" in result.stdout.splitlines()[0]
+    assert "uploaded" in result.stdout

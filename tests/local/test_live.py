@@ -65,14 +65,20 @@ def test_a_disabled_rule_delivers_nothing_until_enabled(
     assert not any(i["key"]["S"] == "while-disabled" for i in run.items())
 
 
+def _inbox(run: KeptRun, graph: ResourceGraph) -> tuple[Any, str]:
+    """An SQS client of the live stack and its function's invoke inbox URL."""
+    function = graph.by_type("aws:lambda/alias:Alias")[0].inputs["functionName"]
+    sqs = run.client("sqs")
+    return sqs, sqs.get_queue_url(QueueName=inbox_name(function))["QueueUrl"]
+
+
 def test_an_invoke_sent_to_the_inbox_runs_with_lambdas_async_semantics(
     run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
 ) -> None:
     run = run_kept(dev_graph, objects=1, keep_running=True)
     live = run.live
     alias = dev_graph.by_type("aws:lambda/alias:Alias")[0]
-    sqs = run.client("sqs")
-    url = sqs.get_queue_url(QueueName=inbox_name(alias.inputs["functionName"]))["QueueUrl"]
+    sqs, url = _inbox(run, dev_graph)
     before = len(live.records)
     sqs.send_message(QueueUrl=url, MessageBody=inbox_message(alias.outputs["arn"], {"bad": 1}))
 
@@ -298,3 +304,27 @@ def test_the_live_stack_forgets_the_models_moto_tracks_after_a_listing(
     assert live.wait_idle(timeout=WAIT)
     # THEN moto keeps no record of the objects, messages or copies it made
     assert FakeKey.instances_tracked == []  # type: ignore[attr-defined]
+
+
+def test_a_bare_event_sent_to_the_inbox_is_invoked_and_unreadable_bodies_are_refused(
+    run_kept: Callable[..., KeptRun], dev_graph: ResourceGraph
+) -> None:
+    """`aws sqs send-message` with a bare event (no `{"FunctionName", "Payload"}` envelope)
+    reaches the handler as that event, which rejects `{"bad": 1}` with its reason; before,
+    it was invoked as `{}`. A body that is not a JSON object is refused as Lambda refuses such
+    a payload, and the pump goes on delivering (a non-JSON body used to stop it)."""
+    run = run_kept(dev_graph, objects=1, keep_running=True)
+    live = run.live
+    sqs, url = _inbox(run, dev_graph)
+    before = len(live.records)
+    for body in ('{"bad": 1}', "not json", "[1, 2]"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    assert live.wait_until(lambda: len(live.records) >= before + 3, timeout=WAIT)
+    bare, not_json, not_object = live.records[before : before + 3]
+    assert bare.outcome is Outcome.PROCESSED
+    assert bare.result["outcome"] == "rejected"
+    assert bare.result["reason"] == "unsupported_event"
+    assert [not_json.outcome, not_object.outcome] == [Outcome.DROPPED, Outcome.DROPPED]
+    assert not_json.error_code == not_object.error_code == "InvalidRequestContentException"
+    assert live.errors == []

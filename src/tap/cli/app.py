@@ -6,9 +6,11 @@ what typer costs; each command imports its subsystem (pulumi, moto, ...) when it
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from tap.cli import (
     backfill,
@@ -42,20 +44,44 @@ app = typer.Typer(
     # would double what `tap --help` costs.
     rich_markup_mode=None,
 )
-app.command()(init.init)
-app.command()(validate.validate)
-app.command()(synth.synth)
-app.command()(check.check)
-app.command()(diff.diff)
-app.command()(graph.graph)
-app.command()(package.package)
-app.command()(local.local)
-app.command()(backfill.backfill)
-app.command()(reconcile.reconcile)
-app.command()(redrive.redrive)
-app.command(name="operator-policy")(operator_policy.operator_policy)
-app.command()(bootstrap.bootstrap)
-app.add_typer(cache.app, name="cache")
+
+
+class _Command(TyperCommand):
+    """A command whose usage line names a required argument as `STACK_A`, as click does, not
+    typer's `{STACK_A}`, which reads as literal braces."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """The usage line's words after the command name (ctx: typer's vendored click
+        Context, whose module is private)."""
+        return [
+            piece.removeprefix("{").removesuffix("}") for piece in super().collect_usage_pieces(ctx)
+        ]
+
+
+def _command(function: Callable[..., None], name: str | None = None) -> None:
+    """Register a command; its line in `tap --help` is its docstring's first sentence, whole
+    (click would cut it to fit the terminal, ending in `...`)."""
+    first = (function.__doc__ or "").strip().split("\n\n")[0]
+    app.command(name=name, short_help=" ".join(first.split()), cls=_Command)(function)
+
+
+for _function in (
+    init.init,
+    validate.validate,
+    synth.synth,
+    check.check,
+    diff.diff,
+    graph.graph,
+    package.package,
+    local.local,
+    backfill.backfill,
+    reconcile.reconcile,
+    redrive.redrive,
+    bootstrap.bootstrap,
+):
+    _command(_function)
+_command(operator_policy.operator_policy, name="operator-policy")
+app.add_typer(cache.app, name="cache", short_help=" ".join(str(cache.app.info.help).split()))
 
 
 def _show_version(value: bool) -> None:

@@ -4,6 +4,7 @@ Operations job that does the same at a scale one machine should not list."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,28 +19,10 @@ if TYPE_CHECKING:
     from tap.ops.backfill import Backfill, BackfillResult
 
 
-@opt.ops_options
-def backfill(
-    stack: opt.StackOption = "dev",
-    prefix: Annotated[
-        str, typer.Option("--prefix", help="Only keys under this prefix, in every data bucket.")
-    ] = "",
-    resume: Annotated[
-        str | None,
-        typer.Option("--resume", help="Continue an interrupted run from the token it printed."),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers", min=1, max=64, help="Key ranges written at once (each page is cut in N)."
-        ),
-    ] = 8,
-    max_errors: Annotated[
-        int,
-        typer.Option(
-            "--max-errors", min=0, help="Stop (with a resume token) after more errors than this."
-        ),
-    ] = 100,
+@dataclass(frozen=True)
+class BatchJobOptions:
+    """The options of `--batch-operations`, which need no listing here."""
+
     batch_operations: Annotated[
         bool,
         typer.Option(
@@ -47,34 +30,95 @@ def backfill(
             help="Create an S3 Batch Operations job over an S3 Inventory manifest instead of "
             "listing here (needs tap:backfill.batchOperations).",
         ),
-    ] = False,
+    ] = False
     manifest: Annotated[
         str | None,
-        typer.Option("--manifest", help="s3://bucket/path/manifest.json of an S3 Inventory."),
-    ] = None,
+        typer.Option(
+            "--manifest",
+            metavar="s3://BUCKET/KEY/manifest.json",
+            help="s3://bucket/path/manifest.json of an S3 Inventory.",
+        ),
+    ] = None
     manifest_etag: Annotated[
         str | None,
-        typer.Option("--manifest-etag", help="The manifest's ETag, instead of a HeadObject."),
-    ] = None,
+        typer.Option(
+            "--manifest-etag", metavar="ETAG", help="The manifest's ETag, instead of a HeadObject."
+        ),
+    ] = None
     report: Annotated[
         str | None,
-        typer.Option("--report", help="s3://bucket/prefix for the job's completion report."),
-    ] = None,
+        typer.Option(
+            "--report",
+            metavar="s3://BUCKET/PREFIX",
+            help="s3://bucket/prefix for the job's completion report.",
+        ),
+    ] = None
+
+    def refuse_unusable(self) -> None:
+        """Exit 2 when a job option is given without --batch-operations."""
+        if not self.batch_operations and (self.manifest or self.report or self.manifest_etag):
+            fail("--manifest, --manifest-etag and --report go with --batch-operations", EXIT_USAGE)
+
+
+PrefixOption = Annotated[
+    str,
+    typer.Option(
+        "--prefix", metavar="PREFIX", help="Only keys under this prefix, in every data bucket."
+    ),
+]
+ResumeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--resume", metavar="TOKEN", help="Continue an interrupted run from the token it printed."
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        min=1,
+        max=64,
+        help="Key ranges written at once (each page is cut in N).",
+    ),
+]
+MaxErrorsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-errors",
+        metavar="N",
+        min=0,
+        help="Stop (with a resume token) after more errors than this.",
+    ),
+]
+
+
+@opt.ops_options
+@opt.option_group(BatchJobOptions, "job", BatchJobOptions.refuse_unusable)
+def backfill(
+    stack: opt.StackOption,
+    prefix: PrefixOption = "",
+    resume: ResumeOption = None,
+    workers: WorkersOption = 8,
+    max_errors: MaxErrorsOption = 100,
     *,
+    job: BatchJobOptions,
     ops: opt.OpsOptions,
 ) -> None:
     """Write an item for every object whose current version has none (insert-if-absent)."""
     opt.refuse("--prefix", opt.key_prefix_problem(prefix))
-    if batch_operations:
+    if job.batch_operations:
         from tap.cli.batch_job import create_batch_job
 
         create_batch_job(
-            stack=stack, manifest=manifest, manifest_etag=manifest_etag, report=report, ops=ops
+            stack=stack,
+            manifest=job.manifest,
+            manifest_etag=job.manifest_etag,
+            report=job.report,
+            ops=ops,
         )
         return
-    if manifest or report or manifest_etag:
-        fail("--manifest, --manifest-etag and --report go with --batch-operations", EXIT_USAGE)
-    from tap.cli.ops_common import open_stack, progress
+    from tap.cli.ops_common import open_stack
     from tap.ops.backfill import Backfill
 
     with user_errors():
@@ -90,20 +134,27 @@ def backfill(
             workers=workers,
             max_errors=max_errors,
         )
+    result = _run_interruptibly(run, quiet=ops.json_output)
+    _show(result, json_output=ops.json_output)
+    if result.counts.errors or not result.complete:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run_interruptibly(run: Backfill, *, quiet: bool) -> BackfillResult:
+    """Run with a progress bar on stderr; on Ctrl-C stop and print the resume token."""
+    from tap.cli.ops_common import progress
+
     token = interrupts.on_interrupt(lambda: _print_token(run))
     interrupts.set_stage("backfilling")
     try:
-        with progress(err(), "backfill", quiet=ops.json_output) as update:
-            result = _run(run, update)
+        with progress(err(), "backfill", quiet=quiet) as update:
+            return _run(run, update)
     except KeyboardInterrupt:  # without tap's SIGINT handler (a library caller, a test runner)
         run.stop()
         _print_token(run)
         raise typer.Exit(interrupts.EXIT_INTERRUPTED) from None
     finally:
         interrupts.forget(token)
-    _show(result, json_output=ops.json_output)
-    if result.counts.errors or not result.complete:
-        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _run(run: Backfill, report: OpsProgress) -> BackfillResult:

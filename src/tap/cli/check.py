@@ -45,12 +45,15 @@ CheckFormatOption = Annotated[
 
 def check(
     stack: Annotated[
-        list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")
+        list[str] | None,
+        typer.Option("--stack", "-s", metavar="STACK", help="Stack to check (repeatable)."),
     ] = None,
     all_stacks: Annotated[bool, typer.Option("--all", help="Check every stack.")] = False,
     graph_file: Annotated[
         Path | None,
-        typer.Option("--graph", help="Check a graph written by `tap synth -f json` instead."),
+        typer.Option(
+            "--graph", metavar="FILE", help="Check a graph written by `tap synth -f json` instead."
+        ),
     ] = None,
     fmt: CheckFormatOption = CheckFormat.TEXT,
     no_cache: NoCache = False,

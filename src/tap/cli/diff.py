@@ -13,8 +13,8 @@ from tap.errors import EXIT_FINDINGS
 
 
 def diff(
-    stack_a: Annotated[str, typer.Argument(help="First stack, e.g. staging.")],
-    stack_b: Annotated[str, typer.Argument(help="Second stack, e.g. prod.")],
+    stack_a: Annotated[str, typer.Argument(metavar="STACK_A", help="First stack, e.g. staging.")],
+    stack_b: Annotated[str, typer.Argument(metavar="STACK_B", help="Second stack, e.g. prod.")],
     fmt: ReportFormatOption = ReportFormat.TEXT,
     fail_on_diff: Annotated[
         bool, typer.Option("--fail-on-diff", help="Exit 1 when the stacks differ.")

@@ -18,6 +18,7 @@ def init(
         list[str],
         typer.Option(
             "--env",
+            metavar="ENV=ACCOUNT:REGION",
             help="ENV=ACCOUNT:REGION, e.g. dev=123456789012:us-east-1; repeatable, one per "
             "environment (dev, staging, prod: the shipped templates).",
         ),
@@ -26,6 +27,7 @@ def init(
         str | None,
         typer.Option(
             "--replica-region",
+            metavar="REGION",
             help="prod's items table replica region (default: staging's region); never prod's own.",
         ),
     ] = None,

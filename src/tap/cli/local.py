@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,45 +15,41 @@ from tap.cli.output import err, out, user_errors, write_json
 from tap.errors import EXIT_FINDINGS
 
 if TYPE_CHECKING:
-    from tap.local import LocalReport
+    from tap.local import LocalOptions, LocalReport
     from tap.ops.stack import StackResources
     from tap.synth import ResourceGraph
 
 
-Objects = Annotated[int, typer.Option(min=1, help="Objects to upload.")]
-FailRate = Annotated[
-    float, typer.Option(min=0.0, max=1.0, help="Fraction of table writes to throttle.")
-]
-DuplicateRate = Annotated[
-    float, typer.Option(min=0.0, max=1.0, help="Fraction of events to redeliver.")
-]
-Reorder = Annotated[bool, typer.Option(help="Shuffle delivery order.")]
+def _rate(help_text: str) -> Any:
+    """A fraction from 0 to 1."""
+    return typer.Option(metavar="RATE", min=0.0, max=1.0, help=help_text)
+
+
+FailRate = Annotated[float, _rate("Fraction of table writes to throttle.")]
+DuplicateRate = Annotated[float, _rate("Fraction of events to redeliver.")]
 InvokeThrottleRate = Annotated[
     float,
-    typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Fraction of EventBridge Invoke calls Lambda refuses with 429 "
-        "(retried, then dead-lettered).",
+    _rate(
+        "Fraction of EventBridge Invoke calls Lambda refuses with 429 "
+        "(retried, then dead-lettered)."
     ),
-]
-Seed = Annotated[int, typer.Option(help="Seed for keys, sizes and faults.")]
-KeepRunning = Annotated[bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")]
-JsonOutput = Annotated[
-    bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
 ]
 
 
 def local(
     stack: StackOption = "dev",
-    objects: Objects = 50,
+    objects: Annotated[int, typer.Option(metavar="N", min=1, help="Objects to upload.")] = 50,
     fail_rate: FailRate = 0.0,
     duplicate_rate: DuplicateRate = 0.0,
-    reorder: Reorder = False,
+    reorder: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
     invoke_throttle_rate: InvokeThrottleRate = 0.0,
-    seed: Seed = 0,
-    keep_running: KeepRunning = False,
-    json_output: JsonOutput = False,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for keys, sizes and faults.")] = 0,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the emulator up afterwards, until Ctrl-C.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (snake_case keys).")
+    ] = False,
     deploy_as: DeployAsOption = DeployAs.OPERATOR,
     project_dir: ProjectDir = Path(),
     no_cache: NoCache = False,
@@ -67,12 +63,10 @@ def local(
         as_deploy_role(stack, project_dir, no_cache=no_cache, json_output=json_output)
         return
     # The `local` extra's modules: imported only after the check, so a base install gets a line.
-    from tap.cli.local_view import progress_bar, summary
-    from tap.local import LocalOptions, run_local
+    from tap.local import LocalOptions
     from tap.synth.cache import synthesize_cached
     from tap.validation import validate_project
 
-    options_console = err() if json_output else out()
     with user_errors():
         options = LocalOptions(
             objects=objects,
@@ -87,20 +81,34 @@ def local(
         resource_graph, _config = synthesize_cached(
             validate_project(project_dir), stack, use_cache=not no_cache
         )
-        if json_output:
-            report = run_local(resource_graph, options, on_progress=_staged())
-        else:
-            with progress_bar(options_console) as on_progress:
-                report = run_local(resource_graph, options, on_progress=_staged(on_progress))
+        report = _run(resource_graph, options, bars=not json_output)
+    _show(report, stack, json_output=json_output)
+    if keep_running and report.endpoint:
+        _serve_until_interrupted(report, resource_graph)
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run(resource_graph: ResourceGraph, options: LocalOptions, *, bars: bool) -> LocalReport:
+    """run_local, with progress bars on stderr (stdout holds only the report) when `bars`."""
+    from tap.cli.local_view import progress_bar
+    from tap.local import run_local
+
+    if not bars:
+        return run_local(resource_graph, options, on_progress=_staged())
+    with progress_bar(err()) as on_progress:
+        return run_local(resource_graph, options, on_progress=_staged(on_progress))
+
+
+def _show(report: LocalReport, stack: str, *, json_output: bool) -> None:
+    """The report on stdout: JSON, or the summary panel."""
+    from tap.cli.local_view import summary
+
     interrupts.set_stage("reporting")
     if json_output:
         write_json(report.to_dict())
     else:
         out().print(summary(report, stack), soft_wrap=False)
-    if keep_running and report.endpoint:
-        _serve_until_interrupted(report, resource_graph)
-    if not report.ok:
-        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _staged(
@@ -167,7 +175,8 @@ def live_stack_lines(report: LocalReport, resources: StackResources) -> str:
     rows = [
         f"live stack {resources.stack} at {report.endpoint} (127.0.0.1 only): objects put to "
         "its buckets reach the table within a second or two.",
-        "Point the AWS CLI and boto3 at it:",
+        "Point the AWS CLI and boto3 at it (aws-cli v1 ignores AWS_ENDPOINT_URL: give each "
+        "`aws` command --endpoint-url, as below; v2 and boto3 read it):",
         *(f"  export {k}={shlex.quote(v)}" for k, v in env.items()),
         "Resources:",
         *(
@@ -176,7 +185,8 @@ def live_stack_lines(report: LocalReport, resources: StackResources) -> str:
             if k not in ("stack", "account_id", "region") and v
         ),
         "Then, for example:",
-        f"  aws s3 cp ./file.csv s3://{resources.buckets[0]}/incoming/file.csv",
+        f"  aws --endpoint-url {report.endpoint} s3 cp ./file.csv "
+        f"s3://{resources.buckets[0]}/incoming/file.csv",
         f"  {report.scan_command}",
         f"  tap reconcile --stack {resources.stack} --endpoint-url {report.endpoint}",
         "Press Ctrl-C to stop.",

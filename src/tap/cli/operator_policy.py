@@ -17,6 +17,7 @@ def operator_policy(
         list[str] | None,
         typer.Option(
             "--command",
+            metavar="COMMAND",
             help="Only this day-2 command's needs (backfill, reconcile, redrive, or "
             "backfill-batch for backfill --batch-operations); repeatable. Default: all of them.",
         ),
@@ -25,6 +26,7 @@ def operator_policy(
         Path | None,
         typer.Option(
             "--outputs",
+            metavar="FILE",
             help="The stack's outputs (`pulumi stack output --json > FILE`): grant the KMS key "
             "by its deployed ARN. Without it, the key is granted by its alias "
             "(kms:ResourceAliases).",

@@ -19,11 +19,14 @@ ProjectDir = Annotated[
     typer.Option(
         "--project-dir",
         "-C",
+        metavar="DIR",
         help="Directory holding Pulumi.yaml and the Pulumi.<stack>.yaml files.",
         file_okay=False,
     ),
 ]
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")]
+StackOption = Annotated[
+    str, typer.Option("--stack", "-s", metavar="STACK", help="Stack (environment) name.")
+]
 NoCache = Annotated[
     bool,
     typer.Option(
@@ -116,6 +119,7 @@ EndpointUrlOption = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
+        metavar="URL",
         help="Act on a `tap local --keep-running` emulator at this URL, with the credentials in "
         "the environment (that command prints them), instead of the stack's AWS account.",
     ),
@@ -124,6 +128,7 @@ RoleArnOption = Annotated[
     str | None,
     typer.Option(
         "--role-arn",
+        metavar="ARN",
         help="Role to assume from your credentials instead of tap:deployRoleArn "
         "(tap:externalId is passed when the stack sets one); not with --endpoint-url.",
     ),
@@ -177,19 +182,20 @@ class OpsOptions:
 
 
 R = TypeVar("R")
+G = TypeVar("G")
 
 
-def ops_options(command: Callable[..., R]) -> Callable[..., R]:
-    """The command with OpsOptions' fields as its last options, handed to it as `ops=`.
+def option_group(
+    group: type[G], name: str, check: Callable[[G], None] | None = None
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A decorator: the command with `group`'s fields (a dataclass whose annotations carry the
+    typer.Options) as its last options, handed to it as one `name=` value, `check`ed first.
 
     typer reads a command's options from its signature and has no parameter groups: the
-    wrapper's `__signature__` is the command's own parameters, without `ops`, followed by one
-    keyword-only parameter per OpsOptions field (its annotation carries the typer.Option).
+    wrapper's `__signature__` is the command's own parameters, without `name`, followed by one
+    keyword-only parameter per field.
     """
-    own = inspect.signature(command, eval_str=True)
-    if "ops" not in own.parameters:
-        raise TypeError(f"{command.__name__} takes no ops parameter")
-    hints = inspect.get_annotations(OpsOptions, eval_str=True)
+    hints = inspect.get_annotations(group, eval_str=True)
     shared = [
         inspect.Parameter(
             field.name,
@@ -197,15 +203,27 @@ def ops_options(command: Callable[..., R]) -> Callable[..., R]:
             annotation=hints[field.name],
             default=field.default,
         )
-        for field in fields(OpsOptions)
+        for field in fields(group)  # type: ignore[arg-type]
     ]
 
-    @functools.wraps(command)
-    def with_ops(**values: Any) -> R:
-        ops = OpsOptions(**{field.name: values.pop(field.name) for field in fields(OpsOptions)})
-        ops.refuse_unusable()
-        return command(**values, ops=ops)
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        own = inspect.signature(command, eval_str=True)
+        if name not in own.parameters:
+            raise TypeError(f"{command.__name__} takes no {name} parameter")
 
-    kept = [parameter for name, parameter in own.parameters.items() if name != "ops"]
-    with_ops.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
-    return with_ops
+        @functools.wraps(command)
+        def with_group(**values: Any) -> R:
+            value = group(**{f.name: values.pop(f.name) for f in fields(group)})  # type: ignore[arg-type]
+            if check is not None:
+                check(value)
+            return command(**values, **{name: value})
+
+        kept = [parameter for key, parameter in own.parameters.items() if key != name]
+        with_group.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
+        return with_group
+
+    return decorate
+
+
+ops_options = option_group(OpsOptions, "ops", OpsOptions.refuse_unusable)
+"""The day-2 commands' shared options, handed to the command as `ops=`."""

@@ -14,7 +14,13 @@ from tap.cli.output import out, user_errors
 def package(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Copy the zip into this directory.", file_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="Copy the zip into this directory.",
+            file_okay=False,
+        ),
     ] = None,
     stack: StackOption = "dev",
     project_dir: ProjectDir = Path(),

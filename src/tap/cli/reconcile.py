@@ -37,7 +37,8 @@ def reconcile(
         ),
     ] = None,
     prefix: Annotated[
-        str, typer.Option("--prefix", help="Only keys that start with this prefix.")
+        str,
+        typer.Option("--prefix", metavar="PREFIX", help="Only keys that start with this prefix."),
     ] = "",
     *,
     ops: opt.OpsOptions,

@@ -35,9 +35,10 @@ def redrive(
             "records and the handler's rejections.",
         ),
     ],
-    stack: opt.StackOption = "dev",
+    stack: opt.StackOption,
     max_messages: Annotated[
-        int | None, typer.Option("--max", min=1, help="Take at most this many messages.")
+        int | None,
+        typer.Option("--max", metavar="N", min=1, help="Take at most this many messages."),
     ] = None,
     include_rejected: Annotated[
         bool,

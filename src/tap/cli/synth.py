@@ -32,7 +32,8 @@ def synth(
         ),
     ] = SynthFormat.TABLE,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead."),
     ] = None,
     project_dir: ProjectDir = Path(),
 ) -> None:

@@ -231,27 +231,20 @@ class LambdaDelivery:
         """`lambda:InvokeFunction` with InvocationType=Event, as an operator makes it (a redrive):
         Lambda's retries and on-failure destination apply; no EventBridge rule is involved."""
         name, qualifier = split_function_arn(function_arn)
-        target = ObserverTarget(
-            rule_name=DIRECT_INVOKE,
-            rule_arn="",
-            target_id=DIRECT_INVOKE,
-            target_arn=function_arn,
-            queue_url="",
-            queue_arn="",
-            retry_policy={},
-            dead_letter_arn=None,
-        )
-        delivery = Delivery(target, dict(event), emission=0)
         instance = self._functions.get(name)
         if instance is None:
-            return self._record(
-                delivery,
-                Outcome.DROPPED,
-                invoke_attempts=1,
-                handler_attempts=0,
-                error_code="ResourceNotFoundException",
-            )
+            return self.refuse_invoke(function_arn, "ResourceNotFoundException", event)
+        delivery = Delivery(_direct_invoke(function_arn), dict(event), emission=0)
         return self._invoke_async(delivery, instance, qualifier, 1)
+
+    def refuse_invoke(
+        self, function_arn: str, error_code: str, event: Mapping[str, Any] | None = None
+    ) -> EventRecord:
+        """An invoke Lambda's API refuses before any handler runs, recorded as dropped."""
+        delivery = Delivery(_direct_invoke(function_arn), dict(event or {}), emission=0)
+        return self._record(
+            delivery, Outcome.DROPPED, invoke_attempts=1, handler_attempts=0, error_code=error_code
+        )
 
     def _invoke_async(
         self,
@@ -406,3 +399,17 @@ class LambdaDelivery:
             if isinstance(result, dict | list | str | int | float | None)
             else repr(result),
         )
+
+
+def _direct_invoke(function_arn: str) -> ObserverTarget:
+    """The target of an operator's invoke: the function itself, through no rule."""
+    return ObserverTarget(
+        rule_name=DIRECT_INVOKE,
+        rule_arn="",
+        target_id=DIRECT_INVOKE,
+        target_arn=function_arn,
+        queue_url="",
+        queue_arn="",
+        retry_policy={},
+        dead_letter_arn=None,
+    )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import threading
 import time
 from collections import deque
@@ -30,7 +29,7 @@ from tap.local.drive import DeliveryPath, write_runtime_logs
 from tap.local.emulator import Emulator
 from tap.local.errors import GraphError
 from tap.local.observer import deleted_entry
-from tap.ops.inbox import inbox_name
+from tap.ops.inbox import inbox_name, read_inbox_message
 from tap_processor.event import DELETE_MARKER_CREATED, PERMANENTLY_DELETED
 
 PUMP_INTERVAL: Final = 0.2
@@ -171,9 +170,15 @@ class LiveStack:
         return records
 
     def _invoke(self, function: str, body: str) -> EventRecord:
-        invoke = json.loads(body)
-        target = str(invoke.get("FunctionName") or function)
-        return self.path.delivery.invoke_async(target, invoke.get("Payload") or {})
+        """One inbox message, invoked on its function (the inbox's own for a bare event); a body
+        that is not a JSON object is refused, as Lambda refuses it, and recorded. Before, a bare
+        event named no function ARN and stopped the pump (it vanished: nothing dead-lettered)."""
+        arn = self.path.instances[function].function.arn
+        try:
+            target, payload = read_inbox_message(body)
+        except ValueError:
+            return self.path.delivery.refuse_invoke(arn, "InvalidRequestContentException")
+        return self.path.delivery.invoke_async(target or arn, payload)
 
     def _put_delete_event(
         self, bucket: str, key: str, version_id: str | None, marker: bool

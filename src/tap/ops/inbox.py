@@ -29,3 +29,22 @@ def inbox_name(function_name: str) -> str:
 def inbox_message(function_arn: str, payload: Any) -> str:
     """The inbox message for one asynchronous invoke of `function_arn` (qualified or not)."""
     return json.dumps({"FunctionName": function_arn, "Payload": payload})
+
+
+ENVELOPE: Final = frozenset({"FunctionName", "Payload"})
+
+
+def read_inbox_message(body: str) -> tuple[str | None, dict[str, Any]]:
+    """The function (None: the inbox's own) and payload of one inbox message: the envelope
+    `inbox_message` writes, or a bare JSON event, as `aws sqs send-message` might send one.
+
+    Raises ValueError when the body is not JSON (Lambda refuses such a payload), or its event
+    is not a JSON object (no invocation shape the handler takes is anything else).
+    """
+    message = json.loads(body)
+    function = None
+    if isinstance(message, dict) and message.keys() == ENVELOPE:
+        function, message = str(message["FunctionName"]), message["Payload"]
+    if not isinstance(message, dict):
+        raise ValueError(f"the event is not a JSON object: {body[:200]!r}")
+    return function, message
