@@ -98,13 +98,22 @@ def iam_action(prefix: str, operation: str) -> str:
     return IAM_ACTIONS.get(action, action)
 
 
-def _table_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
-    name = params.get("TableName")
-    if not isinstance(name, str):
-        return None
-    if is_arn(name):
-        return name
-    return build_arn(partition_of(region), "dynamodb", region, account_id, f"table/{name}")
+_ArnOf = Callable[[Mapping[str, Any], str, str], str | None]
+"""A service's ARN from a call's parameters, region and account; None when none names one."""
+
+
+def _name_or_arn(parameter: str, service: str, resource: str) -> _ArnOf:
+    """`parameter` given as an ARN, or as a name the ARN's `resource` (`table/{}`) is built of."""
+
+    def arn_of(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
+        name = params.get(parameter)
+        if not isinstance(name, str):
+            return None
+        if is_arn(name):
+            return name
+        return build_arn(partition_of(region), service, region, account_id, resource.format(name))
+
+    return arn_of
 
 
 def _queue_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
@@ -144,24 +153,15 @@ def _job_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | N
     return build_arn(partition_of(region), "s3", region, str(owner), f"job/{job}")
 
 
-def _key_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
-    key = params.get("KeyId")
-    if not isinstance(key, str):
-        return None
-    if is_arn(key):
-        return key
-    return build_arn(partition_of(region), "kms", region, account_id, f"key/{key}")
-
-
-_ARN_OF: Final[Mapping[str, Callable[[Mapping[str, Any], str, str], str | None]]] = {
-    "dynamodb": _table_arn,
+_ARN_OF: Final[Mapping[str, _ArnOf]] = {
+    "dynamodb": _name_or_arn("TableName", "dynamodb", "table/{}"),
     "sqs": _queue_arn,
     "s3": _bucket_arn,
     "lambda": _function_arn,
     "s3control": _job_arn,
-    "kms": _key_arn,
+    "kms": _name_or_arn("KeyId", "kms", "key/{}"),
 }
-"""Each service's ARN from a call's parameters (region, account), or None when none names one."""
+"""How each service's calls name the resource they act on."""
 
 
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
