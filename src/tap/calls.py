@@ -7,7 +7,7 @@ operator's calls), so both judge calls derived the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -98,45 +98,81 @@ def iam_action(prefix: str, operation: str) -> str:
     return IAM_ACTIONS.get(action, action)
 
 
+_ArnOf = Callable[[Mapping[str, Any], str, str], str | None]
+"""A service's ARN from a call's parameters, region and account; None when none names one."""
+
+
+def _name_or_arn(parameter: str, service: str, resource: str) -> _ArnOf:
+    """`parameter` given as an ARN, or as a name the ARN's `resource` (`table/{}`) is built of."""
+
+    def arn_of(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
+        name = params.get(parameter)
+        if not isinstance(name, str):
+            return None
+        if is_arn(name):
+            return name
+        return build_arn(partition_of(region), service, region, account_id, resource.format(name))
+
+    return arn_of
+
+
+def _queue_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
+    """From QueueUrl (its path is owner/name), else QueueName (GetQueueUrl)."""
+    if isinstance(params.get("QueueUrl"), str):
+        path = urlparse(params["QueueUrl"]).path.strip("/").split("/")
+        if len(path) == 2:
+            owner, name = path
+            return build_arn(partition_of(region), "sqs", region, owner, name)
+    if isinstance(params.get("QueueName"), str):
+        owner = params.get("QueueOwnerAWSAccountId") or account_id
+        return build_arn(partition_of(region), "sqs", region, str(owner), params["QueueName"])
+    return None
+
+
+def _bucket_arn(params: Mapping[str, Any], region: str, _account_id: str) -> str | None:
+    name = params.get("Bucket")
+    return bucket_arn(name, partition_of(region)) if isinstance(name, str) else None
+
+
+def _function_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
+    name = params.get("FunctionName")
+    if not isinstance(name, str):
+        return None
+    if is_arn(name):
+        return name
+    qualifier = params.get("Qualifier")
+    suffix = f":{qualifier}" if isinstance(qualifier, str) and qualifier else ""
+    return build_arn(partition_of(region), "lambda", region, account_id, f"function:{name}{suffix}")
+
+
+def _job_arn(params: Mapping[str, Any], region: str, account_id: str) -> str | None:
+    job = params.get("JobId")
+    if not isinstance(job, str):
+        return None
+    owner = params.get("AccountId") or account_id
+    return build_arn(partition_of(region), "s3", region, str(owner), f"job/{job}")
+
+
+_ARN_OF: Final[Mapping[str, _ArnOf]] = {
+    "dynamodb": _name_or_arn("TableName", "dynamodb", "table/{}"),
+    "sqs": _queue_arn,
+    "s3": _bucket_arn,
+    "lambda": _function_arn,
+    "s3control": _job_arn,
+    "kms": _name_or_arn("KeyId", "kms", "key/{}"),
+}
+"""How each service's calls name the resource they act on."""
+
+
 def resource_arn(service: str, params: Mapping[str, Any], *, region: str, account_id: str) -> str:
     """The ARN a call acts on, from its parameters: TableName, QueueUrl (or QueueName),
     FunctionName (with its Qualifier), KeyId, Bucket, a batch job's JobId; else `*`.
 
     For S3 this is the bucket's ARN; the recorder appends the key for object actions.
     """
-    if service == "dynamodb" and isinstance(params.get("TableName"), str):
-        name = params["TableName"]
-        if is_arn(name):
-            return str(name)
-        return build_arn(partition_of(region), "dynamodb", region, account_id, f"table/{name}")
-    if service == "sqs" and isinstance(params.get("QueueUrl"), str):
-        path = urlparse(params["QueueUrl"]).path.strip("/").split("/")
-        if len(path) == 2:
-            owner, name = path
-            return build_arn(partition_of(region), "sqs", region, owner, name)
-    if service == "sqs" and isinstance(params.get("QueueName"), str):  # GetQueueUrl
-        owner = params.get("QueueOwnerAWSAccountId") or account_id
-        return build_arn(partition_of(region), "sqs", region, str(owner), params["QueueName"])
-    if service == "s3" and isinstance(params.get("Bucket"), str):
-        return bucket_arn(params["Bucket"], partition_of(region))
-    if service == "lambda" and isinstance(params.get("FunctionName"), str):
-        name = params["FunctionName"]
-        if is_arn(name):
-            return str(name)
-        qualifier = params.get("Qualifier")
-        suffix = f":{qualifier}" if isinstance(qualifier, str) and qualifier else ""
-        return build_arn(
-            partition_of(region), "lambda", region, account_id, f"function:{name}{suffix}"
-        )
-    if service == "s3control" and isinstance(params.get("JobId"), str):
-        owner = params.get("AccountId") or account_id
-        return build_arn(partition_of(region), "s3", region, str(owner), f"job/{params['JobId']}")
-    if service == "kms" and isinstance(params.get("KeyId"), str):
-        key = params["KeyId"]
-        if is_arn(key):
-            return str(key)
-        return build_arn(partition_of(region), "kms", region, account_id, f"key/{key}")
-    return "*"
+    arn_of = _ARN_OF.get(service)
+    found = arn_of(params, region, account_id) if arn_of else None
+    return "*" if found is None else found
 
 
 class CallRecorder:

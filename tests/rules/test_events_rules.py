@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tap.config.model import Route
-from tap.facts.tokens import EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
+from tap.facts.tokens import BUCKET, EVENT_RULE, EVENT_TARGET, PERMISSION, QUEUE_POLICY
 from tap.rules import events
 from tap.rules.model import RuleCheck, RuleContext
 from tap.rules.samples import SAMPLE_BUCKET, sample_event
@@ -75,6 +75,29 @@ def test_a_pattern_on_another_bucket_is_reported() -> None:
     )
 
 
+def test_a_pattern_on_a_bucket_name_not_known_yet_is_reported() -> None:
+    g = _pattern(graph("dev"), _bucket_name("[unknown]"))
+    [failure] = failures(events.events_rule_matches_bucket_events, g, context("dev"))
+    assert failure.message == (
+        "rule dev-data-ingest-rule's pattern filters on a bucket name that is not known"
+    )
+
+
+def test_a_pattern_on_the_bucket_id_is_reported() -> None:
+    """The fake outputs give a bucket its name as its id, so the id is made distinct first."""
+    dev = graph("dev")
+    bucket = only(dev, BUCKET, "data-bucket")
+    g = _pattern(
+        edit(dev, bucket, lambda p: p.update(id="data-bucket-4f2a")),
+        _bucket_name("data-bucket-4f2a"),
+    )
+    [failure] = failures(events.events_rule_matches_bucket_events, g, context("dev"))
+    assert failure.message == (
+        "rule dev-data-ingest-rule's pattern filters on the bucket id data-bucket-4f2a, "
+        "not its name"
+    )
+
+
 def test_a_pattern_without_a_bucket_filter_is_reported() -> None:
     g = _pattern(graph("dev"), lambda p: p.pop("detail"))
     [failure] = failures(events.events_rule_matches_bucket_events, g, context("dev"))
@@ -122,6 +145,15 @@ def test_a_pattern_wider_than_its_routes_prefix_is_reported() -> None:
     [failure] = failures(events.events_rule_matches_bucket_events, g, ctx)
     assert failure.message.endswith(
         "matches key not-raw/example-key, outside its route's prefix/suffix"
+    )
+
+
+def test_a_pattern_wider_than_its_routes_event_types_is_reported() -> None:
+    ctx = _route_context(Route(name="ingest", events=("Object Created",)))
+    [failure] = failures(events.events_rule_matches_bucket_events, graph("dev"), ctx)
+    assert failure.message == (
+        "rule dev-data-ingest-rule's pattern matches Object Deleted events, "
+        "which its route does not take"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import Any
 
 from tap.config.errors import ConfigProblem
@@ -100,56 +101,72 @@ def _account_problems(config: EnvironmentConfig) -> Iterator[tuple[str, str]]:
             )
 
 
-def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
-    """Problems within one environment that no single field can see."""
-    found: list[ConfigProblem] = []
-
-    def add(path: str, message: str) -> None:
-        found.append(ConfigProblem(stack, path, message))
-
-    for path, message in tag_problems(config.tags):
-        add(path, message)
-
-    if stack != config.environment:
-        add("environment", f"is '{config.environment}', but the stack is named '{stack}'")
-    for path, message in _account_problems(config):
-        add(path, message)
-    for i, region in enumerate(config.table.replica_regions):
+def _replica_problems(config: EnvironmentConfig) -> Iterator[tuple[str, str]]:
+    """A replica in the table's own region, or a region listed twice."""
+    regions = config.table.replica_regions
+    for i, region in enumerate(regions):
         if region == config.region:
-            add(
+            yield (
                 f"table.replicaRegions[{i}]",
                 f"{region} is the table's own region; a replica must be in another region",
             )
-    if len(set(config.table.replica_regions)) != len(config.table.replica_regions):
-        add("table.replicaRegions", "lists a region more than once")
+    if len(set(regions)) != len(regions):
+        yield "table.replicaRegions", "lists a region more than once"
+
+
+def _bucket_problems(config: EnvironmentConfig) -> Iterator[tuple[str, str]]:
+    """A bucket name used twice, and aws:kms encryption without the stack's key."""
     names = [b.name for b in config.buckets]
     for i, name in enumerate(names):
         if names.index(name) != i:
-            add(f"buckets[{i}].name", f"'{name}' is used by another bucket")
-    if not config.kms_key:
-        for i, bucket in enumerate(config.buckets):
-            if bucket.encryption.algorithm == "aws:kms":
-                add(
-                    f"buckets[{i}].encryption.algorithm",
-                    "is aws:kms but kmsKey is false; set kmsKey: true or use AES256",
-                )
+            yield f"buckets[{i}].name", f"'{name}' is used by another bucket"
+    if config.kms_key:
+        return
+    for i, bucket in enumerate(config.buckets):
+        if bucket.encryption.algorithm == "aws:kms":
+            yield (
+                f"buckets[{i}].encryption.algorithm",
+                "is aws:kms but kmsKey is false; set kmsKey: true or use AES256",
+            )
+
+
+def _production_problems(config: EnvironmentConfig) -> Iterator[tuple[str, str]]:
+    """A production name without `production`, and what production requires of the table."""
     if config.environment in PRODUCTION_NAMES and not config.production:
-        add(
+        yield (
             "production",
             f"is false, but '{config.environment}' names a production environment; set "
             "production: true so its data is protected, recoverable and replicated",
         )
-    if config.production:
-        if not config.table.deletion_protection:
-            add("table.deletionProtection", "must be true in production")
-        if not config.table.point_in_time_recovery:
-            add("table.pointInTimeRecovery", "must be true in production")
-        if not [r for r in config.table.replica_regions if r != config.region]:
-            add(
-                "table.replicaRegions",
-                "production needs at least one replica region other than its own region",
-            )
-    return found
+    if not config.production:
+        return
+    if not config.table.deletion_protection:
+        yield "table.deletionProtection", "must be true in production"
+    if not config.table.point_in_time_recovery:
+        yield "table.pointInTimeRecovery", "must be true in production"
+    if not [r for r in config.table.replica_regions if r != config.region]:
+        yield (
+            "table.replicaRegions",
+            "production needs at least one replica region other than its own region",
+        )
+
+
+def check_environment(stack: str, config: EnvironmentConfig) -> list[ConfigProblem]:
+    """Problems within one environment that no single field can see."""
+    misnamed = (
+        [("environment", f"is '{config.environment}', but the stack is named '{stack}'")]
+        if stack != config.environment
+        else []
+    )
+    found = chain(
+        tag_problems(config.tags),
+        misnamed,
+        _account_problems(config),
+        _replica_problems(config),
+        _bucket_problems(config),
+        _production_problems(config),
+    )
+    return [ConfigProblem(stack, path, message) for path, message in found]
 
 
 def _bucket_shape(config: EnvironmentConfig) -> dict[str, dict[str, Canonical]]:
@@ -176,51 +193,53 @@ def _reference(configs: Mapping[str, EnvironmentConfig]) -> str:
     return production[0] if production else sorted(configs)[0]
 
 
+def _bucket_drift(
+    stack: str, config: EnvironmentConfig, ref: str, ref_config: EnvironmentConfig
+) -> Iterator[ConfigProblem]:
+    """Buckets `ref` has and `stack` lacks, fields that differ, and buckets only `stack` has."""
+    ref_buckets, buckets = _bucket_shape(ref_config), _bucket_shape(config)
+    index = {b.name: i for i, b in enumerate(config.buckets)}
+    for name in sorted(ref_buckets.keys() - buckets.keys()):
+        yield ConfigProblem(stack, "buckets", f"has no bucket '{name}', which {ref} has")
+    for name in sorted(buckets.keys() & ref_buckets.keys()):
+        for field, value in buckets[name].items():
+            if value != ref_buckets[name][field]:
+                yield ConfigProblem(
+                    stack,
+                    f"buckets[{index[name]}].{field}",
+                    f"differs from {ref} (bucket '{name}'); it must be identical "
+                    "in every environment",
+                )
+    for name in sorted(buckets.keys() - ref_buckets.keys()):
+        yield ConfigProblem(
+            stack, f"buckets[{index[name]}]", f"bucket '{name}' does not exist in {ref}"
+        )
+
+
+def _processor_drift(
+    stack: str, config: EnvironmentConfig, ref: str, ref_config: EnvironmentConfig
+) -> Iterator[ConfigProblem]:
+    ref_processor = _processor_shape(ref_config)
+    for field, value in _processor_shape(config).items():
+        if value != ref_processor[field]:
+            yield ConfigProblem(
+                stack,
+                f"processor.{field}",
+                f"is {value!r} but {ref} has {ref_processor[field]!r}; "
+                "it must be identical in every environment",
+            )
+
+
 def check_environments(configs: Mapping[str, EnvironmentConfig]) -> list[ConfigProblem]:
     """Problems between environments: drift in what must match, and shared accounts."""
     if not configs:
         return []
     found: list[ConfigProblem] = []
     ref = _reference(configs)
-    ref_buckets = _bucket_shape(configs[ref])
-    ref_processor = _processor_shape(configs[ref])
     for stack in sorted(configs):
-        if stack == ref:
-            continue
-        config = configs[stack]
-        buckets = _bucket_shape(config)
-        index = {b.name: i for i, b in enumerate(config.buckets)}
-        for name in sorted(ref_buckets.keys() - buckets.keys()):
-            found.append(
-                ConfigProblem(stack, "buckets", f"has no bucket '{name}', which {ref} has")
-            )
-        for name in sorted(buckets.keys() & ref_buckets.keys()):
-            for field, value in buckets[name].items():
-                if value != ref_buckets[name][field]:
-                    found.append(
-                        ConfigProblem(
-                            stack,
-                            f"buckets[{index[name]}].{field}",
-                            f"differs from {ref} (bucket '{name}'); it must be identical "
-                            "in every environment",
-                        )
-                    )
-        for name in sorted(buckets.keys() - ref_buckets.keys()):
-            found.append(
-                ConfigProblem(
-                    stack, f"buckets[{index[name]}]", f"bucket '{name}' does not exist in {ref}"
-                )
-            )
-        for field, value in _processor_shape(config).items():
-            if value != ref_processor[field]:
-                found.append(
-                    ConfigProblem(
-                        stack,
-                        f"processor.{field}",
-                        f"is {value!r} but {ref} has {ref_processor[field]!r}; "
-                        "it must be identical in every environment",
-                    )
-                )
+        if stack != ref:
+            found.extend(_bucket_drift(stack, configs[stack], ref, configs[ref]))
+            found.extend(_processor_drift(stack, configs[stack], ref, configs[ref]))
     found.extend(_shared_accounts(configs))
     return found
 

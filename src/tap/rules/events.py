@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -104,31 +104,61 @@ def _matches(pattern: str, event: dict[str, Any]) -> bool:
     return matches_json(pattern, event)
 
 
-def _pattern_problems(
-    pattern: dict[str, Any], graph: ResourceGraph, route: Route | None
-) -> list[str]:
-    detail = pattern.get("detail") if isinstance(pattern.get("detail"), dict) else {}
-    names = as_list(((detail or {}).get("bucket") or {}).get("name"))
-    if not names:
-        return ["does not filter on detail.bucket.name"]
+def _bucket_name_problem(name: object, graph: ResourceGraph) -> str | None:
+    """What is wrong with one `detail.bucket.name` value, or None for a bucket of this stack."""
     index = index_of(graph)
     bucket_names = index.derived(
         "s3-bucket-names", lambda: {bucket_name(b) for b in of_type(graph, BUCKET)}
     )
-    problems: list[str] = []
-    for name in names:
-        if not isinstance(name, str):
-            problems.append(f"filters detail.bucket.name with {name}, not exact bucket names")
-        elif name in bucket_names:
-            continue
-        elif not is_known(name):
-            problems.append("filters on a bucket name that is not known")
-        elif index.named(BUCKET, "arn", name, outputs_only=True):
-            problems.append(f"filters on the bucket ARN {name}, not its name")
-        elif index.named(BUCKET, "id", name, outputs_only=True):
-            problems.append(f"filters on the bucket id {name}, not its name")
-        else:
-            problems.append(f"filters on {name}, which is no bucket of this stack")
+    if not isinstance(name, str):
+        return f"filters detail.bucket.name with {name}, not exact bucket names"
+    if name in bucket_names:
+        return None
+    if not is_known(name):
+        return "filters on a bucket name that is not known"
+    if index.named(BUCKET, "arn", name, outputs_only=True):
+        return f"filters on the bucket ARN {name}, not its name"
+    if index.named(BUCKET, "id", name, outputs_only=True):
+        return f"filters on the bucket id {name}, not its name"
+    return f"filters on {name}, which is no bucket of this stack"
+
+
+def _sample_problems(text: str, name: str, key: str, wanted: Collection[str]) -> Iterator[str]:
+    """Against AWS's sample events for `name`/`key`: a wanted type missed, another matched,
+    or the same event from another bucket matched."""
+    for detail_type in SAMPLE_FILES:
+        matched = _matches(text, sample_event(detail_type, name, key))
+        if detail_type in wanted and not matched:
+            yield f"does not match AWS's sample {detail_type} event for {name}/{key}"
+        if detail_type not in wanted and matched:
+            yield f"matches {detail_type} events, which its route does not take"
+        if _matches(text, sample_event(detail_type, SAMPLE_BUCKET, key)):
+            yield f"matches {detail_type} events from another bucket"
+
+
+def _outside_route_problems(text: str, name: str, route: Route | None) -> Iterator[str]:
+    """A key outside the route's prefix or suffix that the pattern still matches."""
+    if not (route and (route.prefix or route.suffix)):
+        return
+    outside = (
+        f"not-{route.prefix}{EXAMPLE_KEY}{route.suffix or ''}"
+        if route.prefix
+        else f"{EXAMPLE_KEY}{route.suffix}.not"
+    )
+    if any(_matches(text, sample_event(t, name, outside)) for t in route.events):
+        yield f"matches key {outside}, outside its route's prefix/suffix"
+
+
+def _pattern_problems(
+    pattern: dict[str, Any], graph: ResourceGraph, route: Route | None
+) -> list[str]:
+    """Why a pattern is wrong for its buckets and route: its bucket names first, then S3's
+    detail-types, then AWS's sample events for each bucket."""
+    detail = pattern.get("detail") if isinstance(pattern.get("detail"), dict) else {}
+    names = as_list(((detail or {}).get("bucket") or {}).get("name"))
+    if not names:
+        return ["does not filter on detail.bucket.name"]
+    problems = [p for p in (_bucket_name_problem(n, graph) for n in names) if p is not None]
     if problems:
         return problems
     types = [str(t) for t in as_list(pattern.get("detail-type"))]
@@ -141,23 +171,9 @@ def _pattern_problems(
     else:
         key = _key_for(((detail or {}).get("object") or {}).get("key"))
     text = json.dumps(pattern)
-    for name in names:
-        for detail_type in SAMPLE_FILES:
-            matched = _matches(text, sample_event(detail_type, str(name), key))
-            if detail_type in wanted and not matched:
-                problems.append(f"does not match AWS's sample {detail_type} event for {name}/{key}")
-            if detail_type not in wanted and matched:
-                problems.append(f"matches {detail_type} events, which its route does not take")
-            if _matches(text, sample_event(detail_type, SAMPLE_BUCKET, key)):
-                problems.append(f"matches {detail_type} events from another bucket")
-        if route and (route.prefix or route.suffix):
-            outside = (
-                f"not-{route.prefix}{EXAMPLE_KEY}{route.suffix or ''}"
-                if route.prefix
-                else f"{EXAMPLE_KEY}{route.suffix}.not"
-            )
-            if any(_matches(text, sample_event(t, str(name), outside)) for t in wanted):
-                problems.append(f"matches key {outside}, outside its route's prefix/suffix")
+    for name in map(str, names):
+        problems.extend(_sample_problems(text, name, key, wanted))
+        problems.extend(_outside_route_problems(text, name, route))
     return problems
 
 

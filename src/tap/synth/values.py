@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -126,36 +126,57 @@ def decode_value(value: struct_pb2.Value) -> Any:
     return None
 
 
+def _decode_resource(fields: Mapping[str, struct_pb2.Value]) -> Any:
+    """A provider sees a custom resource as its id and a component as its URN."""
+    if "id" in fields:
+        resource_id = fields["id"].string_value
+        return UNKNOWN if resource_id in ("", _WIRE_UNKNOWN) else resource_id
+    return fields["urn"].string_value
+
+
+def _decode_asset(fields: Mapping[str, struct_pb2.Value]) -> pulumi.Asset:
+    if "path" in fields:
+        return pulumi.FileAsset(fields["path"].string_value)
+    if "text" in fields:
+        return pulumi.StringAsset(fields["text"].string_value)
+    return pulumi.RemoteAsset(fields["uri"].string_value)
+
+
+def _decode_archive(fields: Mapping[str, struct_pb2.Value]) -> pulumi.Archive:
+    if "assets" in fields:
+        assets = {
+            name: _decode_special(member.struct_value)
+            for name, member in fields["assets"].struct_value.fields.items()
+        }
+        return pulumi.AssetArchive(assets)
+    if "path" in fields:
+        return pulumi.FileArchive(fields["path"].string_value)
+    return pulumi.RemoteArchive(fields["uri"].string_value)
+
+
+def _decode_secret(fields: Mapping[str, struct_pb2.Value]) -> Secret:
+    return Secret(decode_value(fields["value"]))
+
+
+_DECODE_SPECIAL: Final[Mapping[str, Callable[[Mapping[str, struct_pb2.Value]], Any]]] = {
+    _SECRET_SIG: _decode_secret,
+    _RESOURCE_SIG: _decode_resource,
+    _ASSET_SIG: _decode_asset,
+    _ARCHIVE_SIG: _decode_archive,
+}
+"""How each special value is decoded, by the signature its struct carries."""
+
+
 def _decode_special(struct: struct_pb2.Struct) -> Any:
+    """A struct: a special value by its signature, else plain properties."""
     fields = struct.fields
     if _SIG not in fields:
         return decode_struct(struct)
     sig = fields[_SIG].string_value
-    if sig == _SECRET_SIG:
-        return Secret(decode_value(fields["value"]))
-    if sig == _RESOURCE_SIG:
-        # A provider sees a custom resource as its id and a component as its URN.
-        if "id" in fields:
-            resource_id = fields["id"].string_value
-            return UNKNOWN if resource_id in ("", _WIRE_UNKNOWN) else resource_id
-        return fields["urn"].string_value
-    if sig == _ASSET_SIG:
-        if "path" in fields:
-            return pulumi.FileAsset(fields["path"].string_value)
-        if "text" in fields:
-            return pulumi.StringAsset(fields["text"].string_value)
-        return pulumi.RemoteAsset(fields["uri"].string_value)
-    if sig == _ARCHIVE_SIG:
-        if "assets" in fields:
-            assets = {
-                name: _decode_special(member.struct_value)
-                for name, member in fields["assets"].struct_value.fields.items()
-            }
-            return pulumi.AssetArchive(assets)
-        if "path" in fields:
-            return pulumi.FileArchive(fields["path"].string_value)
-        return pulumi.RemoteArchive(fields["uri"].string_value)
-    raise ValueError(f"unsupported value signature {sig}")
+    decode = _DECODE_SPECIAL.get(sig)
+    if decode is None:
+        raise ValueError(f"unsupported value signature {sig}")
+    return decode(fields)
 
 
 def encode_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:

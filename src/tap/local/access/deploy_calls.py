@@ -8,9 +8,9 @@ condition keys the deploy policy tests, so each call here carries its own reques
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from tap.calls import PASSES_ROLE, iam_action, resource_arn
 from tap.facts.arns import build_arn, is_arn, partition_of
@@ -46,30 +46,62 @@ def _arn(service: str, region: str, account: str, resource: str, *, regional: bo
     return build_arn(partition_of(region), service, region if regional else "", account, resource)
 
 
+def _iam_resource(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    if isinstance(params.get("RoleName"), str):
+        return _arn("iam", region, account, f"role/{params['RoleName']}", regional=False)
+    policy = params.get("PolicyArn")
+    return policy if isinstance(policy, str) else None
+
+
+def _log_group(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    name = params.get("logGroupName")
+    return _arn("logs", region, account, f"log-group:{name}") if isinstance(name, str) else None
+
+
+def _event_rule(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    rule = params.get("Rule") or params.get("Name")
+    if not isinstance(rule, str):
+        return None
+    return rule if is_arn(rule) else _arn("events", region, account, f"rule/{rule}")
+
+
+def _topic(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    topic = params.get("TopicArn") or params.get("Name")
+    if not isinstance(topic, str):
+        return None
+    return topic if is_arn(topic) else _arn("sns", region, account, topic)
+
+
+def _alarm_or_dashboard(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    if isinstance(params.get("AlarmName"), str):
+        return _arn("cloudwatch", region, account, f"alarm:{params['AlarmName']}")
+    name = params.get("DashboardName")
+    if not isinstance(name, str):
+        return None
+    return _arn("cloudwatch", region, account, f"dashboard/{name}", regional=False)
+
+
+def _key_alias(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    alias = params.get("AliasName")
+    return _arn("kms", region, account, alias) if isinstance(alias, str) else None
+
+
+_NAMED: Final[Mapping[str, Callable[[Mapping[str, Any], str, str], str | None]]] = {
+    "iam": _iam_resource,
+    "logs": _log_group,
+    "events": _event_rule,
+    "sns": _topic,
+    "cloudwatch": _alarm_or_dashboard,
+    "kms": _key_alias,
+}
+"""Each service's ARN from a control-plane call's parameters, or None when none names one."""
+
+
 def _named_resource(service: str, params: Mapping[str, Any], region: str, account: str) -> str:
     """Resource ARNs of the control-plane calls `tap.calls.resource_arn` does not know."""
-    if service == "iam" and isinstance(params.get("RoleName"), str):
-        return _arn("iam", region, account, f"role/{params['RoleName']}", regional=False)
-    if service == "iam" and isinstance(params.get("PolicyArn"), str):
-        return str(params["PolicyArn"])
-    if service == "logs" and isinstance(params.get("logGroupName"), str):
-        return _arn("logs", region, account, f"log-group:{params['logGroupName']}")
-    if service == "events":
-        rule = params.get("Rule") or params.get("Name")
-        if isinstance(rule, str):
-            return rule if is_arn(rule) else _arn("events", region, account, f"rule/{rule}")
-    if service == "sns":
-        topic = params.get("TopicArn") or params.get("Name")
-        if isinstance(topic, str):
-            return topic if is_arn(topic) else _arn("sns", region, account, topic)
-    if service == "cloudwatch" and isinstance(params.get("AlarmName"), str):
-        return _arn("cloudwatch", region, account, f"alarm:{params['AlarmName']}")
-    if service == "cloudwatch" and isinstance(params.get("DashboardName"), str):
-        name = params["DashboardName"]
-        return _arn("cloudwatch", region, account, f"dashboard/{name}", regional=False)
-    if service == "kms" and isinstance(params.get("AliasName"), str):
-        return _arn("kms", region, account, params["AliasName"])
-    return "*"
+    named = _NAMED.get(service)
+    found = named(params, region, account) if named else None
+    return "*" if found is None else found
 
 
 def deploy_resource(service: str, params: Mapping[str, Any], region: str, account: str) -> str:
