@@ -25,7 +25,6 @@ handed only the page's window of names), so a listing does not deep-copy the who
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from benchmarks.served import announce_and_serve, backends, child_server, deployed_dev  # noqa: E402
 
 KEYS = 3000
 RTT_KEYS = 400
@@ -84,67 +84,20 @@ def plan(runs: int, keys: int, rtt_keys: int) -> list[dict[str, Any]]:
 def serve(runs: int, keys: int, rtt_keys: int) -> None:
     """The server process: deploy, fill every run's keys, print how to connect, serve until
     stdin closes."""
-    from moto.backends import get_backend
-
-    from benchmarks.reconcile_scale import patch_moto
-    from tap.facts import tokens
-    from tap.local.deploy import deploy
-    from tap.local.emulator import running_emulator
-    from tap.ops.stack import resolve
-    from tap.packaging import build_artifact
-    from tap.synth.stack import synthesize_stack
-
-    patch_moto()
-    graph = synthesize_stack(ROOT, "dev")
-    resources = resolve(graph)
-    function = graph.by_type(tokens.FUNCTION)[0]
-    artifact = build_artifact(
-        runtime=function.inputs["runtime"], architecture=function.inputs["architectures"][0]
-    ).path.read_bytes()
-    with running_emulator(
-        account_id=resources.account_id, region=resources.region, keep_running=True
-    ) as emulator:
-        deploy(emulator, list(graph.resources), artifact=artifact)
-        s3 = get_backend("s3")[resources.account_id]["global"]
+    with deployed_dev() as (emulator, resources):
+        s3, _ = backends(resources)
         began = time.perf_counter()
         for run in plan(runs, keys, rtt_keys):
             for key in layout_keys(run["layout"], run["prefix"], run["keys"]):
                 s3.put_object(resources.buckets[0], key, b"x", disable_notification=True)
-        assert emulator.endpoint is not None
-        print(
-            json.dumps(
-                {
-                    "endpoint": emulator.endpoint,
-                    "access_key_id": emulator.credentials.access_key_id,
-                    "secret_access_key": emulator.credentials.secret_access_key,
-                    "fill_seconds": time.perf_counter() - began,
-                }
-            ),
-            flush=True,
-        )
-        sys.stdin.read()
-        emulator.stop()
+        announce_and_serve(emulator, fill_seconds=time.perf_counter() - began)
 
 
 @contextmanager
 def _server(runs: int, keys: int, rtt_keys: int) -> Iterator[dict[str, Any]]:
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "serve", *map(str, (runs, keys, rtt_keys))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the emulator process ended first (exit {server.wait()})")
-        yield json.loads(line)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=120)
+    args = map(str, (runs, keys, rtt_keys))
+    with child_server(str(Path(__file__).resolve()), *args, timeout=120) as ready:
+        yield ready
 
 
 def _round_trips(session: Any, seconds: float) -> None:

@@ -45,6 +45,13 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from benchmarks.served import (  # noqa: E402
+    announce_and_serve,
+    backends,
+    child_server,
+    deployed_dev,
+    processor_item,
+)
 
 SIZES = (10_000, 50_000)
 MESSAGES = 500
@@ -69,83 +76,26 @@ def _key(n: int) -> str:
 def serve(objects: int, items: bool = False) -> None:
     """Deploy dev, fill its bucket (and, with `items`, its table, every MISSING_EVERY-th item
     left out, through moto's backend), print where it is, serve until stdin closes."""
-    from moto.backends import get_backend
-
-    from benchmarks.reconcile_scale import patch_moto
-    from tap.facts import tokens
-    from tap.local.deploy import deploy
-    from tap.local.emulator import running_emulator
-    from tap.ops.stack import resolve
-    from tap.packaging import build_artifact
-    from tap.synth.stack import synthesize_stack
-
-    patch_moto()
-    graph = synthesize_stack(ROOT, "dev")
-    resources = resolve(graph)
-    function = graph.by_type(tokens.FUNCTION)[0]
-    artifact = build_artifact(
-        runtime=function.inputs["runtime"], architecture=function.inputs["architectures"][0]
-    ).path.read_bytes()
-    with running_emulator(
-        account_id=resources.account_id, region=resources.region, keep_running=True
-    ) as emulator:
-        deploy(emulator, list(graph.resources), artifact=artifact)
-        s3 = get_backend("s3")[resources.account_id]["global"]
-        table = get_backend("dynamodb")[resources.account_id][resources.region]
+    with deployed_dev() as (emulator, resources):
+        s3, table = backends(resources)
         for n in range(objects):
             stored = s3.put_object(
                 resources.buckets[0], _key(n), b"x" * (n % 97 + 1), disable_notification=True
             )
             if items and n % MISSING_EVERY != MISSING_EVERY - 1:
-                table.put_item(resources.table, _item(resources.buckets[0], _key(n), stored))
-        assert emulator.endpoint is not None
-        print(
-            json.dumps(
-                {
-                    "endpoint": emulator.endpoint,
-                    "access_key_id": emulator.credentials.access_key_id,
-                    "secret_access_key": emulator.credentials.secret_access_key,
-                }
-            ),
-            flush=True,
-        )
-        sys.stdin.read()
-        emulator.stop()
-
-
-def _item(bucket: str, key: str, stored: Any) -> dict[str, Any]:
-    """The processor's own item for a version moto stored."""
-    from tap_processor.backfill import listing_event
-    from tap_processor.state import ObjectState, Status
-    from tap_processor.store import to_item
-
-    state = ObjectState(Status.PRESENT, stored.version_id, stored.size, stored.etag.strip('"'))
-    event = listing_event(bucket, key, state, event_time="2026-12-01T00:00:00.000Z")
-    return dict(to_item(event, state, environment="dev", updated_at="2026-12-01T00:00:00.000Z"))
+                table.put_item(
+                    resources.table, processor_item(resources.buckets[0], _key(n), stored)
+                )
+        announce_and_serve(emulator)
 
 
 @contextmanager
 def served(objects: int, *, items: bool = False) -> Iterator[dict[str, str]]:
     """A server filled with `objects` keys (and their items); yields its endpoint and
     credentials."""
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "serve", str(objects)]
-        + (["items"] if items else []),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the server for {objects} keys ended before it was ready")
-        yield json.loads(line)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=300)
+    args = [str(objects), *(["items"] if items else [])]
+    with child_server(str(Path(__file__).resolve()), *args) as ready:
+        yield ready
 
 
 # -- one figure, in a child process ----------------------------------------------------------

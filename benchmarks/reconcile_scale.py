@@ -35,6 +35,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Run as a script, benchmarks/ would be sys.path[0] and its modules could shadow real packages.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks.served import (  # noqa: E402
+    announce_and_serve,
+    backends,
+    child_server,
+    deployed_dev,
+    processor_item,
+)
+
 SIZES = (10_000, 100_000)
 MISSING_EVERY = 1000
 RSS_BOUND = 2.0
@@ -77,62 +87,20 @@ def patch_moto() -> None:
 
 def serve(objects: int) -> None:
     """Process A: deploy, fill, print the endpoint and credentials, serve until stdin closes."""
-    from moto.backends import get_backend
-
-    from tap.facts import tokens
-    from tap.local.deploy import deploy
-    from tap.local.emulator import running_emulator
-    from tap.ops.stack import resolve
-    from tap.packaging import build_artifact
-    from tap.synth.stack import synthesize_stack
-    from tap_processor.backfill import listing_event
-    from tap_processor.state import ObjectState, Status
-    from tap_processor.store import to_item
-
-    patch_moto()
-    graph = synthesize_stack(ROOT, "dev")
-    resources = resolve(graph)
-    function = graph.by_type(tokens.FUNCTION)[0]
-    artifact = build_artifact(
-        runtime=function.inputs["runtime"], architecture=function.inputs["architectures"][0]
-    ).path.read_bytes()
-    with running_emulator(
-        account_id=resources.account_id, region=resources.region, keep_running=True
-    ) as emulator:
-        deploy(emulator, list(graph.resources), artifact=artifact)
+    with deployed_dev() as (emulator, resources):
         bucket, table = resources.buckets[0], resources.table
-        s3 = get_backend("s3")[resources.account_id]["global"]
-        dynamodb = get_backend("dynamodb")[resources.account_id][resources.region]
+        s3, dynamodb = backends(resources)
         began = time.perf_counter()
         for n in range(objects):
             key = _key(n)
             stored = s3.put_object(bucket, key, b"x" * (n % 97 + 1), disable_notification=True)
-            if n % MISSING_EVERY == MISSING_EVERY - 1:
-                continue
-            state = ObjectState(
-                Status.PRESENT, stored.version_id, stored.size, stored.etag.strip('"')
-            )
-            event = listing_event(bucket, key, state, event_time="2026-12-01T00:00:00.000Z")
-            item = to_item(event, state, environment="dev", updated_at="2026-12-01T00:00:00.000Z")
-            dynamodb.put_item(table, item)
+            if n % MISSING_EVERY != MISSING_EVERY - 1:
+                dynamodb.put_item(table, processor_item(bucket, key, stored))
         filled = time.perf_counter() - began
         # The filled bucket and table never change: the collector need not walk them again.
         gc.collect()
         gc.freeze()
-        assert emulator.endpoint is not None
-        print(
-            json.dumps(
-                {
-                    "endpoint": emulator.endpoint,
-                    "access_key_id": emulator.credentials.access_key_id,
-                    "secret_access_key": emulator.credentials.secret_access_key,
-                    "fill_seconds": filled,
-                }
-            ),
-            flush=True,
-        )
-        sys.stdin.read()
-        emulator.stop()
+        announce_and_serve(emulator, fill_seconds=filled)
 
 
 def _tap() -> str:
@@ -141,16 +109,7 @@ def _tap() -> str:
 
 def run_size(objects: int) -> dict[str, Any]:
     """Serve `objects`, run `tap reconcile` once against them, measure that process."""
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "serve", str(objects)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert server.stdout is not None
-        ready = json.loads(server.stdout.readline())
+    with child_server(str(Path(__file__).resolve()), str(objects), timeout=120) as ready:
         env = {
             **os.environ,
             "AWS_ACCESS_KEY_ID": ready["access_key_id"],
@@ -175,10 +134,6 @@ def run_size(objects: int) -> dict[str, Any]:
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - began
         child.returncode = os.waitstatus_to_exitcode(status)
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=120)
     report = json.loads(output)
     return {
         "objects": objects,
