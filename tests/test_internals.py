@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
 import json
 import pkgutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import Any, Final, TypeVar
 
@@ -30,11 +31,14 @@ from moto.s3.models import FakeKey, S3Backend
 import tap.internals
 from tap.internals import pulumi as pulumi_adapter
 from tap.internals.moto import (
+    SharedPatch,
     convert_queue_attribute_names_once,
     forget_tracked_models,
     moto_event_pattern_matches,
     parse_json_paths_once,
+    s3_events_in_order,
     take_from_backend,
+    trimmed_streams,
     windowed_version_listing,
 )
 from tap.internals.pulumi_policy import unwrap_policy_proxy
@@ -42,6 +46,26 @@ from tap.internals.pyyaml import libyaml_parser
 from tests.support.paths import REPO_ROOT
 
 Test = TypeVar("Test", bound=Callable[..., None])
+SHARED_PATCHES: tuple[SharedPatch, ...] = (
+    windowed_version_listing,
+    parse_json_paths_once,
+    convert_queue_attribute_names_once,
+    s3_events_in_order,
+    trimmed_streams,
+)
+
+
+@pytest.fixture(autouse=True)
+def moto_as_shipped() -> Iterator[None]:
+    """Every guard sees moto's own code and takes the patch it guards itself: a kept emulator
+    an earlier test on this worker left up holds tap local's patches for as long as it runs
+    (a fresh-clone `make test` failed two guards that way, by test order)."""
+    with contextlib.ExitStack() as stack:
+        for patch in SHARED_PATCHES:
+            stack.enter_context(patch.lifted())
+        yield
+
+
 GUARDS: dict[str, str] = {}
 """Each private surface, and the one test here that guards it."""
 
@@ -1075,3 +1099,25 @@ def test_no_private_surface_of_a_dependency_is_reached_outside_tap_internals() -
     assert found == [], "reach these through tap.internals (and guard them here):\n" + "\n".join(
         found
     )
+
+
+def test_a_lifted_shared_patch_is_moto_as_shipped_then_back_for_its_holders() -> None:
+    """`SharedPatch.lifted`, which the guards above run under: within it moto is unpatched and a
+    guard takes and releases the patch itself; afterwards the earlier holder has it again."""
+    log: list[str] = []
+
+    def install() -> Callable[[], None]:
+        log.append("install")
+        return lambda: log.append("undo")
+
+    patch = SharedPatch(install)
+    release = patch()  # a kept emulator's hold
+    with patch.lifted():
+        assert log == ["install", "undo"]
+        patch()()  # a guard's own take and release
+        assert log == ["install", "undo", "install", "undo"]
+    assert log == ["install", "undo", "install", "undo", "install"]
+    release()
+    assert log[-1] == "undo"
+    release()  # a release counts once
+    assert log.count("undo") == 3

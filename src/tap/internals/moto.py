@@ -15,6 +15,7 @@ import itertools
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -67,40 +68,64 @@ def take_from_backend(account_id: str, region: str) -> QueueTaker:
     return take
 
 
-def _refcounted(install: Callable[[], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
+class SharedPatch:
     """A process-wide patch shared by its users: installed by the first, undone by the last.
 
     An in-process run and a kept server can be up in one process at once (a test's), and each
     takes the patches for its own lifetime; undoing on the first stop would pull them from under
     the other. Each returned undo counts once, however often it is called.
     """
-    guard = threading.Lock()
-    users = 0
-    undo_install: Callable[[], None] | None = None
 
-    def acquire() -> Callable[[], None]:
-        nonlocal users, undo_install
-        with guard:
-            if users == 0:
-                undo_install = install()
-            users += 1
+    def __init__(self, install: Callable[[], Callable[[], None]]) -> None:
+        self._install = install
+        self._guard = threading.Lock()
+        self._users = 0
+        self._undo: Callable[[], None] | None = None
+        self.__doc__ = install.__doc__
+
+    def __call__(self) -> Callable[[], None]:
+        """Take the patch (installing it if no one holds it); returns the release."""
+        with self._guard:
+            if self._users == 0:
+                self._undo = self._install()
+            self._users += 1
         released = False
 
         def release() -> None:
-            nonlocal users, undo_install, released
-            with guard:
+            nonlocal released
+            with self._guard:
                 if released:
                     return
                 released = True
-                users -= 1
-                if users == 0 and undo_install is not None:
-                    undo_install()
-                    undo_install = None
+                self._users -= 1
+                if self._users == 0 and self._undo is not None:
+                    self._undo()
+                    self._undo = None
 
         return release
 
-    acquire.__doc__ = install.__doc__
-    return acquire
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        """moto as moto ships it for the block, whoever holds the patch (a kept emulator an
+        earlier test left up, say); the holders' patch is back afterwards. For the guards in
+        tests/test_internals.py, which must see moto's own code and take the patch themselves."""
+        with self._guard:
+            held, self._users = self._users, 0
+            if self._undo is not None:
+                self._undo()
+                self._undo = None
+        try:
+            yield
+        finally:
+            with self._guard:
+                if held and self._users == 0:
+                    self._undo = self._install()
+                self._users += held
+
+
+def _refcounted(install: Callable[[], Callable[[], None]]) -> SharedPatch:
+    """`install` shared by its users (`SharedPatch`)."""
+    return SharedPatch(install)
 
 
 def answer_in_process(session: boto3.session.Session) -> None:
