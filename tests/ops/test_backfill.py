@@ -7,10 +7,7 @@ These tests run on an in-process emulator where nothing delivers events; the liv
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +20,7 @@ from tests.support.backfill import (
     current_entries,
     expected_item_fields,
     put_awkward_objects,
+    token_of,
     token_state,
 )
 from tests.support.deployed import DeployedStack
@@ -249,21 +247,16 @@ def test_the_error_budget_stops_the_run_with_a_resume_token(deployed_dev: Deploy
     assert all("ResourceNotFoundException" in s for s in result.error_samples)
 
 
-def _token(document: dict[str, Any], *, compress: bool = True) -> str:
-    raw = json.dumps(document).encode()
-    return base64.urlsafe_b64encode(zlib.compress(raw) if compress else raw).decode()
-
-
 @pytest.mark.parametrize(
     ("token", "message"),
     [
         ("not-a-token", "not a tap backfill resume token"),
         (
-            _token({"v": 2, "stack": "prod", "prefix": "", "buckets": {}}),
+            token_of({"v": 2, "stack": "prod", "prefix": "", "buckets": {}}),
             "the token is from a backfill of stack 'prod'",
         ),
         (
-            _token(
+            token_of(
                 {
                     "v": 2,
                     "stack": "dev",
@@ -274,7 +267,7 @@ def _token(document: dict[str, Any], *, compress: bool = True) -> str:
             "the token lists buckets other",
         ),
         (
-            _token(
+            token_of(
                 {
                     "v": 2,
                     "stack": "dev",
@@ -285,7 +278,7 @@ def _token(document: dict[str, Any], *, compress: bool = True) -> str:
             "not a tap backfill resume token (not a key range: [None, 7, 1])",
         ),
         (
-            _token(
+            token_of(
                 {
                     "v": 1,
                     "stack": "dev",

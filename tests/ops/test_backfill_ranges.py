@@ -17,7 +17,7 @@ import pytest
 
 from tap.ops.backfill import Backfill, BackfillResult, ListedObject
 from tap.ops.session import OpsSession
-from tests.support.backfill import Listings, Writes, put_without_events, token_state
+from tests.support.backfill import Listings, Writes, put_without_events, token_of, token_state
 from tests.support.bounds import WAIT
 from tests.support.deployed import DeployedStack
 
@@ -129,8 +129,13 @@ def test_a_token_taken_before_any_write_resumes_to_every_key_exactly_once(
         # The token moves on with every key, on a flat prefix as anywhere.
         assert len({token for token, _ in moments}) == len(moments)
 
+    bucket = deployed_dev.resources.buckets[0]
     for token, items in moments:
         assert token is not None
+        # No token holds a range whose last key is handled (a worker's last write and the
+        # range's end are one step).
+        ranges = token_state(token)["buckets"][bucket]["ranges"]
+        assert [r for r in ranges if r[0] == [r[1], None]] == []
         _restore(deployed_dev, items)
         resumed, resumed_session = _backfill(deployed_dev, resume=token, page_size=4, workers=2)
         listings = Listings().watch(resumed_session.client("s3"))
@@ -142,6 +147,49 @@ def test_a_token_taken_before_any_write_resumes_to_every_key_exactly_once(
         assert again.counts.written == len(expected - items)
         assert set(writes.ids.values()) <= {1}
         assert set(listings.current.values()) <= {1}
+
+
+def test_a_token_holding_a_finished_range_lists_no_key_after_it(
+    deployed_dev: DeployedStack,
+) -> None:
+    """Issue 24 §7: a token taken by one worker while another had written its range's last key
+    and not yet dropped the range held that range, `after` at its `until`. Resumed, the range
+    was listed on from `until`: the keys after it were listed twice (once by their own range).
+    The token is the one an earlier tap printed in that window; writing it here makes the
+    interleaving certain, which 3 threads under load only sometimes produced."""
+    # GIVEN 8 keys, the items of f/0..f/3, and the token of a run whose first range (f/0..f/3)
+    # has handled its last key and whose second (f/4..f/7) has not started
+    bucket = deployed_dev.resources.buckets[0]
+    keys = [f"f/{n}" for n in range(8)]
+    put_without_events(deployed_dev.resources.account_id, bucket, keys)
+    assert _backfill(deployed_dev, page_size=8, workers=2)[0].run().complete
+    _restore(deployed_dev, {f"{bucket}/{k}" for k in keys[:4]})
+    ranges = [[["f/3", None], "f/3", 0], [["f/3", None], "f/7", 4]]
+    token = token_of(
+        {
+            "v": 2,
+            "stack": deployed_dev.resources.stack,
+            "prefix": "",
+            "buckets": {bucket: {"next": "done", "ranges": ranges}},
+        }
+    )
+    # WHEN it resumes
+    resumed, session = _backfill(deployed_dev, resume=token, page_size=8, workers=2)
+    listings = Listings().watch(session.client("s3"))
+    writes = Writes().watch(session.client("dynamodb"))
+    again = resumed.run()
+    # THEN S3 listed f/4..f/7 once each and nothing else, and each was written once
+    assert again.to_dict() == {
+        "listed": 4,
+        "written": 4,
+        "already_present": 0,
+        "skipped_deleted": 0,
+        "errors": 0,
+    }
+    assert again.complete
+    assert listings.current == Counter(keys[4:])
+    assert writes.ids == Counter(f"{bucket}/{k}" for k in keys[4:])
+    assert set(deployed_dev.items()) == {f"{bucket}/{k}" for k in keys}
 
 
 def _interrupted(stack: DeployedStack, keys: list[str]) -> tuple[BackfillResult, dict[str, Any]]:

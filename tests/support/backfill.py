@@ -81,6 +81,12 @@ def token_state(token: str) -> dict[str, Any]:
     return dict(json.loads(zlib.decompress(base64.urlsafe_b64decode(token + "=" * 3))))
 
 
+def token_of(document: dict[str, Any], *, compress: bool = True) -> str:
+    """A resume token holding `document`: the state a tap printed (version 1: uncompressed)."""
+    raw = json.dumps(document).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw) if compress else raw).decode()
+
+
 class Listings:
     """Each current entry every ListObjectVersions response of one client held, by key, and
     the thread each call came from; register with `watch`."""

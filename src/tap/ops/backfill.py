@@ -15,11 +15,13 @@ one page ahead of the ranges being written.
 
 **Resume.** The run's state is, per bucket, the listing's next marker and every unfinished
 range: a range's `after` moves past each key once its item is written (or found present), so
-the token advances key by key. Together they cover every key not yet handled, and nothing
-else. Resumed, a range is listed by itself (`KeyMarker=after`, as many keys as it has left, up
-to `until`) while the listing goes on from its marker: still disjoint. A key whose write failed
-holds its range's `after` where it was, so a resume writes it again; the keys after it are then
-listed again and count as `already_present` (the writes are insert-if-absent).
+the token advances key by key, and the step that moves it past its last key drops the range
+(a token holding a finished range would list the keys after it again). Together they cover
+every key not yet handled, and nothing else. Resumed, a range is listed by itself
+(`KeyMarker=after`, as many keys as it has left, up to `until`) while the listing goes on from
+its marker: still disjoint. A key whose write failed holds its range's `after` where it was, so
+a resume writes it again; the keys after it are then listed again and count as
+`already_present` (the writes are insert-if-absent).
 """
 
 from __future__ import annotations
@@ -145,6 +147,11 @@ class _Range:
     """How many keys the range had left when it was listed: its resumed listing's MaxKeys."""
     held: bool = False
     """A key failed (or its listing did): `after` stays before it, for a resume to retry."""
+
+    @property
+    def finished(self) -> bool:
+        """`after` reached `until`: no key of the range is left."""
+        return self.after == (self.until, None)
 
 
 @dataclass
@@ -449,14 +456,19 @@ class Backfill:
                 if not key_range.held:
                     key_range.after = (current.key, None)
                     key_range.remaining = max(0, key_range.remaining - 1)
+                    if key_range.finished:  # one step with its last key: no token holds it
+                        plan.ranges.remove(key_range)
+                        return
         with self._lock:
             # Stopped inside a resumed range's listing, it is not known to be done.
-            done = not self._stop.is_set() or key_range.after == (key_range.until, None)
+            done = not self._stop.is_set() or key_range.finished
             if done and not key_range.held:
                 plan.ranges.remove(key_range)
 
     def _relist(self, bucket: str, key_range: _Range) -> Iterator[_Current]:
         """A resumed range's keys, listed from its `after` up to `until` and no further."""
+        if key_range.finished:  # an earlier tap printed it between its last key and its end
+            return
         start = key_range.after
         while not self._stop.is_set():
             size = min(self._page_size, key_range.remaining) or self._page_size
