@@ -9,6 +9,7 @@ build and verify the artifact and find a rollback's commit, and run actionlint a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -272,17 +273,18 @@ def test_actionlint_refuses_a_pull_request_title_in_a_shell(bad_repo: Path) -> N
 
 
 def test_zizmor_refuses_the_injection_the_unpinned_action_and_the_trigger(bad_repo: Path) -> None:
-    result = _lint(ZIZMOR, "--offline", "--format", "plain", ".github/workflows", cwd=bad_repo)
+    """Read as JSON: zizmor colours its plain output whenever `CI` is set, as it is in CI."""
+    result = _lint(ZIZMOR, "--offline", "--format", "json", ".github/workflows", cwd=bad_repo)
 
     assert result.returncode != 0
-    found = set(re.findall(r"^\w+\[([\w-]+)\]", result.stdout, flags=re.MULTILINE))
-    assert {"template-injection", "unpinned-uses", "dangerous-triggers"} <= found
+    found = {finding["ident"] for finding in json.loads(result.stdout)}
+    assert {"template-injection", "unpinned-uses", "dangerous-triggers"} <= found, result.stderr
 
 
 def test_both_linters_pass_the_shipped_workflows() -> None:
     """What `make lint-workflows` runs, with the counts that show they read every file."""
     actionlint = _lint(ACTIONLINT, ".github/workflows/*.yml", cwd=REPO_ROOT)
-    zizmor = _lint(ZIZMOR, "--offline", ".github/workflows", cwd=REPO_ROOT)
+    zizmor = _lint(ZIZMOR, "--offline", "--color", "never", ".github/workflows", cwd=REPO_ROOT)
 
     assert actionlint.returncode == 0, actionlint.stdout
     assert f"Checking {len(_all_workflows())} workflow file(s)" in actionlint.stdout
