@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, overload
 
 from tap.calls import AwsCall, CallRecorder, CallSource
 from tap.errors import EXIT_USAGE, TapError
+from tap.ops.timestamps import new_session
 
 if TYPE_CHECKING:
     import boto3
@@ -202,11 +203,10 @@ def connect(
     are. `timeout` is each request's read timeout (`Timeouts`); the proof itself waits at most
     `Timeouts.for_probe(timeout)`. Raises OpsSessionError when the endpoint does not answer as
     AWS does, there are no credentials, the role cannot be assumed, or the caller is another
-    account.
+    account. The sessions made here read timestamps with `tap.ops.timestamps` (`base` is used
+    as it is given).
     """
-    import boto3
-
-    session = base or boto3.session.Session()
+    session = base or new_session()
     if endpoint_url is None and role_arn is not None:
         session = _assumed(session, resources, role_arn, external_id, timeout)
     _prove_account(session, resources, endpoint_url, timeout, where=role_arn)
@@ -238,7 +238,6 @@ def _assumed(
     timeout: float,
 ) -> boto3.session.Session:
     """A session with the credentials of `role_arn`, assumed from `source`'s."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
@@ -254,7 +253,7 @@ def _assumed(
         credentials = sts.assume_role(**assumed)["Credentials"]
     except (BotoCoreError, ClientError, ResponseParserError) as error:
         raise _refusal(error, sts.meta.endpoint_url, probe, f"role {role_arn}") from error
-    return boto3.session.Session(
+    return new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
