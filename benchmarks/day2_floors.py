@@ -561,9 +561,13 @@ def section(result: dict[str, Any]) -> list[str]:
         "account proof and the record of its calls. Peak RSS is the process's high-water mark "
         "over the work (`VmHWM`, reset before it); traced is `tracemalloc`'s peak in a "
         "separate process (tracing slows Python, so its CPU is not used). Reconcile finds, "
-        "reads again and reports 0.1 % drift. One run per figure on a shared machine: a ratio "
-        f"moves by some 10 % between runs. Goal: at most {bound}× the floor's CPU.",
+        "reads again and reports 0.1 % drift. The floor's boto3 reads every timestamp (a "
+        "listing's LastModified) with dateutil; the commands' sessions read ISO 8601 with "
+        "`datetime.fromisoformat` (`tap.ops.timestamps`), so a command can cost less than its "
+        "floor. One run per figure on a shared machine: a ratio moves by some 10 % between "
+        f"runs. Goal: at most {bound}× the floor's CPU.",
         "",
+        *[f"{note}\n" for note in result.get("notes", [])],
         "| command | size | floor CPU | command CPU | command / floor | peak RSS "
         "(floor / command) | traced peak (floor / command) |",
         "|---|---|---|---|---|---|---|",
