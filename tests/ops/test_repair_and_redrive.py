@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tap.cli.app import app
 from tap.local.delivery import Outcome
@@ -32,6 +32,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kept-emulator")]
 
 def tap_reconcile(live: Live, *more: str) -> tuple[int, dict[str, Any]]:
     """`tap reconcile --json` against the live stack, as an operator runs it."""
+    result = _reconcile(live, "--json", *more)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _reconcile(live: Live, *more: str) -> Result:
+    """`tap reconcile` against the live stack, as an operator runs it."""
     credentials = live.run.report.credentials
     assert credentials is not None
     use_credentials(live.monkeypatch, credentials.access_key_id, credentials.secret_access_key)
@@ -43,11 +49,9 @@ def tap_reconcile(live: Live, *more: str) -> tuple[int, dict[str, Any]]:
         live.endpoint,
         "-C",
         str(REPO_ROOT),
-        "--json",
         *more,
     ]
-    result = CliRunner().invoke(app, args)
-    return result.exit_code, json.loads(result.stdout)
+    return CliRunner().invoke(app, args)
 
 
 def park(live: Live, key: str, body: bytes) -> str:
@@ -183,10 +187,19 @@ def test_items_tap_did_not_write_are_reported_repaired_and_never_freeze_their_ke
     # THEN every foreign item of the stack's bucket is rewritten from S3; the other bucket's is
     # left, reported, and keeps the exit code at 1
     assert (code, repaired["repaired"], repaired["unrepaired"]) == (1, 4, 1)
+    assert (found["out_of_stack"], repaired["out_of_stack"]) == (1, 1)
     items = {i["id"]["S"]: i for i in live.run.items()}
     assert items[f"{bucket}/hand/never-in-s3.csv"]["status"]["S"] == "deleted"
     assert "someone-elses-bucket/x.csv" in items
-    # (the operator removes it by hand, as the report's note says)
+    # AND the report no longer sends the operator to --repair for it, but to a hand delete
+    said = _reconcile(live)
+    assert said.exit_code == 1
+    assert "run with --repair" not in said.stdout
+    assert said.stdout.splitlines()[-1] == (
+        "1 item(s) name a bucket stack dev does not have: --repair never writes or deletes "
+        "them; delete them by hand if no other stack writes to this table"
+    )
+    # (the operator removes it by hand, as the report says)
     live.run.client("dynamodb").delete_item(
         TableName=live.resources.table, Key={"id": {"S": "someone-elses-bucket/x.csv"}}
     )

@@ -74,7 +74,7 @@ def reconcile(
     if ops.json_output:
         write_json(report.to_dict())
     else:
-        _print(report)
+        _print(report, stack)
     raise typer.Exit(report.exit_code)
 
 
@@ -91,7 +91,7 @@ def _loading(bar: OpsProgress, *, then: str) -> OpsProgress:
     return update
 
 
-def _print(report: ReconcileReport) -> None:
+def _print(report: ReconcileReport, stack: str) -> None:
     console = out()
     where = "in the inventory" if report.source == "inventory" else "listed"
     console.print(
@@ -109,16 +109,23 @@ def _print(report: ReconcileReport) -> None:
                 f"  {escape(drift.bucket)}/{escape(drift.key)}: S3 {escape(s3)}; "
                 f"table {escape(said)}{escape(why)}"
             )
+    repairable = report.drifted - report.out_of_stack
     if report.repair and not report.dry_run:
         console.print(
             f"repaired {report.repaired}, {report.repair_conflicts} conflict(s) with concurrent "
             f"events, {report.unrepaired} left"
         )
-    elif report.drifted:
+    elif repairable:
         hint = " (dry run: nothing written)" if report.dry_run else ""
-        console.print(f"{report.drifted} drifted; run with --repair to fix them{hint}")
-    else:
+        console.print(f"{repairable} drifted; run with --repair to fix them{hint}")
+    elif not report.drifted:
         console.print("in sync")
+    if report.out_of_stack:
+        console.print(
+            f"{report.out_of_stack} item(s) name a bucket stack {escape(stack)} does not "
+            "have: --repair never writes or deletes them; delete them by hand if no other "
+            "stack writes to this table"
+        )
     for note in report.notes:
         console.print(f"note: {escape(note)}")
 

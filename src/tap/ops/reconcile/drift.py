@@ -124,6 +124,9 @@ class ReconcileReport:
     """Repairs whose condition failed: the item changed after it was read (an event won)."""
     unrepaired: int = 0
     """Drift still there after the run: not repaired, or still different after a conflict."""
+    out_of_stack: int = 0
+    """`foreign_item`s of buckets the stack does not have (whole-table runs): reported, never
+    written or deleted, with or without `--repair`."""
     notes: list[str] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     """Wall time of the run: listing and Scan, join, re-reads and repairs."""
@@ -162,6 +165,7 @@ class ReconcileReport:
             "repaired": self.repaired,
             "repair_conflicts": self.repair_conflicts,
             "unrepaired": self.unrepaired,
+            "out_of_stack": self.out_of_stack,
             "notes": self.notes,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
         }

@@ -55,6 +55,8 @@ class Settled:
     conflict: bool = False
     """The repair lost to an event that wrote the item after it was read."""
     unrepaired: bool = False
+    out_of_stack: bool = False
+    """The item names a bucket the stack does not have: `--repair` never touches it."""
 
     def count(self, report: ReconcileReport) -> None:
         """Add this outcome to the report."""
@@ -65,6 +67,7 @@ class Settled:
         report.repaired += self.repaired
         report.repair_conflicts += self.conflict
         report.unrepaired += self.unrepaired
+        report.out_of_stack += self.out_of_stack
 
 
 class Tally:
@@ -241,7 +244,7 @@ class Repairer:
             state_of_item(found),
             reason,
         )
-        return Settled(drift, unrepaired=True)
+        return Settled(drift, unrepaired=True, out_of_stack=True)
 
     def _get_item(self, candidate: Candidate) -> Mapping[str, Any] | None:
         found = self.dynamodb.get_item(
