@@ -72,53 +72,44 @@ def _headline_aws_requests(req: dict[str, Any]) -> list[str]:
 
 
 def _headline_throughput(tp: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    lines.append(
+    return [
         f"- Handler throughput on the embedded emulator: tap "
         f"{tp['tap']['median']:.0f} events/s "
         f"= **{tp['tap_to_ceiling']['median']:.2f}× the raw PutItem ceiling**; "
         f"{tp['tap_to_powertools']['median']:.1f}× Powertools @idempotent."
-    )
-    return lines
+    ]
 
 
 def _headline_cold_import(ci: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    lines.append(
+    return [
         f"- Cold import of `process_handler` from the artifact: "
         f"{ci['imports']['handler_import']['median']:.0f} ms = "
         f"**{ci['handler_import_to_boto3']['median']:.2f}× `import boto3`**; ready to write "
         f"(import + client): {ci['handler_ready_to_boto3_client']['median']:.2f}× "
         f"`import boto3; boto3.client('dynamodb')`. Artifact {ci['artifact']['zip_bytes']:,} "
         f"bytes."
-    )
-    return lines
+    ]
 
 
 def _headline_synthesis(sy: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
     walls = ", ".join(f"{k} {v['wall']['median']:.1f} s" for k, v in sy["stacks"].items())
     fit = sy["fit_in_process_vs_resources"]
-    lines.append(
+    return [
         f"- `tap synth` wall time: {walls}; in-process synthesis grows linearly "
         f"(R² {fit['r2']:.3f}, {fit['b'] * 1000:.1f} ms per resource)."
-    )
-    return lines
+    ]
 
 
 def _headline_packaging(pk: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    lines.append(
+    return [
         f"- Packaging: byte-identical across separate caches: "
         f"**{'yes' if pk['byte_identical'] else 'NO'}** ({pk['builds_compared']} builds); "
         f"first build {pk['first_build']['median']:.1f} ms, cached "
         f"{pk['cached_rebuild']['median']:.1f} ms."
-    )
-    return lines
+    ]
 
 
 def _headline_critical_path(cp: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
     parts = []
     for stack, r in cp["stacks"].items():
         d, i = r["as_deployed"], r["inherent"]
@@ -127,7 +118,7 @@ def _headline_critical_path(cp: dict[str, Any]) -> list[str]:
             f"{d['weighted_seconds']:.0f} s (inherent {i['resources_on_longest_chain']} / "
             f"{i['weighted_seconds']:.0f} s)"
         )
-    lines.append(
+    return [
         f"- Deployment critical path (estimated create times): {'; '.join(parts)}; "
         "ingest ready "
         + ", ".join(
@@ -136,12 +127,10 @@ def _headline_critical_path(cp: dict[str, Any]) -> list[str]:
             for k, v in cp["stacks"].items()
         )
         + "."
-    )
-    return lines
+    ]
 
 
 def _headline_rule_scaling(rs: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
     check = ", ".join(
         f"{kind} {series['exponent_work']:.2f}" for kind, series in rs["check"]["kinds"].items()
     )
@@ -151,25 +140,22 @@ def _headline_rule_scaling(rs: dict[str, Any]) -> list[str]:
     )
     synth = rs["synth"]
     sizes = ", ".join(str(r["buckets"]) for r in synth["rows"])
-    lines.append(
+    return [
         f"- Scaling (fitted exponent of time against size, bound {rs['max_exponent']}): "
         f"`tap check --graph` {check} over 10^3-10^5 resources "
         f"({largest['resources']:,} resources: {largest['wall']['median']:.1f} s wall, "
         f"{largest['peak_rss_mb']['median']:.0f} MB peak); `tap synth` "
         f"{synth['exponent_work']:.2f} over {sizes} buckets."
-    )
-    return lines
+    ]
 
 
 def _headline_commands(cm: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
     shown = "; ".join(
         f"{label} {cm['ratios'][key]['median']:.2f}×"
         for key, label, _ in _COMMAND_RATIOS
         if key in cm["ratios"]
     )
-    lines.append(f"- Command times (section 8): {shown}.")
-    return lines
+    return [f"- Command times (section 8): {shown}."]
 
 
 _HEADLINES: dict[str, Callable[[dict[str, Any]], list[str]]] = {

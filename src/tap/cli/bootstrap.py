@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tap.cli import plain
-from tap.cli.options import ProjectDir
+from tap.cli.options import ProjectDir, StackOption
 from tap.cli.output import err, user_errors
 from tap.errors import EXIT_USAGE
 
@@ -65,9 +65,6 @@ def _dump(template: dict[str, object], fmt: TemplateFormat) -> str:
     return str(yaml.safe_dump(plain_data, sort_keys=False, width=1 << 16))
 
 
-RequiredStack = Annotated[
-    str, typer.Option("--stack", "-s", metavar="STACK", help="Stack (environment) name.")
-]
 TrustOption = Annotated[
     TrustKind,
     typer.Option(
@@ -107,7 +104,7 @@ OutputOption = Annotated[
 
 
 def bootstrap(
-    stack: RequiredStack,
+    stack: StackOption,
     trust: TrustOption,
     github_repo: GitHubRepo = None,
     create_oidc_provider: CreateOidcProvider = False,
